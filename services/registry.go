@@ -1,0 +1,257 @@
+package services
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+		"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/store"
+)
+
+// MaxInputBytes bounds a procedure's JSON input.
+const MaxInputBytes = 8 << 20
+
+// Field describes one input field of a procedure, for `gitopstui procedures`
+// and for the forms the UI builds.
+type Field struct {
+	Name     string  `json:"name"`
+	Type     string  `json:"type"`
+	Required bool    `json:"required"`
+	Doc      string  `json:"doc,omitempty"`
+	Enum     []string `json:"enum,omitempty"`
+	Fields   []Field `json:"fields,omitempty"`
+}
+
+// Procedure is one operation of the platform API.
+type Procedure struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Role        model.Role `json:"role"`
+	Mutation    bool    `json:"mutation"`
+	Fields      []Field `json:"input"`
+	call        func(ctx context.Context, raw []byte) (any, error)
+}
+
+// Registry maps every procedure name to its typed handler.
+type Registry struct {
+	procs map[string]*Procedure
+	svc   *Services
+}
+
+// Validator is implemented by inputs that check more than required fields.
+type Validator interface {
+	Validate(fe model.FieldErrors)
+}
+
+// Procedures lists every procedure, sorted by name.
+func (r *Registry) Procedures() []*Procedure {
+	out := make([]*Procedure, 0, len(r.procs))
+	for _, p := range r.procs {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the procedure called name.
+func (r *Registry) Lookup(name string) (*Procedure, bool) {
+	p, ok := r.procs[name]
+	return p, ok
+}
+
+// Call runs procedure name with JSON input raw as the actor in ctx: decode and
+// validate the input, check the role, run, and audit mutations.
+func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, error) {
+	p, ok := r.procs[name]
+	if !ok {
+		return nil, model.Errorf(model.CodeNotFound, "unknown procedure %q (run `gitopstui procedures` for the list)", name).
+			WithDetail("procedure", name)
+	}
+	actor := ActorFrom(ctx)
+	if !actor.Role.Allows(p.Role) {
+		return nil, model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.Role, actor.User, actor.Role).
+			WithDetail("procedure", name).WithDetail("required", string(p.Role)).WithDetail("role", string(actor.Role))
+	}
+	if len(raw) > MaxInputBytes {
+		return nil, model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), MaxInputBytes)
+	}
+	res, err := p.call(ctx, raw)
+	if p.Mutation {
+		r.audit(actor, name, raw, err)
+	}
+	if err != nil {
+		return nil, model.AsError(err)
+	}
+	return res, nil
+}
+
+func (r *Registry) audit(actor model.Actor, name string, raw []byte, callErr error) {
+	e := model.AuditEntry{
+		ID: newID("audit"), Time: r.svc.now(), Actor: actor.User, Role: string(actor.Role),
+		Source: actor.Source, Procedure: name,
+	}
+	if json.Valid(raw) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, raw) == nil {
+			e.Input = buf.Bytes()
+		}
+	}
+	if callErr != nil {
+		me := model.AsError(callErr)
+		e.Code, e.Message = me.Code, me.Message
+	}
+	// An audit write failure must not turn a done mutation into an error; the
+	// store reports it on its own next write.
+	_ = r.svc.db.Update(func(tx *store.Tx) error { return store.Audit.Put(tx, e) })
+}
+
+// register adds a typed procedure.
+func register[I any, O any](r *Registry, name string, role model.Role, mutation bool, desc string, h func(ctx context.Context, in I) (O, error)) {
+	if _, dup := r.procs[name]; dup {
+		panic("duplicate procedure " + name)
+	}
+	var zero I
+	r.procs[name] = &Procedure{
+		Name: name, Description: desc, Role: role, Mutation: mutation,
+		Fields: describe(reflect.TypeOf(zero)),
+		call: func(ctx context.Context, raw []byte) (any, error) {
+			var in I
+			if err := DecodeInput(raw, &in); err != nil {
+				return nil, err
+			}
+			return h(ctx, in)
+		},
+	}
+}
+
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(json.RawMessage{}) {
+		return "any JSON value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+func jsonName(f reflect.StructField) (string, bool) {
+	tag := f.Tag.Get("json")
+	if tag == "-" || !f.IsExported() {
+		return "", false
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = f.Name
+	}
+	return name, true
+}
+
+// checkRequired reports every zero field tagged required:"true", recursing
+// into nested structs that are present.
+func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, ok := jsonName(f)
+		if !ok {
+			continue
+		}
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		fv := v.Field(i)
+		if f.Tag.Get("required") == "true" && fv.IsZero() {
+			fe.Add(path, "required")
+			continue
+		}
+		checkRequired(fv, path, fe)
+	}
+}
+
+func describe(t reflect.Type) []Field {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []Field
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, ok := jsonName(f)
+		if !ok {
+			continue
+		}
+		fd := Field{Name: name, Type: typeName(f.Type), Required: f.Tag.Get("required") == "true", Doc: f.Tag.Get("doc")}
+		if e := f.Tag.Get("enum"); e != "" {
+			fd.Enum = strings.Split(e, "|")
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) {
+			fd.Fields = describe(ft)
+		}
+		out = append(out, fd)
+	}
+	return out
+}
+
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeOf(json.RawMessage{}):
+		return "any"
+	case t == reflect.TypeOf(time.Time{}):
+		return "time"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "integer"
+	case reflect.Float64:
+		return "number"
+	case reflect.Slice:
+		return "[]" + typeName(t.Elem())
+	case reflect.Map:
+		return "map[string]" + typeName(t.Elem())
+	case reflect.Struct:
+		return "object"
+	}
+	return t.String()
+}

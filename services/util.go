@@ -1,0 +1,28 @@
+package services
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func contains(xs []string, x string) bool { return slices.Contains(xs, x) }
+
+func joinSorted(xs []string) string {
+	c := slices.Clone(xs)
+	sort.Strings(c)
+	return strings.Join(c, ", ")
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func ids[T any](xs []T, id func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
+	}
+	return out
+}
+
+func joinIDs[T any](xs []T, id func(T) string) string { return strings.Join(ids(xs, id), ", ") }

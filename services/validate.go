@@ -1,0 +1,131 @@
+package services
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/gitopstui/gitopstui/model"
+)
+
+// fluxDuration is the pattern Flux's CRDs accept for intervals and timeouts.
+var fluxDuration = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+func checkID(fe model.FieldErrors, field, id string) {
+	if id != "" && !idPattern.MatchString(id) {
+		fe.Add(field, "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+}
+
+func checkDNSLabel(fe model.FieldErrors, field, v string) {
+	if v == "" {
+		return
+	}
+	if errs := validation.IsDNS1123Label(v); len(errs) > 0 {
+		fe.Add(field, fmt.Sprintf("%q is not a valid Kubernetes name (RFC 1123 label): %s", v, strings.Join(errs, "; ")))
+	}
+}
+
+func checkDuration(fe model.FieldErrors, field, v string) {
+	if v != "" && !fluxDuration.MatchString(v) {
+		fe.Add(field, fmt.Sprintf("%q is not a duration Flux accepts (e.g. 30s, 5m, 1h30m)", v))
+	}
+}
+
+func checkDisplayName(fe model.FieldErrors, field, v string) {
+	if v == "" {
+		return
+	}
+	if len(v) > 253 {
+		fe.Add(field, "must be at most 253 characters")
+		return
+	}
+	for _, r := range v {
+		if r < 0x20 || r == 0x7f {
+			fe.Add(field, "must not contain control characters")
+			return
+		}
+	}
+	if strings.TrimSpace(v) != v {
+		fe.Add(field, "must not start or end with spaces")
+	}
+}
+
+// checkGitPath accepts a repository-relative path such as ./k8s/overlays/prod.
+func checkGitPath(fe model.FieldErrors, field, p string) {
+	if p == "" {
+		return
+	}
+	if strings.HasPrefix(p, "/") || strings.Contains(p, "\\") {
+		fe.Add(field, "must be a path relative to the repository root, such as ./k8s/overlays/prod")
+		return
+	}
+	clean := path.Clean(strings.TrimPrefix(p, "./"))
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		fe.Add(field, "must stay inside the repository")
+	}
+}
+
+// checkBranch applies git's ref-name rules to a branch name.
+func checkBranch(fe model.FieldErrors, field, b string) {
+	if b == "" {
+		return
+	}
+	bad := strings.HasPrefix(b, "-") || strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") ||
+		strings.HasSuffix(b, ".lock") || strings.HasSuffix(b, ".") || strings.Contains(b, "..") ||
+		strings.Contains(b, "//") || strings.Contains(b, "@{") || b == "@"
+	for _, r := range b {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			bad = true
+		}
+	}
+	if bad {
+		fe.Add(field, fmt.Sprintf("%q is not a valid git branch name", b))
+	}
+}
+
+var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*$`)
+
+func checkGitURL(fe model.FieldErrors, field, raw string) {
+	if raw == "" {
+		return
+	}
+	if scpLike.MatchString(raw) {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		fe.Add(field, "not a URL: "+err.Error())
+		return
+	}
+	switch u.Scheme {
+	case "https", "http", "ssh":
+		if u.Host == "" {
+			fe.Add(field, "URL needs a host")
+		}
+		if _, hasPass := u.User.Password(); hasPass {
+			fe.Add(field, "must not embed a password; use auth.tokenEnv or the git credential helper")
+		}
+	case "file":
+	default:
+		fe.Add(field, "must be an https://, http://, ssh://, file:// or user@host:path URL")
+	}
+}
+
+func checkEnum(fe model.FieldErrors, field, v string, allowed ...string) {
+	if v == "" {
+		return
+	}
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	fe.Add(field, fmt.Sprintf("must be one of %s", strings.Join(allowed, ", ")))
+}
