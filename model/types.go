@@ -82,7 +82,7 @@ type RepoGitOpsConfig struct {
 	SyncInterval     string     `json:"syncInterval,omitempty"`
 	SecretRef        string     `json:"secretRef,omitempty"`
 	FluxResourceName string     `json:"fluxResourceName,omitempty"`
-	ClusterID        string     `json:"clusterId,omitempty"`
+	ClusterIDs       []string   `json:"clusterIds,omitempty"`
 	LastSyncStatus   string     `json:"lastSyncStatus,omitempty"`
 	LastSyncCommit   string     `json:"lastSyncCommit,omitempty"`
 	LastSyncMessage  string     `json:"lastSyncMessage,omitempty"`

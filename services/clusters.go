@@ -60,7 +60,7 @@ type ImportKubeconfigInput struct {
 
 // ImportResult lists the clusters made and the contexts already registered.
 type ImportResult struct {
-	Imported []ClusterView  `json:"imported"`
+	Imported []ClusterView   `json:"imported"`
 	Skipped  []model.Cluster `json:"skipped"`
 }
 
@@ -136,6 +136,7 @@ func (s *Services) RegisterCluster(ctx context.Context, in RegisterClusterInput)
 		return ClusterView{}, err
 	}
 	s.kube.forget(c.ID)
+	s.WatchCluster(c.ID)
 	st := s.probeCluster(ctx, c)
 	return ClusterView{Cluster: c, Status: &st}, nil
 }
@@ -189,6 +190,9 @@ func (s *Services) ImportKubeconfig(ctx context.Context, in ImportKubeconfigInpu
 	})
 	if err != nil {
 		return ImportResult{}, err
+	}
+	for _, v := range res.Imported {
+		s.WatchCluster(v.ID)
 	}
 	s.probeAll(ctx, res.Imported)
 	return res, nil
@@ -278,6 +282,7 @@ func (s *Services) RemoveCluster(_ context.Context, in RemoveInput) (Deleted, er
 	if err != nil {
 		return Deleted{}, err
 	}
+	s.stopWatcher(in.ID)
 	s.kube.forget(in.ID)
 	return Deleted{Success: true, ID: in.ID}, nil
 }

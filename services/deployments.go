@@ -22,7 +22,6 @@ type CreateDeploymentInput struct {
 	ErrorMessage     string `json:"errorMessage,omitempty" doc:"why it failed"`
 }
 
-
 // Validate implements Validator.
 func (in *CreateDeploymentInput) Validate(fe model.FieldErrors) {
 	checkEnum(fe, "deploymentMethod", in.DeploymentMethod, model.DeploymentMethods...)

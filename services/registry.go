@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-		"reflect"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -19,21 +19,21 @@ const MaxInputBytes = 8 << 20
 // Field describes one input field of a procedure, for `gitopstui procedures`
 // and for the forms the UI builds.
 type Field struct {
-	Name     string  `json:"name"`
-	Type     string  `json:"type"`
-	Required bool    `json:"required"`
-	Doc      string  `json:"doc,omitempty"`
+	Name     string   `json:"name"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Doc      string   `json:"doc,omitempty"`
 	Enum     []string `json:"enum,omitempty"`
-	Fields   []Field `json:"fields,omitempty"`
+	Fields   []Field  `json:"fields,omitempty"`
 }
 
 // Procedure is one operation of the platform API.
 type Procedure struct {
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
 	Role        model.Role `json:"role"`
-	Mutation    bool    `json:"mutation"`
-	Fields      []Field `json:"input"`
+	Mutation    bool       `json:"mutation"`
+	Fields      []Field    `json:"input"`
 	call        func(ctx context.Context, raw []byte) (any, error)
 }
 

@@ -238,13 +238,18 @@ type FluxStatus struct {
 	Message          string `json:"message,omitempty"`
 }
 
-// GetFluxStatus implements repositories.getFluxStatus from the stored status.
-func (s *Services) GetFluxStatus(_ context.Context, in FluxStatusInput) (FluxStatus, error) {
+// GetFluxStatus implements repositories.getFluxStatus: it reads the
+// repository's GitRepository live (Ready → ready, in progress → reconciling,
+// otherwise failed with the condition message; lastSyncCommit from the artifact).
+func (s *Services) GetFluxStatus(ctx context.Context, in FluxStatusInput) (FluxStatus, error) {
 	r, err := s.repository(in.RepositoryID)
 	if err != nil {
 		return FluxStatus{}, err
 	}
-	g := r.GitOpsConfig
+	g, err := s.liveFluxStatus(ctx, r)
+	if err != nil {
+		return FluxStatus{}, err
+	}
 	st := FluxStatus{RepositoryID: r.ID, Enabled: g.Enabled, FluxResourceName: g.FluxResourceName, Status: g.LastSyncStatus,
 		LastSyncCommit: g.LastSyncCommit, Message: g.LastSyncMessage}
 	if g.LastSyncAt != nil {

@@ -31,6 +31,10 @@ type Services struct {
 	dataDir string
 	clock   func() time.Time
 	kube    *kubeClients
+	hub     *hub
+	watch   watchers
+	// watchCtx is set by StartWatchers; guarded by watch.mu.
+	watchCtx context.Context
 
 	regOnce sync.Once
 	reg     *Registry
@@ -43,6 +47,8 @@ func New(cfg Config) *Services {
 		s.clock = time.Now
 	}
 	s.kube = newKubeClients()
+	s.hub = newHub()
+	s.watch = watchers{running: map[string]context.CancelFunc{}, synced: map[string]bool{}}
 	return s
 }
 
@@ -61,6 +67,9 @@ func (s *Services) Registry() *Registry {
 		s.registerCatalog(r)
 		s.registerClusters(r)
 		s.registerDeployments(r)
+		s.registerFlux(r)
+		s.registerGitOpsRepo(r)
+		s.registerGitOpsResources(r)
 		s.reg = r
 	})
 	return s.reg

@@ -1,0 +1,252 @@
+package services
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/fluxbundle"
+	"github.com/gitopstui/gitopstui/store"
+)
+
+// FluxName derives a stable, valid Kubernetes name (RFC 1123 label) from a
+// repository's full name: lowercase, every other character a dash, dashes
+// collapsed, at most 63 characters (long names keep a hash suffix so that two
+// long names do not collide).
+func FluxName(fullName string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(fullName) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == "" {
+		name = "repo"
+	}
+	if len(name) > 63 {
+		sum := sha256.Sum256([]byte(fullName))
+		name = strings.TrimRight(name[:54], "-") + "-" + hex.EncodeToString(sum[:])[:8]
+	}
+	return name
+}
+
+// EnableGitOpsInput is repositories.enableGitOps's input.
+type EnableGitOpsInput struct {
+	RepositoryID string             `json:"repositoryId" required:"true" doc:"repository id"`
+	Config       EnableGitOpsConfig `json:"config" doc:"Flux source settings"`
+	ClusterID    string             `json:"clusterId,omitempty" doc:"cluster to create the GitRepository on (default every cluster of the project's environments)"`
+}
+
+// EnableGitOpsConfig is the Flux source configuration of a repository.
+type EnableGitOpsConfig struct {
+	FluxNamespace string `json:"fluxNamespace,omitempty" doc:"namespace of Flux (default flux-system)"`
+	SyncInterval  string `json:"syncInterval,omitempty" doc:"how often Flux fetches (default 1m)"`
+	SecretRef     string `json:"secretRef,omitempty" doc:"Secret with the Git credentials, in the Flux namespace"`
+}
+
+// Validate implements Validator.
+func (in *EnableGitOpsInput) Validate(fe model.FieldErrors) {
+	checkDNSLabel(fe, "config.fluxNamespace", in.Config.FluxNamespace)
+	checkDuration(fe, "config.syncInterval", in.Config.SyncInterval)
+	if in.Config.SecretRef != "" {
+		checkDNSLabel(fe, "config.secretRef", in.Config.SecretRef)
+	}
+}
+
+// EnableGitOpsResult is repositories.enableGitOps's result.
+type EnableGitOpsResult struct {
+	Success          bool     `json:"success"`
+	FluxResourceName string   `json:"fluxResourceName"`
+	Namespace        string   `json:"namespace"`
+	Clusters         []string `json:"clusters"`
+}
+
+func (s *Services) registerGitOpsRepo(r *Registry) {
+	register(r, "repositories.enableGitOps", model.RoleAdmin, true, "Create or update the Flux GitRepository of a repository", s.EnableGitOps)
+}
+
+// repoClusters returns the clusters a repository's GitRepository lives on:
+// the given one, else those of the project's environments.
+func (s *Services) repoClusters(r model.Repository, given string) ([]string, error) {
+	if given != "" {
+		if _, err := s.cluster(given); err != nil {
+			return nil, refErr("clusterId", "cluster", given)
+		}
+		return []string{given}, nil
+	}
+	set := map[string]bool{}
+	for _, c := range r.GitOpsConfig.ClusterIDs {
+		set[c] = true
+	}
+	err := s.db.View(func(tx *store.Tx) error {
+		envs, _, err := store.Environments.List(tx, store.Query[model.Environment]{Index: "project", Value: r.ProjectID})
+		for _, e := range envs {
+			set[e.ClusterID] = true
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		fe := model.FieldErrors{}
+		fe.Add("clusterId", "project "+r.ProjectID+" has no environment yet: name the cluster or create an environment first")
+		return nil, fe.Err()
+	}
+	return out, nil
+}
+
+// requireFlux answers FLUX_NOT_INSTALLED when the cluster has no Flux CRDs.
+func requireFlux(ctx context.Context, k kube, c model.Cluster) error {
+	crds, err := fluxCRDs(ctx, k)
+	if err != nil {
+		return err
+	}
+	if len(crds) == 0 {
+		return model.Errorf(model.CodeFluxNotInstalled, "Flux is not installed on cluster %s: run gitops.installFlux first", c.ID).WithDetail("clusterId", c.ID)
+	}
+	return nil
+}
+
+func gitRepositoryObject(r model.Repository, ns, name, interval, secretRef string) *unstructured.Unstructured {
+	spec := map[string]any{
+		"url":      r.URL,
+		"interval": interval,
+		"ref":      map[string]any{"branch": r.DefaultBranch},
+	}
+	if secretRef != "" {
+		spec["secretRef"] = map[string]any{"name": secretRef}
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": gitRepositoryGVR.GroupVersion().String(), "kind": "GitRepository",
+		"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{
+			labelManagedBy: "gitopstui", labelRepoID: r.ID, labelProjectID: r.ProjectID}},
+		"spec": spec,
+	}}
+}
+
+// EnableGitOps implements repositories.enableGitOps.
+func (s *Services) EnableGitOps(ctx context.Context, in EnableGitOpsInput) (EnableGitOpsResult, error) {
+	r, err := s.repository(in.RepositoryID)
+	if err != nil {
+		return EnableGitOpsResult{}, err
+	}
+	cfg := in.Config
+	if cfg.FluxNamespace == "" {
+		cfg.FluxNamespace = orDefault(r.GitOpsConfig.FluxNamespace, fluxbundle.DefaultNamespace)
+	}
+	if cfg.SyncInterval == "" {
+		cfg.SyncInterval = orDefault(r.GitOpsConfig.SyncInterval, "1m")
+	}
+	clusters, err := s.repoClusters(r, in.ClusterID)
+	if err != nil {
+		return EnableGitOpsResult{}, err
+	}
+	name := FluxName(r.FullName)
+	for _, cid := range clusters {
+		k, c, err := s.kubeFor(cid)
+		if err != nil {
+			return EnableGitOpsResult{}, err
+		}
+		if err := requireFlux(ctx, k, c); err != nil {
+			return EnableGitOpsResult{}, err
+		}
+		if err := applyObject(ctx, k.dyn, gitRepositoryObject(r, cfg.FluxNamespace, name, cfg.SyncInterval, cfg.SecretRef)); err != nil {
+			return EnableGitOpsResult{}, err
+		}
+	}
+	err = s.db.Update(func(tx *store.Tx) error {
+		cur, err := store.Repositories.Get(tx, r.ID)
+		if err != nil {
+			return repoNotFound(r.ID)
+		}
+		g := &cur.GitOpsConfig
+		g.Enabled, g.FluxNamespace, g.SyncInterval, g.SecretRef, g.FluxResourceName = true, cfg.FluxNamespace, cfg.SyncInterval, cfg.SecretRef, name
+		g.ClusterIDs = mergeSorted(g.ClusterIDs, clusters)
+		if g.LastSyncStatus == "" {
+			g.LastSyncStatus = model.SyncReconciling
+		}
+		cur.UpdatedAt = s.now()
+		return store.Repositories.Put(tx, cur)
+	})
+	if err != nil {
+		return EnableGitOpsResult{}, err
+	}
+	return EnableGitOpsResult{Success: true, FluxResourceName: name, Namespace: cfg.FluxNamespace, Clusters: clusters}, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func mergeSorted(a, b []string) []string {
+	set := map[string]bool{}
+	for _, x := range append(a, b...) {
+		if x != "" {
+			set[x] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for x := range set {
+		out = append(out, x)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// liveFluxStatus reads the repository's GitRepository on its first cluster and stores what it found.
+func (s *Services) liveFluxStatus(ctx context.Context, r model.Repository) (model.RepoGitOpsConfig, error) {
+	g := r.GitOpsConfig
+	if !g.Enabled || g.FluxResourceName == "" || len(g.ClusterIDs) == 0 {
+		return g, nil
+	}
+	cid := g.ClusterIDs[0]
+	k, _, err := s.kubeFor(cid)
+	if err != nil {
+		return g, err
+	}
+	u, err := k.dyn.Resource(gitRepositoryGVR).Namespace(g.FluxNamespace).Get(ctx, g.FluxResourceName, metav1.GetOptions{})
+	if err != nil {
+		e := kubeError(err, fmt.Sprintf("read GitRepository %s/%s", g.FluxNamespace, g.FluxResourceName))
+		if model.CodeOf(e) == model.CodeNotFound {
+			g.LastSyncStatus, g.LastSyncMessage = model.SyncFailed, "GitRepository "+g.FluxNamespace+"/"+g.FluxResourceName+" is missing on cluster "+cid
+		} else {
+			return g, e
+		}
+	} else {
+		g.LastSyncStatus, g.LastSyncCommit, g.LastSyncMessage = judgeSource(u)
+	}
+	now := s.now()
+	g.LastSyncAt = &now
+	err = s.db.Update(func(tx *store.Tx) error {
+		cur, err := store.Repositories.Get(tx, r.ID)
+		if err != nil {
+			return err
+		}
+		cur.GitOpsConfig.LastSyncStatus, cur.GitOpsConfig.LastSyncCommit = g.LastSyncStatus, g.LastSyncCommit
+		cur.GitOpsConfig.LastSyncMessage, cur.GitOpsConfig.LastSyncAt = g.LastSyncMessage, g.LastSyncAt
+		return store.Repositories.Put(tx, cur)
+	})
+	return g, err
+}

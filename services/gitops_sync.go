@@ -1,0 +1,261 @@
+package services
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/fluxcd/pkg/apis/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/store"
+)
+
+// DefaultSyncWait bounds how long triggerSync waits for Flux to handle the request.
+const DefaultSyncWait = 30 * time.Second
+
+// TriggerSyncInput is gitops.triggerSync's input.
+type TriggerSyncInput struct {
+	ID          string `json:"id" required:"true" doc:"resource id"`
+	WaitSeconds *int   `json:"waitSeconds,omitempty" doc:"how long to wait for Flux to handle it (default 30, 0: do not wait)"`
+}
+
+// Validate implements Validator.
+func (in *TriggerSyncInput) Validate(fe model.FieldErrors) {
+	if in.WaitSeconds != nil && (*in.WaitSeconds < 0 || *in.WaitSeconds > 600) {
+		fe.Add("waitSeconds", "must be between 0 and 600")
+	}
+}
+
+// SyncResult is gitops.triggerSync's result.
+type SyncResult struct {
+	Success     bool       `json:"success"`
+	Message     string     `json:"message"`
+	RequestedAt string     `json:"requestedAt"`
+	SyncedAt    *time.Time `json:"syncedAt,omitempty"`
+	Revision    string     `json:"revision,omitempty"`
+	Status      string     `json:"status,omitempty"`
+}
+
+func annotatePatch(requestedAt string) []byte {
+	p, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{meta.ReconcileRequestAnnotation: requestedAt}}})
+	return p
+}
+
+func suspendPatch(suspend bool) []byte {
+	p, _ := json.Marshal(map[string]any{"spec": map[string]any{"suspend": suspend}})
+	return p
+}
+
+// TriggerSync implements gitops.triggerSync: the requestedAt annotation goes
+// on the source first, then on the resource; it waits (bounded) for
+// status.lastHandledReconcileAt to echo it. In a manual-sync environment a
+// suspended resource is resumed for this one reconcile and suspended again.
+func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncResult, error) {
+	r, err := s.liveResource(in.ID)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	env, err := s.environment(r.EnvironmentID)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	repo, err := s.repository(r.RepositoryID)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	k, _, err := s.kubeFor(env.ClusterID)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	gvr := resourceGVR(r.Type)
+	ri := k.dyn.Resource(gvr).Namespace(r.Namespace)
+	u, err := ri.Get(ctx, r.Name, metav1.GetOptions{})
+	if err != nil {
+		return SyncResult{}, kubeError(err, "read "+r.Type+" "+r.Namespace+"/"+r.Name)
+	}
+	manual := !env.GitOpsConfig.AutoSync
+	suspended := observe(u, s.now()).Suspended
+	if suspended && !manual {
+		return SyncResult{}, model.Errorf(model.CodeBadRequest, "%s %s is suspended: resume it (gitops.resumeGitOpsResource) before syncing", r.Type, r.Name).
+			WithDetail("id", r.ID).WithDetail("suspended", true)
+	}
+	requestedAt := s.now().Format(time.RFC3339Nano)
+	if repo.GitOpsConfig.FluxResourceName != "" {
+		_, err := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace).Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{})
+		if err != nil && model.CodeOf(kubeError(err, "")) != model.CodeNotFound {
+			return SyncResult{}, kubeError(err, "annotate GitRepository "+repo.GitOpsConfig.FluxResourceName)
+		}
+	}
+	if suspended {
+		if _, err := ri.Patch(ctx, r.Name, types.MergePatchType, suspendPatch(false), metav1.PatchOptions{}); err != nil {
+			return SyncResult{}, kubeError(err, "resume "+r.Name+" for one sync")
+		}
+	}
+	if _, err := ri.Patch(ctx, r.Name, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{}); err != nil {
+		return SyncResult{}, kubeError(err, "annotate "+r.Name)
+	}
+	wait := DefaultSyncWait
+	if in.WaitSeconds != nil {
+		wait = time.Duration(*in.WaitSeconds) * time.Second
+	}
+	res := SyncResult{RequestedAt: requestedAt}
+	o, handled, werr := s.waitHandled(ctx, k, r, requestedAt, wait)
+	if suspended {
+		// Suspend again even when the wait failed: a manual-sync environment
+		// must not keep syncing on its own.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RequestTimeout)
+		_, err := ri.Patch(sctx, r.Name, types.MergePatchType, suspendPatch(true), metav1.PatchOptions{})
+		cancel()
+		if err != nil {
+			return SyncResult{}, kubeError(err, "suspend "+r.Name+" again after the sync")
+		}
+		o.Suspended, o.Status = true, model.StatusSuspended
+	}
+	if werr != nil {
+		return SyncResult{}, werr
+	}
+	if _, _, err := s.recordObserved(r.ID, o); err != nil {
+		return SyncResult{}, err
+	}
+	res.Status, res.Revision = o.Status, o.LastAppliedRevision
+	switch {
+	case !handled && wait == 0:
+		res.Success, res.Message = true, "sync requested"
+	case !handled:
+		res.Message = fmt.Sprintf("sync requested at %s; Flux did not handle it within %s (is the controller running?)", requestedAt, wait)
+	default:
+		now := s.now()
+		res.Success, res.SyncedAt = true, &now
+		res.Message = fmt.Sprintf("%s %s reconciled at revision %s", r.Type, r.Name, orDefault(o.LastAppliedRevision, "(none)"))
+		if o.ErrorMessage != "" {
+			res.Message += ": " + o.ErrorMessage
+		}
+	}
+	return res, nil
+}
+
+// waitHandled watches the object until lastHandledReconcileAt echoes requestedAt.
+func (s *Services) waitHandled(ctx context.Context, k kube, r model.GitOpsResource, requestedAt string, wait time.Duration) (Observed, bool, error) {
+	ri := k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace)
+	deadline := time.Now().Add(wait)
+	for {
+		u, err := ri.Get(ctx, r.Name, metav1.GetOptions{})
+		if err != nil {
+			return Observed{}, false, kubeError(err, "read "+r.Name)
+		}
+		o := observe(u, s.now())
+		if o.LastHandledReconcile == requestedAt {
+			return o, true, nil
+		}
+		if wait == 0 || time.Now().After(deadline) {
+			return o, false, nil
+		}
+		remaining := time.Until(deadline)
+		wctx, cancel := context.WithTimeout(ctx, remaining)
+		w, err := ri.Watch(wctx, metav1.ListOptions{FieldSelector: "metadata.name=" + r.Name, ResourceVersion: u.GetResourceVersion()})
+		if err != nil {
+			cancel()
+			return o, false, kubeError(err, "watch "+r.Name)
+		}
+		for range w.ResultChan() {
+			break
+		}
+		w.Stop()
+		cancel()
+		if ctx.Err() != nil {
+			return o, false, nil
+		}
+	}
+}
+
+// SuspendResource implements gitops.suspendGitOpsResource.
+func (s *Services) SuspendResource(ctx context.Context, in IDInput) (ResourceSummary, error) {
+	return s.setSuspended(ctx, in.ID, true)
+}
+
+// ResumeResource implements gitops.resumeGitOpsResource.
+func (s *Services) ResumeResource(ctx context.Context, in IDInput) (ResourceSummary, error) {
+	return s.setSuspended(ctx, in.ID, false)
+}
+
+func (s *Services) setSuspended(ctx context.Context, id string, suspend bool) (ResourceSummary, error) {
+	r, err := s.liveResource(id)
+	if err != nil {
+		return ResourceSummary{}, err
+	}
+	env, err := s.environment(r.EnvironmentID)
+	if err != nil {
+		return ResourceSummary{}, err
+	}
+	k, _, err := s.kubeFor(env.ClusterID)
+	if err != nil {
+		return ResourceSummary{}, err
+	}
+	u, err := k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, suspendPatch(suspend), metav1.PatchOptions{})
+	if err != nil {
+		return ResourceSummary{}, kubeError(err, "patch "+r.Name)
+	}
+	o := observe(u, s.now())
+	updated, _, err := s.recordObserved(r.ID, o)
+	if err != nil {
+		return ResourceSummary{}, err
+	}
+	s.hub.publish(StatusEvent{Resource: updated})
+	return ResourceSummary{ID: updated.ID, Name: updated.Name, Type: updated.Type, Status: updated.Status, CreatedAt: updated.CreatedAt}, nil
+}
+
+// applyEnvironmentGitOps makes an environment's GitOps config take effect on
+// its live resources: autoSync=false keeps its Kustomizations suspended,
+// syncInterval becomes their interval, and branch and path reach the
+// GitRepository and the Kustomization.
+func (s *Services) applyEnvironmentGitOps(ctx context.Context, env model.Environment) error {
+	var res []model.GitOpsResource
+	err := s.db.View(func(tx *store.Tx) error {
+		var err error
+		res, _, err = store.Resources.List(tx, store.Query[model.GitOpsResource]{Index: "environment", Value: env.ID})
+		return err
+	})
+	if err != nil || len(res) == 0 {
+		return err
+	}
+	for _, r := range res {
+		var cfg ResourceConfig
+		_ = json.Unmarshal(r.Config, &cfg)
+		rc, err := s.loadResourceContext(ctx, env.ID, r.RepositoryID)
+		if err != nil {
+			return err
+		}
+		rc.env = env
+		if env.GitOpsConfig.GitBranch != "" && env.GitOpsConfig.GitBranch != rc.repo.DefaultBranch {
+			rc.repo.DefaultBranch = env.GitOpsConfig.GitBranch
+			g := rc.repo.GitOpsConfig
+			if err := applyObject(ctx, rc.k.dyn, gitRepositoryObject(rc.repo, g.FluxNamespace, g.FluxResourceName, g.SyncInterval, g.SecretRef)); err != nil {
+				return err
+			}
+		}
+		r.Suspended = !env.GitOpsConfig.AutoSync
+		cfg.Interval = ""
+		if r.Type == model.ResourceKustomization {
+			cfg.Path = ""
+		}
+		if err := applyResource(ctx, r, cfg, rc); err != nil {
+			return err
+		}
+		r.Config, _ = json.Marshal(cfg)
+		if r.Suspended {
+			r.Status = model.StatusSuspended
+		} else if r.Status == model.StatusSuspended {
+			r.Status = model.StatusPending
+		}
+		r.UpdatedAt = s.now()
+		if err := s.db.Update(func(tx *store.Tx) error { return store.Resources.Put(tx, r) }); err != nil {
+			return err
+		}
+		s.hub.publish(StatusEvent{Resource: r})
+	}
+	return nil
+}
