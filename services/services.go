@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/validate"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -35,6 +37,13 @@ type Services struct {
 	watch   watchers
 	// watchCtx is set by StartWatchers; guarded by watch.mu.
 	watchCtx context.Context
+
+	gitOnce sync.Once
+	git     *gitx.Cache
+
+	valOnce sync.Once
+	val     *validate.Validator
+	valErr  error
 
 	regOnce sync.Once
 	reg     *Registry
@@ -70,6 +79,7 @@ func (s *Services) Registry() *Registry {
 		s.registerFlux(r)
 		s.registerGitOpsRepo(r)
 		s.registerGitOpsResources(r)
+		s.registerDeploy(r)
 		s.reg = r
 	})
 	return s.reg

@@ -1,0 +1,189 @@
+package gitx
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"sort"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitopstui/gitopstui/model"
+)
+
+// Snapshot resolves rev (a branch name, fetched first, or a commit SHA) and
+// returns the commit as a Snapshot whose FS reads lazily from the cache clone.
+func (r *Repo) Snapshot(ctx context.Context, rev string) (Snapshot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.resolve(ctx, rev)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return Snapshot{}, model.Wrap(model.CodeInternal, err, "read tree")
+	}
+	return Snapshot{Head: c.Hash.String(), r: r, tree: t}, nil
+}
+
+// FS returns the snapshot's files as a read-only fs.FS (paths relative to the
+// repository root) that reads only the trees and blobs it is asked for, so
+// that a caller can walk one directory of a large repository cheaply.
+func (s Snapshot) FS() fs.FS { return treeFS{t: s.tree} }
+
+type treeFS struct{ t *object.Tree }
+
+var (
+	_ fs.ReadFileFS = treeFS{}
+	_ fs.ReadDirFS  = treeFS{}
+	_ fs.StatFS     = treeFS{}
+)
+
+func (f treeFS) dir(name string) (*object.Tree, error) {
+	if f.t == nil {
+		if name == "." {
+			return &object.Tree{}, nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	if name == "." {
+		return f.t, nil
+	}
+	t, err := f.t.Tree(name)
+	if err != nil {
+		return nil, fs.ErrNotExist
+	}
+	return t, nil
+}
+
+func (f treeFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	if name == "." {
+		return entryInfo{name: ".", dir: true}, nil
+	}
+	if f.t == nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	e, err := f.t.FindEntry(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	info := entryInfo{name: e.Name, dir: e.Mode == filemode.Dir}
+	if !info.dir {
+		if file, err := f.t.File(name); err == nil {
+			info.size = file.Size
+		}
+	}
+	return info, nil
+}
+
+func (f treeFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	if f.t == nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	file, err := f.t.File(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	return blobBytes(file)
+}
+
+func (f treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	}
+	t, err := f.dir(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	out := make([]fs.DirEntry, 0, len(t.Entries))
+	for _, e := range t.Entries {
+		if e.Mode == filemode.Submodule {
+			continue
+		}
+		out = append(out, fs.FileInfoToDirEntry(entryInfo{name: e.Name, dir: e.Mode == filemode.Dir}))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+func (f treeFS) Open(name string) (fs.File, error) {
+	info, err := f.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir() {
+		entries, err := f.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		return &dirFile{info: info, entries: entries}, nil
+	}
+	b, err := f.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{info: info, Reader: bytes.NewReader(b)}, nil
+}
+
+type entryInfo struct {
+	name string
+	dir  bool
+	size int64
+}
+
+func (e entryInfo) Name() string { return e.name }
+func (e entryInfo) Size() int64  { return e.size }
+func (e entryInfo) Mode() fs.FileMode {
+	if e.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (e entryInfo) ModTime() time.Time { return time.Time{} }
+func (e entryInfo) IsDir() bool        { return e.dir }
+func (e entryInfo) Sys() any           { return nil }
+
+type memFile struct {
+	info fs.FileInfo
+	*bytes.Reader
+}
+
+func (m *memFile) Stat() (fs.FileInfo, error) { return m.info, nil }
+func (m *memFile) Close() error               { return nil }
+
+type dirFile struct {
+	info    fs.FileInfo
+	entries []fs.DirEntry
+	off     int
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: fs.ErrInvalid}
+}
+func (d *dirFile) Close() error { return nil }
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.off:]
+	if n <= 0 {
+		d.off = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.off += n
+	return rest[:n], nil
+}
