@@ -31,6 +31,9 @@ func DecodeInput(raw []byte, in any) error {
 	}
 	fe := model.FieldErrors{}
 	decodeValue(trimmed, reflect.ValueOf(in).Elem(), "", fe)
+	if _, bad := fe["(input)"]; bad {
+		return fe.Err() // not an object: nothing else is worth a word
+	}
 	checkRequired(reflect.ValueOf(in).Elem(), "", fe)
 	if v, ok := in.(Validator); ok {
 		v.Validate(fe)
@@ -79,7 +82,9 @@ func decodeValue(raw []byte, v reflect.Value, path string, fe model.FieldErrors)
 		}
 		p := reflect.New(t.Elem())
 		decodeValue(raw, p.Elem(), path, fe)
-		v.Set(p)
+		if _, bad := fe[name]; !bad {
+			v.Set(p) // a value of the wrong kind stays absent, so rules on its insides keep quiet
+		}
 		return
 	case t.Kind() == reflect.Struct && t.PkgPath() != "time":
 		if raw[0] != '{' {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,14 +74,19 @@ func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, erro
 			WithDetail("procedure", name)
 	}
 	actor := ActorFrom(ctx)
-	if !actor.Role.Allows(p.Role) {
-		return nil, model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.Role, actor.User, actor.Role).
+	var res any
+	var err error
+	switch {
+	case !actor.Role.Allows(p.Role):
+		// A refused mutation is audited too: who tried what matters most here.
+		err = model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.Role, actor.User, actor.Role).
 			WithDetail("procedure", name).WithDetail("required", string(p.Role)).WithDetail("role", string(actor.Role))
+	case len(raw) > MaxInputBytes:
+		err = model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), MaxInputBytes)
+		raw = nil // not kept in the audit log
+	default:
+		res, err = p.call(ctx, raw)
 	}
-	if len(raw) > MaxInputBytes {
-		return nil, model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), MaxInputBytes)
-	}
-	res, err := p.call(ctx, raw)
 	if p.Mutation {
 		r.audit(actor, name, raw, err)
 	}
@@ -166,7 +172,8 @@ func jsonName(f reflect.StructField) (string, bool) {
 }
 
 // checkRequired reports every zero field tagged required:"true", recursing
-// into nested structs that are present.
+// into nested structs and slices of structs that are present and were decoded
+// without a problem of their own.
 func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -174,7 +181,23 @@ func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
 		}
 		v = v.Elem()
 	}
-	if v.Kind() != reflect.Struct {
+	if v.Kind() == reflect.Slice {
+		et := v.Type().Elem()
+		for et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		if et.Kind() != reflect.Struct {
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			path := prefix + "[" + strconv.Itoa(i) + "]"
+			if _, bad := fe[path]; !bad {
+				checkRequired(v.Index(i), path, fe)
+			}
+		}
+		return
+	}
+	if v.Kind() != reflect.Struct || v.Type() == reflect.TypeOf(time.Time{}) {
 		return
 	}
 	t := v.Type()
@@ -189,6 +212,9 @@ func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
 			path = prefix + "." + name
 		}
 		fv := v.Field(i)
+		if _, bad := fe[path]; bad {
+			continue // already reported (wrong type, ...): its insides are not worth a word
+		}
 		if f.Tag.Get("required") == "true" && fv.IsZero() {
 			fe.Add(path, "required")
 			continue

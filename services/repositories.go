@@ -31,7 +31,14 @@ func (in *CreateRepositoryInput) Validate(fe model.FieldErrors) {
 	checkAuth(fe, in.Auth)
 }
 
+// maxFullName bounds a repository's owner/name; it is a store index key.
+const maxFullName = 256
+
 func checkFullName(fe model.FieldErrors, v string) {
+	if len(v) > maxFullName {
+		fe.Add("fullName", "must be at most "+itoa(maxFullName)+" characters")
+		return
+	}
 	if v != "" && !fullNamePattern.MatchString(v) {
 		fe.Add("fullName", "must look like owner/name")
 	}
@@ -180,6 +187,19 @@ func (s *Services) UpdateRepository(_ context.Context, in UpdateRepositoryInput)
 		var err error
 		if r, err = store.Repositories.Get(tx, in.ID); err != nil {
 			return repoNotFound(in.ID)
+		}
+		if in.FullName != nil && *in.FullName != r.FullName {
+			repos, _, err := store.Repositories.List(tx, store.Query[model.Repository]{Index: "project", Value: r.ProjectID})
+			if err != nil {
+				return err
+			}
+			for _, o := range repos {
+				if o.FullName == *in.FullName && o.ID != r.ID {
+					fe := model.FieldErrors{}
+					fe.Add("fullName", "project "+r.ProjectID+" already has repository "+o.FullName+" ("+o.ID+")")
+					return fe.Err()
+				}
+			}
 		}
 		setIf(&r.FullName, in.FullName)
 		setIf(&r.URL, in.URL)

@@ -187,6 +187,7 @@ func (s *Services) observeObject(u *unstructured.Unstructured) {
 
 // refreshResources brings the stored status of a project's or environment's
 // resources up to date from their clusters, unless a watcher already does.
+// Clusters that do not answer within the probe timeout are skipped.
 func (s *Services) refreshResources(ctx context.Context, projectID, envID string) error {
 	clusters := map[string]bool{}
 	err := s.db.View(func(tx *store.Tx) error {
@@ -211,9 +212,11 @@ func (s *Services) refreshResources(ctx context.Context, projectID, envID string
 		if s.watching(cid) {
 			continue
 		}
-		if err := s.relist(ctx, cid); err != nil {
-			return err
-		}
+		// Best effort: an unreachable cluster leaves the stored status as
+		// it is, so history and lists stay readable while a cluster is down.
+		rctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		_ = s.relist(rctx, cid)
+		cancel()
 	}
 	return nil
 }

@@ -1,0 +1,204 @@
+package services_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
+)
+
+// catalogProcedures is every procedure of the catalog with the role it needs
+// and whether it is a mutation.
+var catalogProcedures = []struct {
+	name     string
+	role     model.Role
+	mutation bool
+}{
+	{"audit.list", model.RoleAdmin, false},
+	{"clusters.get", model.RoleViewer, false},
+	{"clusters.importKubeconfig", model.RoleAdmin, true},
+	{"clusters.list", model.RoleViewer, false},
+	{"clusters.register", model.RoleAdmin, true},
+	{"clusters.remove", model.RoleAdmin, true},
+	{"deployments.create", model.RoleOperator, true},
+	{"deployments.get", model.RoleViewer, false},
+	{"deployments.list", model.RoleViewer, false},
+	{"environments.configureGitOps", model.RoleOperator, true},
+	{"environments.create", model.RoleAdmin, true},
+	{"environments.delete", model.RoleAdmin, true},
+	{"environments.get", model.RoleViewer, false},
+	{"environments.getGitOpsConfig", model.RoleViewer, false},
+	{"environments.list", model.RoleViewer, false},
+	{"environments.update", model.RoleAdmin, true},
+	{"projects.create", model.RoleAdmin, true},
+	{"projects.delete", model.RoleAdmin, true},
+	{"projects.get", model.RoleViewer, false},
+	{"projects.list", model.RoleViewer, false},
+	{"repositories.create", model.RoleAdmin, true},
+	{"repositories.delete", model.RoleAdmin, true},
+	{"repositories.get", model.RoleViewer, false},
+	{"repositories.getFluxStatus", model.RoleViewer, false},
+	{"repositories.list", model.RoleViewer, false},
+	{"repositories.update", model.RoleAdmin, true},
+}
+
+func TestRegistryProcedures(t *testing.T) {
+	h := newCatalogHarness(t)
+	procs := h.reg.Procedures()
+	names := make([]string, len(procs))
+	for i, p := range procs {
+		names[i] = p.Name
+	}
+	if !slices.IsSorted(names) {
+		t.Fatalf("Procedures() not sorted by name: %v", names)
+	}
+	for _, want := range catalogProcedures {
+		p, ok := h.reg.Lookup(want.name)
+		if !ok {
+			t.Fatalf("%s not registered", want.name)
+		}
+		if !slices.Contains(names, want.name) {
+			t.Fatalf("%s missing from Procedures()", want.name)
+		}
+		catEq(t, want.name+" role", p.Role, want.role)
+		catEq(t, want.name+" mutation", p.Mutation, want.mutation)
+		if p.Description == "" {
+			t.Fatalf("%s has no description", want.name)
+		}
+		for _, f := range p.Fields {
+			if f.Name == "" || f.Type == "" || f.Doc == "" {
+				t.Fatalf("%s: field %+v is not fully described", want.name, f)
+			}
+		}
+	}
+	if _, ok := h.reg.Lookup("projects.nope"); ok {
+		t.Fatal("Lookup found an unknown procedure")
+	}
+
+	field := func(proc string, path ...string) services.Field {
+		t.Helper()
+		p, _ := h.reg.Lookup(proc)
+		fields := p.Fields
+		for i, name := range path {
+			j := slices.IndexFunc(fields, func(f services.Field) bool { return f.Name == name })
+			if j < 0 {
+				t.Fatalf("%s has no input field %s", proc, strings.Join(path[:i+1], "."))
+			}
+			if i == len(path)-1 {
+				return fields[j]
+			}
+			fields = fields[j].Fields
+		}
+		return services.Field{}
+	}
+	f := field("projects.create", "name")
+	if !f.Required || f.Type != "string" {
+		t.Fatalf("projects.create name: %+v", f)
+	}
+	if f = field("projects.create", "id"); f.Required {
+		t.Fatalf("projects.create id is optional: %+v", f)
+	}
+	for _, name := range []string{"projectId", "name", "clusterId", "namespace"} {
+		if !field("environments.create", name).Required {
+			t.Fatalf("environments.create %s should be required", name)
+		}
+	}
+	f = field("deployments.create", "deploymentMethod")
+	if !f.Required || !slices.Equal(f.Enum, model.DeploymentMethods) {
+		t.Fatalf("deployments.create deploymentMethod: %+v", f)
+	}
+	catEq(t, "replicas type", field("deployments.create", "replicas").Type, "integer")
+	catEq(t, "config type", field("environments.configureGitOps", "config").Type, "object")
+	for _, name := range []string{"enabled", "autoSync", "gitBranch", "gitPath", "syncInterval", "repositoryId"} {
+		field("environments.configureGitOps", "config", name)
+	}
+	catEq(t, "autoSync type", field("environments.configureGitOps", "config", "autoSync").Type, "boolean")
+	field("repositories.create", "auth", "tokenEnv")
+	catEq(t, "live type", field("clusters.get", "live").Type, "boolean")
+	catEq(t, "limit type", field("deployments.list", "limit").Type, "integer")
+
+	// `gitopstui procedures` prints this JSON.
+	raw, err := json.Marshal(procs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wire []map[string]any
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range wire {
+		for _, k := range []string{"name", "description", "role", "mutation", "input"} {
+			if _, ok := p[k]; !ok {
+				t.Fatalf("procedure JSON %v has no %q", p, k)
+			}
+		}
+	}
+}
+
+func TestRegistryUnknownProcedure(t *testing.T) {
+	h := newCatalogHarness(t)
+	for _, name := range []string{"projects.nope", "", "PROJECTS.LIST"} {
+		e := h.fail(name, `{}`, model.CodeNotFound)
+		catEq(t, "details.procedure", e.Details["procedure"], any(name))
+	}
+}
+
+// TestRegistryRoles checks every catalog procedure against every role: the
+// role check comes before decoding, so any input will do.
+func TestRegistryRoles(t *testing.T) {
+	h := newCatalogHarness(t)
+	for _, p := range catalogProcedures {
+		for _, role := range []model.Role{"", "guest", model.RoleViewer, model.RoleOperator, model.RoleAdmin} {
+			ctx := h.as("someone", role)
+			_, err := h.callCtx(ctx, p.name, `{"unknownFieldForRoleTest":1}`)
+			allowed := role.Allows(p.role)
+			if !allowed {
+				e := wantCatalogErr(t, err, model.CodeInsufficientPermission)
+				catEq(t, p.name+" details.required", e.Details["required"], any(string(p.role)))
+				catEq(t, p.name+" details.role", e.Details["role"], any(string(role)))
+				continue
+			}
+			// Allowed: the input is decoded and its unknown field refused.
+			e := wantCatalogErr(t, err, model.CodeBadRequest)
+			if !slices.Contains(catalogErrFields(e), "unknownFieldForRoleTest") {
+				t.Fatalf("%s as %q: unknown field not named: %v", p.name, role, e)
+			}
+		}
+	}
+}
+
+func TestRegistryDefaultActor(t *testing.T) {
+	h := newCatalogHarness(t)
+	// Without an actor in the context the caller is the local user, admin, via the CLI.
+	a := services.ActorFrom(context.Background())
+	catEq(t, "role", a.Role, model.RoleAdmin)
+	catEq(t, "source", a.Source, "cli")
+	if a.User == "" {
+		t.Fatal("no local user name")
+	}
+	if _, err := h.reg.Call(context.Background(), "projects.create", []byte(`{"name":"Local"}`)); err != nil {
+		t.Fatal(err)
+	}
+	p := h.ok("audit.list", `{"limit":1}`)
+	catEq(t, "audit actor", catS(t, p, "items.0.actor"), a.User)
+	catEq(t, "audit source", catS(t, p, "items.0.source"), "cli")
+	catEq(t, "audit role", catS(t, p, "items.0.role"), "admin")
+}
+
+func TestRegistryInputLimit(t *testing.T) {
+	h := newCatalogHarness(t)
+	big := `{"name":"` + strings.Repeat("x", services.MaxInputBytes) + `"}`
+	h.fail("projects.create", big, model.CodeBadRequest)
+	p := h.ok("audit.list", `{}`)
+	catEq(t, "audited", catS(t, p, "items.0.code"), "BAD_REQUEST")
+	if _, has := catJ(t, p, "items.0").(map[string]any)["input"]; has {
+		t.Fatal("an oversized input was copied into the audit log")
+	}
+	if l := h.ok("projects.list", nil); len(catA(t, l, "")) != 0 {
+		t.Fatalf("oversized input created %v", l)
+	}
+}
