@@ -80,6 +80,8 @@ type Cluster struct {
 	workDir string // holds the API server's certificates and etcd's data; removed by Stop
 	admin   *rest.Config
 
+	userMu sync.Mutex // serialises User: envtest's CA is not safe for concurrent use
+
 	mu      sync.Mutex
 	stopped bool
 }
@@ -88,7 +90,10 @@ type Cluster struct {
 // binaries first when they are missing (logged; this takes minutes once per machine).
 func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
-	c, err := start(t.Logf, opts...)
+	c, err := start(func(format string, args ...any) {
+		t.Logf(format, args...)
+		fmt.Fprintf(os.Stderr, format+"\n", args...) // visible while go test buffers t.Logf
+	}, opts...)
 	if err != nil {
 		t.Fatalf("testcluster: %v", err)
 	}
@@ -306,7 +311,7 @@ func ensureBinaries(logf func(string, ...any)) (string, error) {
 	if isExec(filepath.Join(dir, "kube-apiserver")) && isExec(filepath.Join(dir, "etcd")) {
 		return dir, nil
 	}
-	logf("testcluster: kube-apiserver/etcd missing in %s: building them now with %s (once per machine; ~10 minutes on 2 cores; `make controlplane` does this ahead of time)", dir, buildScript)
+	logf("testcluster: kube-apiserver/etcd missing in %s: building them now with %s (once per machine: 10-20 minutes on 2 cores; `make controlplane` does this ahead of time)", dir, buildScript)
 	cmd := exec.Command("bash", script)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout

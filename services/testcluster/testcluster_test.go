@@ -24,7 +24,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
-
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitopstui/gitopstui/services/testcluster"
@@ -416,5 +415,19 @@ func TestStartRejectsMissingCRDDir(t *testing.T) {
 	<-done
 	if !strings.Contains(rec.msg, "CRD directory") {
 		t.Fatalf("Start with a missing CRD dir: fatal = %q", rec.msg)
+	}
+}
+
+func TestUsersInParallel(t *testing.T) {
+	c := shared.Get(t)
+	for _, name := range []string{"p1", "p2", "p3", "p4"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _ := c.User(t, name)
+			_, err := clientset(t, cfg).CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
+			if !apierrors.IsForbidden(err) {
+				t.Fatalf("err = %v, want 403", err)
+			}
+		})
 	}
 }

@@ -44,7 +44,9 @@ func (c *Cluster) Kubeconfig(t testing.TB, opts ...KubeconfigOption) string {
 func (c *Cluster) User(t testing.TB, name string, groups ...string) (*rest.Config, string) {
 	t.Helper()
 	base := &rest.Config{QPS: c.admin.QPS, Burst: c.admin.Burst}
+	c.userMu.Lock() // envtest's CA hands out serial numbers without locking
 	u, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, base)
+	c.userMu.Unlock()
 	if err != nil {
 		t.Fatalf("testcluster: add user %q: %v", name, err)
 	}

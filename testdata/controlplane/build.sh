@@ -67,6 +67,7 @@ fi
 
 tmp="$(mktemp -d "$cache_root/.tmp-build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM # so that the EXIT trap removes the half-built files
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
 
@@ -84,12 +85,12 @@ k8s_ldflags+=" -X $vpkg.gitCommit=module-proxy-$k8s_version"
 start=$SECONDS
 if [[ ! -x "$dir/etcd" ]]; then
 	echo "build.sh: building etcd $etcd_version into $dir (once per machine)" >&2
-	go -C "$here" build -trimpath -ldflags "-s -w" -o "$tmp/etcd" ./cmd/etcd
+	go -C "$here" build -trimpath -buildvcs=false -ldflags "-s -w" -o "$tmp/etcd" ./cmd/etcd
 	mv -f "$tmp/etcd" "$dir/etcd"
 fi
 if [[ ! -x "$dir/kube-apiserver" ]]; then
-	echo "build.sh: building kube-apiserver $k8s_version into $dir (once per machine, ~10 min on 2 cores)" >&2
-	go -C "$here" build -trimpath -ldflags "$k8s_ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+	echo "build.sh: building kube-apiserver $k8s_version into $dir (once per machine: 10-20 min on 2 cores)" >&2
+	go -C "$here" build -trimpath -buildvcs=false -ldflags "$k8s_ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 	mv -f "$tmp/kube-apiserver" "$dir/kube-apiserver"
 fi
 echo "build.sh: control plane ready in $((SECONDS - start))s" >&2
