@@ -110,7 +110,7 @@ func (f treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		if e.Mode == filemode.Submodule {
 			continue
 		}
-		out = append(out, fs.FileInfoToDirEntry(entryInfo{name: e.Name, dir: e.Mode == filemode.Dir}))
+		out = append(out, lazyEntry{tree: t, entry: e})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil
@@ -152,6 +152,32 @@ func (e entryInfo) Mode() fs.FileMode {
 func (e entryInfo) ModTime() time.Time { return time.Time{} }
 func (e entryInfo) IsDir() bool        { return e.dir }
 func (e entryInfo) Sys() any           { return nil }
+
+// lazyEntry is a directory entry whose Info reads the blob size only when asked.
+type lazyEntry struct {
+	tree  *object.Tree
+	entry object.TreeEntry
+}
+
+func (e lazyEntry) Name() string { return e.entry.Name }
+func (e lazyEntry) IsDir() bool  { return e.entry.Mode == filemode.Dir }
+func (e lazyEntry) Type() fs.FileMode {
+	if e.IsDir() {
+		return fs.ModeDir
+	}
+	return 0
+}
+func (e lazyEntry) Info() (fs.FileInfo, error) {
+	info := entryInfo{name: e.entry.Name, dir: e.IsDir()}
+	if !info.dir {
+		f, err := e.tree.TreeEntryFile(&e.entry)
+		if err != nil {
+			return nil, err
+		}
+		info.size = f.Size
+	}
+	return info, nil
+}
 
 type memFile struct {
 	info fs.FileInfo
