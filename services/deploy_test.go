@@ -55,7 +55,7 @@ type deployEnv struct {
 	dir    string
 }
 
-func offlineKubeconfig(t *testing.T) string {
+func offlineKubeconfig(t testing.TB) string {
 	t.Helper()
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	body := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n"
@@ -65,7 +65,7 @@ func offlineKubeconfig(t *testing.T) string {
 	return kc
 }
 
-func newServices(t *testing.T, dir string) *services.Services {
+func newServices(t testing.TB, dir string) *services.Services {
 	t.Helper()
 	db, err := store.Open(dir, store.Options{})
 	if err != nil {
@@ -75,7 +75,7 @@ func newServices(t *testing.T, dir string) *services.Services {
 	return services.New(services.Config{DataDir: dir, DB: db})
 }
 
-func setupDeploy(t *testing.T, server *gittest.HTTPServer) deployEnv {
+func setupDeploy(t testing.TB, server *gittest.HTTPServer) deployEnv {
 	t.Helper()
 	if server == nil {
 		server = gittest.NewHTTPServer(t)

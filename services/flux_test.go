@@ -26,7 +26,7 @@ import (
 )
 
 // newSvc opens a services layer over a fresh bbolt file.
-func newSvc(t *testing.T) *services.Services {
+func newSvc(t testing.TB) *services.Services {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(dir, store.Options{})
@@ -38,7 +38,7 @@ func newSvc(t *testing.T) *services.Services {
 }
 
 // callProc runs a procedure with in as JSON input and decodes the result into out.
-func callProc(t *testing.T, svc *services.Services, name string, in any, out any) error {
+func callProc(t testing.TB, svc *services.Services, name string, in any, out any) error {
 	t.Helper()
 	raw, err := json.Marshal(in)
 	if err != nil {
@@ -59,7 +59,7 @@ func callProc(t *testing.T, svc *services.Services, name string, in any, out any
 	return nil
 }
 
-func mustCall(t *testing.T, svc *services.Services, name string, in any, out any) {
+func mustCall(t testing.TB, svc *services.Services, name string, in any, out any) {
 	t.Helper()
 	if err := callProc(t, svc, name, in, out); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -84,7 +84,7 @@ func wantCode(t *testing.T, err error, code model.Code) *model.Error {
 	return &out
 }
 
-func registerCluster(t *testing.T, svc *services.Services, id, kubeconfig string) {
+func registerCluster(t testing.TB, svc *services.Services, id, kubeconfig string) {
 	t.Helper()
 	mustCall(t, svc, "clusters.register", map[string]any{"id": id, "name": id, "kubeconfig": kubeconfig}, nil)
 }

@@ -62,6 +62,12 @@ func checkGitPath(fe model.FieldErrors, field, p string) {
 	if p == "" {
 		return
 	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			fe.Add(field, "must not contain control characters")
+			return
+		}
+	}
 	if strings.HasPrefix(p, "/") || strings.Contains(p, "\\") {
 		fe.Add(field, "must be a path relative to the repository root, such as ./k8s/overlays/prod")
 		return
