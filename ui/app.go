@@ -2,14 +2,15 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
@@ -20,30 +21,90 @@ type Caller interface {
 	Call(ctx context.Context, name string, raw []byte) (any, error)
 }
 
+// ProcedureLister is implemented by callers that can list their procedures
+// (services.Registry does); the command palette builds forms from them.
+type ProcedureLister interface {
+	Procedures() []*services.Procedure
+}
+
 // Options build one session's UI.
 type Options struct {
 	Caller Caller
 	Actor  model.Actor
-	// Dark says the terminal background is dark.
+	// Dark says the terminal background is dark (until the terminal says).
 	Dark bool
 	// Ctx bounds every call the session makes (the SSH session's context).
 	Ctx context.Context
+	// Subscribe, when set, opens the live status subscription of this
+	// session (services.(*Services).Subscribe); it ends with ctx.
+	Subscribe func(ctx context.Context) <-chan services.StatusEvent
+	// Procedures lists the procedures for the command palette; when nil and
+	// Caller is a ProcedureLister, its list is used.
+	Procedures []*services.Procedure
+	// Editor is the external editor command ($EDITOR) for manifests; empty
+	// means the in-app editor.
+	Editor string
 }
 
-// Model is the root model: it owns the panes, focus, help and layout.
+// screen is one page of the stack. Screens return strings; only the root
+// model returns a tea.View.
+type screen interface {
+	id() int
+	// title is the screen's breadcrumb.
+	title() string
+	init() tea.Cmd
+	update(msg tea.Msg) (screen, tea.Cmd)
+	// view renders the body at w×h.
+	view(w, h int) string
+	// bindings are the screen's keys for the footer and full help.
+	bindings() []key.Binding
+	// busy names the running operation ("" when idle).
+	busy() string
+	// capturing is true while text entry has the keyboard: the root then
+	// only keeps ctrl+c (and esc goes to the screen).
+	capturing() bool
+}
+
+// scoper is implemented by screens that set the cluster/project/environment
+// of the status line.
+type scoper interface{ scope() scope }
+
+type scope struct{ cluster, project, env string }
+
+// base carries what every screen has.
+type base struct {
+	s       *session
+	sid     int
+	working string
+	w, h    int
+}
+
+func newBase(s *session) base   { return base{s: s, sid: s.newID(), w: 80, h: 20} }
+func (b *base) id() int         { return b.sid }
+func (b *base) busy() string    { return b.working }
+func (b *base) capturing() bool { return false }
+func (b *base) resize(msg tea.Msg) bool {
+	if m, ok := msg.(sizeMsg); ok {
+		b.w, b.h = m.w, m.h
+		return true
+	}
+	return false
+}
+
+// Model is the root model: it owns the screen stack, the palette and help
+// overlays, the one error surface, the status line and the layout.
 type Model struct {
-	opts     Options
-	styles   Styles
-	keys     KeyMap
-	help     help.Model
-	width    int
-	height   int
-	focus    int
-	cursor   [2]int
-	clusters []services.ClusterView
-	projects []model.Project
-	loading  bool
-	err      error
+	s       *session
+	stack   []screen
+	help    help.Model
+	spin    spinner.Model
+	width   int
+	height  int
+	full    bool
+	palette *palette
+	err     *model.Error
+	notice  string
+	sub     <-chan services.StatusEvent
 }
 
 // New builds the root model of one session.
@@ -51,92 +112,195 @@ func New(opts Options) Model {
 	if opts.Ctx == nil {
 		opts.Ctx = context.Background()
 	}
-	h := help.New()
-	return Model{opts: opts, styles: NewStyles(opts.Dark), keys: NewKeyMap(), help: h, width: 80, height: 24, loading: true}
-}
-
-type catalogMsg struct {
-	clusters []services.ClusterView
-	projects []model.Project
-	err      error
-}
-
-// loadCatalog reads clusters (without live checks) and projects off the UI goroutine.
-func loadCatalog(ctx context.Context, c Caller) tea.Cmd {
-	return func() tea.Msg {
-		var msg catalogMsg
-		if msg.err = call(ctx, c, "clusters.list", map[string]any{"live": false}, &msg.clusters); msg.err != nil {
-			return msg
+	procs := opts.Procedures
+	if procs == nil {
+		if l, ok := opts.Caller.(ProcedureLister); ok {
+			procs = l.Procedures()
 		}
-		msg.err = call(ctx, c, "projects.list", map[string]any{}, &msg.projects)
-		return msg
 	}
+	s := &session{
+		ctx: opts.Ctx, caller: opts.Caller, actor: opts.Actor, procs: procs,
+		editor: opts.Editor, keys: NewKeyMap(), now: time.Now,
+	}
+	s.setDark(opts.Dark)
+	m := Model{s: s, help: help.New(), width: 80, height: 24}
+	m.help.Styles = help.DefaultStyles(opts.Dark)
+	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	if opts.Subscribe != nil {
+		m.sub = opts.Subscribe(opts.Ctx)
+	}
+	m.stack = []screen{newClusters(s)}
+	return m
 }
 
-// call runs a procedure and decodes its result into out.
-func call(ctx context.Context, c Caller, name string, in any, out any) error {
-	raw, err := json.Marshal(in)
-	if err != nil {
-		return err
+// listen waits for the next status event.
+func listen(ch <-chan services.StatusEvent) tea.Cmd {
+	if ch == nil {
+		return nil
 	}
-	res, err := c.Call(ctx, name, raw)
-	if err != nil {
-		return err
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return subClosedMsg{}
+		}
+		return statusMsg(e)
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
 }
 
 // Init implements tea.Model.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(loadCatalog(m.opts.Ctx, m.opts.Caller), tea.RequestBackgroundColor)
+	cmds := []tea.Cmd{m.top().init(), tea.RequestBackgroundColor, listen(m.sub)}
+	if !m.s.static {
+		cmds = append(cmds, m.spin.Tick)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m Model) top() screen { return m.stack[len(m.stack)-1] }
+
+func (m Model) bodySize() (int, int) {
+	return m.width, max(3, m.height-4)
 }
 
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.SetWidth(msg.Width)
+		m.width, m.height = max(20, msg.Width), max(6, msg.Height)
+		m.help.SetWidth(m.width)
+		return m, m.broadcast(m.sizeMsg())
 	case tea.BackgroundColorMsg:
-		m.opts.Dark = msg.IsDark()
-		m.styles = NewStyles(m.opts.Dark)
-	case catalogMsg:
-		m.loading = false
-		m.err = msg.err
-		m.clusters, m.projects = msg.clusters, msg.projects
-		m.clampCursor()
-	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, m.keys.Quit):
-			return m, tea.Quit
-		case key.Matches(msg, m.keys.Help):
-			m.help.ShowAll = !m.help.ShowAll
-		case key.Matches(msg, m.keys.Switch):
-			m.focus = 1 - m.focus
-		case key.Matches(msg, m.keys.Up):
-			m.cursor[m.focus]--
-			m.clampCursor()
-		case key.Matches(msg, m.keys.Down):
-			m.cursor[m.focus]++
-			m.clampCursor()
-		case key.Matches(msg, m.keys.Refresh):
-			m.loading = true
-			return m, loadCatalog(m.opts.Ctx, m.opts.Caller)
+		m.s.setDark(msg.IsDark())
+		m.help.Styles = help.DefaultStyles(m.s.dark)
+		if m.palette != nil {
+			m.palette.restyle()
 		}
+		return m, m.broadcast(themeMsg{})
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case statusMsg:
+		return m, tea.Batch(m.broadcast(msg), listen(m.sub))
+	case subClosedMsg:
+		m.sub = nil
+		return m, nil
+	case errMsg:
+		m.err, m.notice = model.AsError(msg.err), ""
+		return m, nil
+	case noticeMsg:
+		m.notice, m.err = msg.text, nil
+		return m, nil
+	case pushMsg:
+		m.palette, m.full = nil, false
+		m.stack = append(m.stack, msg.s)
+		return m, tea.Batch(m.sendTop(m.sizeMsg()), msg.s.init())
+	case replaceMsg:
+		m.stack[len(m.stack)-1] = msg.s
+		return m, tea.Batch(m.sendTop(m.sizeMsg()), msg.s.init())
+	case popMsg:
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		if msg.notice != "" {
+			m.notice, m.err = msg.notice, nil
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		if m.palette != nil {
+			return m, m.palette.update(msg)
+		}
+		return m, m.sendTop(msg)
+	case targeted:
+		for i, sc := range m.stack {
+			if sc.id() == msg.target() {
+				var cmd tea.Cmd
+				m.stack[i], cmd = sc.update(msg)
+				return m, cmd
+			}
+		}
+		return m, nil // its screen is gone
 	}
-	return m, nil
+	return m, m.sendTop(msg)
 }
 
-func (m *Model) clampCursor() {
-	n := [2]int{len(m.clusters), len(m.projects)}
-	for i := range m.cursor {
-		m.cursor[i] = max(0, min(m.cursor[i], n[i]-1))
-	}
+func (m Model) sizeMsg() sizeMsg {
+	w, h := m.bodySize()
+	return sizeMsg{w, h}
 }
+
+// sendTop sends msg to the top screen.
+func (m Model) sendTop(msg tea.Msg) tea.Cmd {
+	i := len(m.stack) - 1
+	var cmd tea.Cmd
+	m.stack[i], cmd = m.stack[i].update(msg)
+	return cmd
+}
+
+// broadcast sends msg to every screen of the stack.
+func (m Model) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.stack))
+	for i, sc := range m.stack {
+		var cmd tea.Cmd
+		m.stack[i], cmd = sc.update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.s.keys
+	if msg.String() == "ctrl+c" {
+		return m, tea.Quit
+	}
+	m.err, m.notice = nil, ""
+	if m.palette != nil {
+		if key.Matches(msg, k.Cancel) {
+			m.palette = nil
+			return m, nil
+		}
+		return m, m.palette.update(msg)
+	}
+	if m.full {
+		m.full = false
+		if key.Matches(msg, k.Help, k.Back) {
+			return m, nil
+		}
+	}
+	if m.top().capturing() {
+		return m, m.sendTop(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.full = true
+		return m, nil
+	case key.Matches(msg, k.Palette):
+		m.palette = newPalette(m.s)
+		return m, nil
+	case key.Matches(msg, k.Back):
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		return m, nil
+	case key.Matches(msg, k.Clusters):
+		return m, m.jump(newClusters(m.s))
+	case key.Matches(msg, k.Projects):
+		return m, m.jump(newProjects(m.s))
+	case key.Matches(msg, k.Resources):
+		return m, m.jump(newResources(m.s, scopeFrom(m.stack), "", ""))
+	case key.Matches(msg, k.Deployments):
+		sc := scopeFrom(m.stack)
+		return m, m.jump(newDeployments(m.s, sc.projectID, sc.envID))
+	}
+	return m, m.sendTop(msg)
+}
+
+// jump opens a top-level screen on top of the stack.
+func (m Model) jump(s screen) tea.Cmd { return push(s) }
 
 // View implements tea.Model.
 func (m Model) View() tea.View {
@@ -146,77 +310,143 @@ func (m Model) View() tea.View {
 }
 
 func (m Model) render() string {
-	var b strings.Builder
-	b.WriteString(m.styles.Title.Render("gitopstui") + m.styles.Muted.Render("  "+m.opts.Actor.User+" ("+string(m.opts.Actor.Role)+")") + "\n\n")
-	helpView := m.help.View(m.keys)
-	bodyHeight := max(3, m.height-3-lipgloss.Height(helpView)-1)
+	st := m.s.styles
+	w, h := m.bodySize()
+	lines := make([]string, 0, m.height)
+	lines = append(lines, fit(m.breadcrumbs(), m.width), fit(m.statusLine(), m.width))
+
+	var body string
+	var footer string
+	switch {
+	case m.palette != nil:
+		body = m.palette.view(w, h)
+		footer = m.help.ShortHelpView(m.palette.bindings())
+	case m.full:
+		body = m.fullHelp(w, h)
+		footer = m.help.ShortHelpView([]key.Binding{m.s.keys.Back})
+	default:
+		body = m.top().view(w, h)
+		footer = m.help.ShortHelpView(append(m.top().bindings(), m.s.keys.globalHelp()...))
+	}
+	bl := strings.Split(body, "\n")
+	for i := 0; i < h; i++ {
+		if i < len(bl) {
+			lines = append(lines, fit(bl[i], m.width))
+		} else {
+			lines = append(lines, "")
+		}
+	}
 	switch {
 	case m.err != nil:
-		e := model.AsError(m.err)
-		b.WriteString(m.styles.Error.Render(fmt.Sprintf("%s: %s", e.Code, e.Message)) + "\n")
-	case m.loading:
-		b.WriteString(m.styles.Muted.Render("loading…") + "\n")
+		lines = append(lines, fit(st.Error.Render("✗ "+string(m.err.Code)+": ")+st.Error.UnsetBold().Render(oneLine(m.err.Message)), m.width))
+	case m.notice != "":
+		lines = append(lines, fit(st.OK.Render("✓ "+oneLine(m.notice)), m.width))
 	default:
-		half := max(20, (m.width-1)/2)
-		left := m.pane(0, "Clusters", m.clusterRows(), half, bodyHeight)
-		right := m.pane(1, "Projects", m.projectRows(), m.width-half-1, bodyHeight)
-		b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right) + "\n")
+		lines = append(lines, "")
 	}
-	out := b.String()
-	pad := m.height - lipgloss.Height(out) - lipgloss.Height(helpView)
-	if pad > 0 {
-		out += strings.Repeat("\n", pad)
-	}
-	return out + helpView
+	lines = append(lines, fit(footer, m.width))
+	return strings.Join(lines, "\n")
 }
 
-func (m Model) clusterRows() []string {
-	rows := make([]string, len(m.clusters))
-	for i, c := range m.clusters {
-		rows[i] = fmt.Sprintf("%s  %s", c.Name, m.styles.Muted.Render(c.Context))
+func (m Model) breadcrumbs() string {
+	st := m.s.styles
+	parts := []string{st.Title.Render("gitopstui")}
+	start := 0
+	if len(m.stack) > 4 {
+		start = len(m.stack) - 4
+		parts = append(parts, st.Muted.Render("…"))
 	}
-	return rows
+	for _, sc := range m.stack[start:] {
+		parts = append(parts, st.Crumb.Render(sc.title()))
+	}
+	return strings.Join(parts, st.Muted.Render(" › "))
 }
 
-func (m Model) projectRows() []string {
-	rows := make([]string, len(m.projects))
-	for i, p := range m.projects {
-		rows[i] = fmt.Sprintf("%s  %s", p.Name, m.styles.Muted.Render(p.ID))
-	}
-	return rows
-}
-
-func (m Model) pane(idx int, title string, rows []string, width, height int) string {
-	var b strings.Builder
-	head := m.styles.Header.Render(fmt.Sprintf("%s (%d)", title, len(rows)))
-	if m.focus == idx {
-		head = m.styles.Title.Render("▸ ") + head
-	} else {
-		head = "  " + head
-	}
-	b.WriteString(head + "\n")
-	if len(rows) == 0 {
-		b.WriteString(m.styles.Muted.Render("  none yet: see README quick start"))
-	}
-	inner := max(1, height-3)
-	start := max(0, m.cursor[idx]-inner+1)
-	for i := start; i < len(rows) && i < start+inner; i++ {
-		line := truncate(rows[i], width-6)
-		if i == m.cursor[idx] && m.focus == idx {
-			line = m.styles.Selected.Render(line)
+func (m Model) statusLine() string {
+	st := m.s.styles
+	sc := scopeFrom(m.stack)
+	val := func(v string) string {
+		if v == "" {
+			return st.Muted.Render("-")
 		}
-		b.WriteString("  " + line + "\n")
+		return v
 	}
-	return m.styles.Box.Width(width).Render(strings.TrimRight(b.String(), "\n"))
+	left := st.Label.Render("cluster ") + val(sc.cluster) + st.Label.Render("  project ") + val(sc.project) +
+		st.Label.Render("  env ") + val(sc.env) + st.Label.Render("  user ") + val(m.s.actor.User) + st.Muted.Render(" ("+string(m.s.actor.Role)+")")
+	if b := m.top().busy(); b != "" {
+		right := st.Warn.Render(m.spin.View() + " " + b)
+		gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+		if gap < 2 {
+			return left + "  " + right
+		}
+		return left + strings.Repeat(" ", gap) + right
+	}
+	return left
 }
 
-func truncate(s string, w int) string {
-	if w <= 1 || lipgloss.Width(s) <= w {
+func (m Model) fullHelp(w, h int) string {
+	groups := [][]key.Binding{m.top().bindings(), m.s.keys.globalHelp(), m.s.keys.jumpHelp()}
+	hm := m.help
+	hm.ShowAll = true
+	out := m.s.styles.Header.Render("Keys: "+m.top().title()) + "\n\n" + hm.FullHelpView(groups)
+	return clipLines(out, w, h)
+}
+
+// scopeInfo is the context found on the stack, for the status line and for
+// screens opened from the palette.
+type scopeInfo struct {
+	scope
+	projectID, envID string
+}
+
+func scopeFrom(stack []screen) scopeInfo {
+	var out scopeInfo
+	for _, sc := range stack {
+		if s, ok := sc.(scoper); ok {
+			v := s.scope()
+			if v.cluster != "" {
+				out.cluster = v.cluster
+			}
+			if v.project != "" {
+				out.project = v.project
+			}
+			if v.env != "" {
+				out.env = v.env
+			}
+		}
+		if s, ok := sc.(interface{ ids() (string, string) }); ok {
+			p, e := s.ids()
+			if p != "" {
+				out.projectID = p
+			}
+			if e != "" {
+				out.envID = e
+			}
+		}
+	}
+	return out
+}
+
+// fit truncates s to w cells.
+func fit(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
 		return s
 	}
-	r := []rune(s)
-	for len(r) > 0 && lipgloss.Width(string(r)) > w-1 {
-		r = r[:len(r)-1]
+	return ansi.Truncate(s, w, "…")
+}
+
+// clipLines keeps the first h lines of s, each truncated to w cells.
+func clipLines(s string, w, h int) string {
+	ls := strings.Split(s, "\n")
+	if len(ls) > h {
+		ls = ls[:h]
 	}
-	return string(r) + "…"
+	for i := range ls {
+		ls[i] = fit(ls[i], w)
+	}
+	return strings.Join(ls, "\n")
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

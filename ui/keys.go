@@ -2,27 +2,83 @@ package ui
 
 import "charm.land/bubbles/v2/key"
 
-// KeyMap is one session's key bindings, with their help text.
+// KeyMap is one session's key bindings, with their help text. Screens pick
+// the bindings they use and report them for the footer and `?` help.
 type KeyMap struct {
-	Up, Down, Switch, Refresh, Help, Quit key.Binding
+	// Global.
+	Quit, Help, Palette, Back, Refresh         key.Binding
+	Clusters, Projects, Resources, Deployments key.Binding
+	// Lists.
+	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, Sort key.Binding
+	// Resources (k9s habits).
+	Sync, Suspend, Detail, YAML, Edit, Delete, Create key.Binding
+	// Clusters.
+	Install, Uninstall, Health key.Binding
+	// Environments.
+	GitOps, Deploy, ConfigEditor, History key.Binding
+	// Forms and dialogs.
+	Next, Prev, Toggle, Submit, Confirm, Cancel, More key.Binding
 }
 
 // NewKeyMap returns the default bindings.
 func NewKeyMap() KeyMap {
+	b := func(help string, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
 	return KeyMap{
-		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Switch:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
-		Refresh: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "refresh")),
-		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Quit:        b("q", "quit", "q", "ctrl+c"),
+		Help:        b("?", "help", "?"),
+		Palette:     b(":", "command", ":"),
+		Back:        b("esc", "back", "esc"),
+		Refresh:     b("ctrl+r", "refresh", "ctrl+r"),
+		Clusters:    b("1", "clusters", "1"),
+		Projects:    b("2", "projects", "2"),
+		Resources:   b("3", "resources", "3"),
+		Deployments: b("4", "deployments", "4"),
+
+		Up:       b("↑/k", "up", "up", "k"),
+		Down:     b("↓/j", "down", "down", "j"),
+		PageUp:   b("pgup", "page up", "pgup", "ctrl+u"),
+		PageDown: b("pgdn", "page down", "pgdown", "ctrl+f"),
+		Top:      b("g", "top", "g", "home"),
+		Bottom:   b("G", "bottom", "G", "end"),
+		Open:     b("enter", "open", "enter"),
+		Filter:   b("/", "filter", "/"),
+		Sort:     b("s", "sort", "s"),
+
+		Sync:    b("R", "sync", "R"),
+		Suspend: b("T", "suspend/resume", "T"),
+		Detail:  b("d", "detail", "d"),
+		YAML:    b("y", "yaml", "y"),
+		Edit:    b("e", "edit", "e"),
+		Delete:  b("ctrl+d", "delete", "ctrl+d"),
+		Create:  b("c", "create", "c"),
+
+		Install:   b("i", "install flux", "i"),
+		Uninstall: b("u", "uninstall flux", "u"),
+		Health:    b("h", "health", "h"),
+
+		GitOps:       b("o", "gitops config", "o"),
+		Deploy:       b("D", "deploy", "D"),
+		ConfigEditor: b("E", "edit manifest", "E"),
+		History:      b("H", "history", "H"),
+
+		Next:    b("tab", "next field", "tab", "down"),
+		Prev:    b("shift+tab", "prev field", "shift+tab", "up"),
+		Toggle:  b("space", "toggle", "space"),
+		Submit:  b("ctrl+s", "submit", "ctrl+s"),
+		Confirm: b("enter", "confirm", "enter"),
+		Cancel:  b("esc", "cancel", "esc"),
+		More:    b("n", "next page", "n"),
 	}
 }
 
-// ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Switch, k.Help, k.Quit} }
+// globalHelp lists the bindings every screen shares.
+func (k KeyMap) globalHelp() []key.Binding {
+	return []key.Binding{k.Palette, k.Help, k.Back, k.Quit}
+}
 
-// FullHelp implements help.KeyMap.
-func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Switch}, {k.Refresh, k.Help, k.Quit}}
+// jumpHelp lists the bindings that jump to a top-level screen.
+func (k KeyMap) jumpHelp() []key.Binding {
+	return []key.Binding{k.Clusters, k.Projects, k.Resources, k.Deployments, k.Refresh}
 }

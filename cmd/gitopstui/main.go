@@ -114,6 +114,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	case "procedures":
 		return listProcedures(o, rest[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, o, rest[1:], stderr)
 	case "help":
 		fs.Usage()
 		return exitOK
@@ -135,7 +137,8 @@ func readInput(spec string, stdin io.Reader) ([]byte, error) {
 		}
 		return b, nil
 	case strings.HasPrefix(spec, "@"):
-		b, err := os.ReadFile(spec[1:])
+		// Bounded like stdin: @/dev/zero must not eat the memory.
+		b, err := readFileLimited(spec[1:], services.MaxInputBytes+1)
 		if err != nil {
 			return nil, fmt.Errorf("read input file: %w", err)
 		}
@@ -154,6 +157,10 @@ func openServices(o options) (*services.Services, func(), error) {
 }
 
 func runProcedure(ctx context.Context, o options, name string, raw []byte, stdout, stderr io.Writer) int {
+	// While `gitopstui serve` owns the store, the call runs there.
+	if code, ok := forwardProcedure(ctx, o, name, raw, stdout, stderr); ok {
+		return code
+	}
 	svc, closeFn, err := openServices(o)
 	if err != nil {
 		return writeError(stderr, err)

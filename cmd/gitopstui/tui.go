@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -17,9 +18,22 @@ func runTUI(ctx context.Context, o options, stderr io.Writer) int {
 		return writeError(stderr, err)
 	}
 	defer closeFn()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Live status: informers per cluster feed the subscription of the UI.
+	if err := svc.StartWatchers(ctx); err != nil {
+		return writeError(stderr, err)
+	}
 	actor := services.LocalActor("tui")
 	ctx = services.WithActor(ctx, actor)
-	m := ui.New(ui.Options{Caller: svc.Registry(), Actor: actor, Dark: true, Ctx: ctx})
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	m := ui.New(ui.Options{
+		Caller: svc.Registry(), Actor: actor, Dark: true, Ctx: ctx,
+		Subscribe: svc.Subscribe, Editor: editor,
+	})
 	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil {
 		fmt.Fprintln(stderr, "gitopstui:", err)
 		return exitError

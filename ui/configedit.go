@@ -1,0 +1,388 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/validate"
+)
+
+type editMode int
+
+const (
+	editLoading editMode = iota
+	editInApp
+	editExternal
+	editReview
+	editMessage
+	editCommitting
+	editConflict
+	editDone
+)
+
+// Messages of the external editor round trip.
+type (
+	editorFileMsg struct {
+		to   int
+		path string
+		err  error
+	}
+	editorDoneMsg struct {
+		to   int
+		path string
+		err  error
+	}
+	editorTextMsg struct {
+		to   int
+		text string
+		err  error
+	}
+)
+
+func (m editorFileMsg) target() int { return m.to }
+func (m editorDoneMsg) target() int { return m.to }
+func (m editorTextMsg) target() int { return m.to }
+
+// configEditor edits the environment's manifest: read at the branch head,
+// edit in $EDITOR or in-app, validate with errors and warnings at their
+// lines, commit with the base revision; a conflict shows base/ours/theirs.
+type configEditor struct {
+	base
+	p        model.Project
+	env      model.Environment
+	mode     editMode
+	file     *services.ConfigFile
+	text     string
+	area     textarea.Model
+	msg      textinput.Model
+	res      *validate.Result
+	conflict []map[string]any
+	commit   *services.CommitConfigResult
+	scroll   int
+}
+
+func newConfigEditor(s *session, p model.Project, env model.Environment) *configEditor {
+	ta := textarea.New()
+	ta.ShowLineNumbers = true
+	ta.CharLimit = 0
+	ta.MaxHeight = 0
+	mi := textinput.New()
+	mi.Prompt = "commit message: "
+	return &configEditor{base: newBase(s), p: p, env: env, area: ta, msg: mi}
+}
+
+func (c *configEditor) title() string { return "Manifest " + c.env.Name }
+func (c *configEditor) scope() scope {
+	return scope{project: c.p.Name, env: c.env.Name, cluster: c.env.ClusterID}
+}
+func (c *configEditor) capturing() bool {
+	return c.mode == editInApp || c.mode == editMessage
+}
+
+func (c *configEditor) bindings() []key.Binding {
+	k := c.s.keys
+	switch c.mode {
+	case editInApp:
+		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "validate")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "discard"))}
+	case editReview:
+		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit again")), key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "commit"))}
+	case editMessage:
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit")), k.Cancel}
+	}
+	return []key.Binding{k.Up, k.Down}
+}
+
+func (c *configEditor) init() tea.Cmd {
+	c.working = "reading manifest"
+	return call[services.ConfigFile](c.s, c.sid, "", "gitops.readConfig", map[string]any{"environmentId": c.env.ID})
+}
+
+// edit opens the text in the external editor or the in-app one.
+func (c *configEditor) edit() tea.Cmd {
+	if c.s.editor == "" {
+		c.mode = editInApp
+		c.area.SetValue(c.text)
+		c.area.SetWidth(max(20, c.w))
+		c.area.SetHeight(max(3, c.h-3))
+		return c.area.Focus()
+	}
+	c.mode = editExternal
+	c.working = "editing in " + c.s.editor
+	to, text, name := c.sid, c.text, "manifest.yaml"
+	if c.file != nil {
+		name = filepath.Base(c.file.File)
+	}
+	return func() tea.Msg {
+		dir, err := os.MkdirTemp("", "gitopstui-edit-")
+		if err != nil {
+			return editorFileMsg{to: to, err: err}
+		}
+		p := filepath.Join(dir, name)
+		return editorFileMsg{to: to, path: p, err: os.WriteFile(p, []byte(text), 0o600)}
+	}
+}
+
+func (c *configEditor) validate() tea.Cmd {
+	c.working = "validating"
+	return call[validate.Result](c.s, c.sid, "", "gitops.validateYAML", map[string]any{"yaml": c.text})
+}
+
+func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
+	if c.resize(msg) {
+		c.area.SetWidth(max(20, c.w))
+		c.area.SetHeight(max(3, c.h-3))
+		return c, nil
+	}
+	switch msg := msg.(type) {
+	case doneMsg[services.ConfigFile]:
+		c.working = ""
+		if msg.err != nil {
+			return c, fail(msg.err)
+		}
+		f := msg.val
+		c.file, c.text = &f, f.YAML
+		return c, c.edit()
+	case editorFileMsg:
+		if msg.err != nil {
+			c.working, c.mode = "", editReview
+			return c, fail(msg.err)
+		}
+		args := strings.Fields(c.s.editor)
+		cmd := exec.Command(args[0], append(args[1:], msg.path)...) //nolint:gosec // the user's own editor
+		to, p := c.sid, msg.path
+		return c, tea.ExecProcess(cmd, func(err error) tea.Msg { return editorDoneMsg{to: to, path: p, err: err} })
+	case editorDoneMsg:
+		to, p := c.sid, msg.path
+		if msg.err != nil {
+			c.working, c.mode = "", editReview
+			_ = os.RemoveAll(filepath.Dir(p))
+			return c, fail(model.Wrap(model.CodeInternal, msg.err, "editor "+c.s.editor))
+		}
+		return c, func() tea.Msg {
+			b, err := os.ReadFile(p)
+			_ = os.RemoveAll(filepath.Dir(p))
+			return editorTextMsg{to: to, text: string(b), err: err}
+		}
+	case editorTextMsg:
+		if msg.err != nil {
+			c.working, c.mode = "", editReview
+			return c, fail(msg.err)
+		}
+		c.text = msg.text
+		return c, c.validate()
+	case doneMsg[validate.Result]:
+		c.working = ""
+		c.mode = editReview
+		if msg.err != nil {
+			return c, fail(msg.err)
+		}
+		r := msg.val
+		c.res = &r
+		if !r.Valid {
+			return c, fail(model.Errorf(model.CodeYAMLInvalid, "%d error(s): fix them before committing (e edits again)", len(r.Errors)))
+		}
+	case doneMsg[services.CommitConfigResult]:
+		c.working = ""
+		if msg.err != nil {
+			e := model.AsError(msg.err)
+			if e.Code == model.CodeConflictDetected {
+				c.mode = editConflict
+				c.conflict = conflictsOf(e)
+			} else {
+				c.mode = editReview
+			}
+			return c, fail(msg.err)
+		}
+		r := msg.val
+		c.commit = &r
+		c.mode = editDone
+		return c, notify("committed " + shortSHA(r.CommitSha) + " to " + r.Branch)
+	case tea.KeyPressMsg:
+		return c.key(msg)
+	}
+	if c.mode == editInApp {
+		var cmd tea.Cmd
+		c.area, cmd = c.area.Update(msg)
+		return c, cmd
+	}
+	return c, nil
+}
+
+func (c *configEditor) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
+	switch c.mode {
+	case editInApp:
+		switch msg.String() {
+		case "ctrl+s":
+			c.text = c.area.Value()
+			c.area.Blur()
+			return c, c.validate()
+		case "esc":
+			return c, pop("edit discarded")
+		}
+		var cmd tea.Cmd
+		c.area, cmd = c.area.Update(msg)
+		return c, cmd
+	case editMessage:
+		switch msg.String() {
+		case "esc":
+			c.mode = editReview
+			c.msg.Blur()
+			return c, nil
+		case "enter":
+			m := strings.TrimSpace(c.msg.Value())
+			if m == "" {
+				return c, fail(badRequest(map[string]string{"commitMessage": "required"}))
+			}
+			c.mode = editCommitting
+			c.working = "committing"
+			in := map[string]any{"projectId": c.p.ID, "environmentId": c.env.ID, "yaml": c.text, "commitMessage": m}
+			if c.file != nil {
+				in["file"] = c.file.File
+				in["baseRevision"] = c.file.Revision
+			}
+			return c, call[services.CommitConfigResult](c.s, c.sid, "", "gitops.commitConfigChanges", in)
+		}
+		var cmd tea.Cmd
+		c.msg, cmd = c.msg.Update(msg)
+		return c, cmd
+	case editReview, editConflict:
+		switch msg.String() {
+		case "e":
+			return c, c.edit()
+		case "c":
+			if c.mode == editReview && c.res != nil && c.res.Valid {
+				c.mode = editMessage
+				return c, c.msg.Focus()
+			}
+		case "r":
+			if c.mode == editConflict {
+				c.mode = editLoading
+				return c, c.init()
+			}
+		}
+	}
+	c.scroll = scrollKeys(c.s.keys, msg, c.scroll, c.h)
+	return c, nil
+}
+
+func conflictsOf(e *model.Error) []map[string]any {
+	raw, _ := e.Details["conflicts"].([]any)
+	var out []map[string]any
+	for _, r := range raw {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (c *configEditor) view(w, h int) string {
+	st := c.s.styles
+	head := "Manifest of " + c.env.Name
+	if c.file != nil {
+		head += st.Muted.Render(fmt.Sprintf("  %s @ %s (%s)", c.file.File, shortSHA(c.file.Revision), c.file.Branch))
+	}
+	head = st.Header.Render(head)
+	switch c.mode {
+	case editLoading:
+		return head + "\n" + st.Muted.Render("reading…")
+	case editInApp:
+		return head + "\n" + st.Muted.Render("ctrl+s validates · esc discards") + "\n" + c.area.View()
+	case editExternal:
+		return head + "\n" + st.Muted.Render("editing in "+c.s.editor+"…")
+	case editConflict:
+		return clipLines(head+"\n"+c.conflictView(), w, h)
+	case editDone:
+		r := c.commit
+		return clipLines(head+"\n\n"+st.OK.Render("Committed ")+shortSHA(r.CommitSha)+" to "+r.Branch+" ("+r.File+")\n"+st.Info.Render(r.GitURL), w, h)
+	}
+	// Review: the text highlighted, issues marked at their lines.
+	var top []string
+	top = append(top, head)
+	if c.res != nil {
+		sum := st.OK.Render("valid")
+		if !c.res.Valid {
+			sum = st.Error.Render("invalid")
+		}
+		top = append(top, fmt.Sprintf("%s · %d document(s) · %d error(s) · %d warning(s)", sum, c.res.Documents, len(c.res.Errors), len(c.res.Warnings)))
+	}
+	if c.mode == editMessage || c.mode == editCommitting {
+		top = append(top, c.msg.View())
+	} else {
+		top = append(top, st.Muted.Render("e: edit again · c: commit · ↑/↓ scroll"))
+	}
+	marks := map[int][]string{}
+	var lines []int
+	if c.res != nil {
+		for _, is := range c.res.Errors {
+			marks[is.Line] = append(marks[is.Line], st.Error.Render("✗ "+issueText(is)))
+		}
+		for _, is := range c.res.Warnings {
+			marks[is.Line] = append(marks[is.Line], st.Warn.Render("⚠ "+issueText(is)))
+		}
+	}
+	for l := range marks {
+		lines = append(lines, l)
+	}
+	sort.Ints(lines)
+	src := c.s.hl.lines("yaml", c.text)
+	var body []string
+	for i, l := range src {
+		n := i + 1
+		gutter := st.Muted.Render(fmt.Sprintf("%4d ", n))
+		if ms := marks[n]; len(ms) > 0 {
+			gutter = st.Error.Render(fmt.Sprintf("%4d▌", n))
+		}
+		body = append(body, gutter+l)
+		for _, m := range marks[n] {
+			body = append(body, "     "+m)
+		}
+	}
+	if ms := marks[0]; len(ms) > 0 {
+		body = append(ms, body...)
+	}
+	return strings.Join(top, "\n") + "\n" + visible(body, &c.scroll, w, max(1, h-len(top)))
+}
+
+func issueText(is validate.Issue) string {
+	t := fmt.Sprintf("%d:%d ", is.Line, is.Column)
+	if is.Field != "" {
+		t += is.Field + ": "
+	}
+	t += is.Message
+	if is.Suggestion != "" {
+		t += " (" + is.Suggestion + ")"
+	}
+	return t
+}
+
+func (c *configEditor) conflictView() string {
+	st := c.s.styles
+	var l []string
+	l = append(l, st.Error.Render("Conflict: the branch changed the same fields since you started."), "")
+	str := func(v any) string {
+		if v == nil {
+			return "(absent)"
+		}
+		return fmt.Sprint(v)
+	}
+	for _, cf := range c.conflict {
+		l = append(l, st.Header.Render(fmt.Sprintf("%v  %v", cf["path"], cf["field"])),
+			"  "+st.Label.Render("base   ")+str(cf["base"]),
+			"  "+st.OK.Render("ours   ")+str(cf["ours"]),
+			"  "+st.Warn.Render("theirs ")+str(cf["theirs"]), "")
+	}
+	l = append(l, st.Muted.Render("e: edit again (keeps your text) · r: reload from the branch head · esc: back"))
+	return strings.Join(l, "\n")
+}

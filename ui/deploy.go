@@ -1,0 +1,375 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
+)
+
+// deployChanges is the deploy form's input as the procedures take it.
+type deployChanges struct {
+	Changes   map[string]any
+	Message   string
+	Workload  string
+	Container string
+}
+
+func (c deployChanges) input(p model.Project, env model.Environment) map[string]any {
+	in := map[string]any{"projectId": p.ID, "environmentId": env.ID, "changes": c.Changes}
+	if c.Workload != "" {
+		in["workload"] = c.Workload
+	}
+	if c.Container != "" {
+		in["container"] = c.Container
+	}
+	return in
+}
+
+func checkReplicas(v string) string {
+	if v == "" {
+		return ""
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return "must be a whole number, 0 or more"
+	}
+	return ""
+}
+
+func checkEnvList(v string) string {
+	_, err := parseEnv(v)
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// parseEnv reads "A=1, B=2, -C" (a leading - removes the variable).
+func parseEnv(v string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.HasPrefix(part, "-") {
+			out[strings.TrimPrefix(part, "-")] = nil
+			continue
+		}
+		k, val, ok := strings.Cut(part, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("%q: write NAME=value (or -NAME to remove)", part)
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// newDeployForm is the first step of a deploy: what to change.
+func newDeployForm(s *session, p model.Project, env model.Environment) screen {
+	f := newForm(
+		textIn("image", "image", "", "ghcr.io/acme/web:1.4.2", nil),
+		textIn("replicas", "replicas", "", "unchanged", checkReplicas),
+		textIn("env", "env", "", "LOG_LEVEL=debug, -OLD_VAR", checkEnvList),
+		textIn("cpuReq", "cpu request", "", "250m", nil),
+		textIn("memReq", "memory request", "", "256Mi", nil),
+		textIn("cpuLim", "cpu limit", "", "", nil),
+		textIn("memLim", "memory limit", "", "512Mi", nil),
+		textIn("workload", "workload", "", "when the path holds several", nil),
+		textIn("message", "message", "", "a conventional one", nil),
+	)
+	return newFormScreen(s, "Deploy to "+env.Name, "Preview first: nothing is committed before you confirm.", f,
+		func(f *form, to int) tea.Cmd {
+			c, err := changesFrom(f)
+			if err != nil {
+				return fail(err)
+			}
+			return push(newPreview(s, p, env, c))
+		}, nil)
+}
+
+func changesFrom(f *form) (deployChanges, error) {
+	ch := map[string]any{}
+	if v := f.value("image"); v != "" {
+		ch["image"] = v
+	}
+	if v := f.value("replicas"); v != "" {
+		n, _ := strconv.Atoi(v)
+		ch["replicas"] = n
+	}
+	if v := f.value("env"); v != "" {
+		env, _ := parseEnv(v)
+		ch["env"] = env
+	}
+	res := map[string]any{}
+	req, lim := map[string]any{}, map[string]any{}
+	for k, dst := range map[string][2]any{"cpuReq": {req, "cpu"}, "memReq": {req, "memory"}, "cpuLim": {lim, "cpu"}, "memLim": {lim, "memory"}} {
+		if v := f.value(k); v != "" {
+			dst[0].(map[string]any)[dst[1].(string)] = v
+		}
+	}
+	if len(req) > 0 {
+		res["requests"] = req
+	}
+	if len(lim) > 0 {
+		res["limits"] = lim
+	}
+	if len(res) > 0 {
+		ch["resources"] = res
+	}
+	if len(ch) == 0 {
+		return deployChanges{}, model.Errorf(model.CodeBadRequest, "name at least one of image, replicas, env, resources")
+	}
+	return deployChanges{Changes: ch, Message: f.value("message"), Workload: f.value("workload")}, nil
+}
+
+// previewScreen shows gitops.previewChanges: the diff colorized by chroma
+// and the impact panel; enter confirms and commits.
+type previewScreen struct {
+	base
+	p      model.Project
+	env    model.Environment
+	c      deployChanges
+	res    *services.PreviewResult
+	scroll int
+}
+
+func newPreview(s *session, p model.Project, env model.Environment, c deployChanges) *previewScreen {
+	return &previewScreen{base: newBase(s), p: p, env: env, c: c}
+}
+
+func (v *previewScreen) title() string { return "Preview" }
+func (v *previewScreen) scope() scope {
+	return scope{project: v.p.Name, env: v.env.Name, cluster: v.env.ClusterID}
+}
+func (v *previewScreen) bindings() []key.Binding {
+	k := v.s.keys
+	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit & deploy")), k.Up, k.Down, k.Cancel}
+}
+
+func (v *previewScreen) init() tea.Cmd {
+	v.working = "previewing"
+	return call[services.PreviewResult](v.s, v.sid, "", "gitops.previewChanges", v.c.input(v.p, v.env))
+}
+
+func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	if v.resize(msg) {
+		return v, nil
+	}
+	switch msg := msg.(type) {
+	case doneMsg[services.PreviewResult]:
+		v.working = ""
+		if msg.err != nil {
+			return v, fail(msg.err)
+		}
+		r := msg.val
+		v.res = &r
+	case tea.KeyPressMsg:
+		if msg.String() == "enter" && v.res != nil && v.working == "" {
+			in := v.c.input(v.p, v.env)
+			if v.c.Message != "" {
+				in["commitMessage"] = v.c.Message
+			}
+			return v, replace(newProgress(v.s, v.p, v.env, in, v.res.Summary))
+		}
+		v.scroll = scrollKeys(v.s.keys, msg, v.scroll, v.h)
+	}
+	return v, nil
+}
+
+func (v *previewScreen) view(w, h int) string {
+	st := v.s.styles
+	if v.res == nil {
+		return st.Header.Render("Preview for "+v.env.Name) + "\n" + st.Muted.Render("computing the diff…")
+	}
+	r := v.res
+	im := r.Impact
+	var panel []string
+	panel = append(panel, st.Header.Render(fmt.Sprintf("Preview %s → %s@%s", r.Workload, r.Branch, shortSHA(r.BaseRevision)))+
+		st.Muted.Render(fmt.Sprintf("  %d file(s) ", r.Summary.Files))+st.OK.Render(fmt.Sprintf("+%d", r.Summary.Additions))+" "+st.Error.Render(fmt.Sprintf("-%d", r.Summary.Deletions)))
+	restart := st.OK.Render("no")
+	if im.WillRestartPods {
+		restart = st.Warn.Render("yes")
+	}
+	down := st.OK.Render(orDash(im.EstimatedDowntime))
+	if im.EstimatedDowntime != "" && im.EstimatedDowntime != "none" {
+		down = st.Warn.Render(im.EstimatedDowntime)
+	}
+	panel = append(panel, st.Label.Render("restart pods ")+restart+st.Label.Render("  downtime ")+down+st.Muted.Render(" "+im.DowntimeReason))
+	if len(im.AffectedResources) > 0 {
+		panel = append(panel, st.Label.Render("affected ")+strings.Join(im.AffectedResources, ", "))
+	}
+	for _, c := range im.ImmutableChanges {
+		panel = append(panel, st.Error.Render("immutable field: "+c))
+	}
+	for _, wn := range r.Warnings {
+		panel = append(panel, st.Warn.Render("⚠ "+wn))
+	}
+	panel = append(panel, st.Muted.Render("enter: commit and deploy · esc: back"), "")
+	diff := v.s.hl.lines("diff", r.Diff)
+	body := visible(diff, &v.scroll, w, max(1, h-len(panel)))
+	return clipLines(strings.Join(panel, "\n")+"\n"+body, w, h)
+}
+
+func shortSHA(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return orDash(s)
+}
+
+// pollMsg asks the progress screen to poll deployments.get.
+type pollMsg struct{ to int }
+
+func (p pollMsg) target() int { return p.to }
+
+// progressScreen commits the change and follows the deployment until Flux
+// reports success or failure: status events for its id, and polling
+// deployments.get as a fallback.
+type progressScreen struct {
+	base
+	p       model.Project
+	env     model.Environment
+	in      map[string]any
+	sum     any
+	result  *services.DeployResult
+	dep     *model.Deployment
+	started time.Time
+	polls   int
+}
+
+func newProgress(s *session, p model.Project, env model.Environment, in map[string]any, sum any) *progressScreen {
+	return &progressScreen{base: newBase(s), p: p, env: env, in: in, sum: sum}
+}
+
+func (g *progressScreen) title() string { return "Deploy" }
+func (g *progressScreen) scope() scope {
+	return scope{project: g.p.Name, env: g.env.Name, cluster: g.env.ClusterID}
+}
+func (g *progressScreen) bindings() []key.Binding {
+	k := g.s.keys
+	return []key.Binding{k.Back, k.History}
+}
+
+func (g *progressScreen) init() tea.Cmd {
+	g.working = "committing"
+	g.started = g.s.now()
+	return call[services.DeployResult](g.s, g.sid, "", "gitops.deployWithGitOps", g.in)
+}
+
+func (g *progressScreen) done() bool {
+	return g.dep != nil && (g.dep.Status == model.DeploySuccess || g.dep.Status == model.DeployFailed)
+}
+
+func (g *progressScreen) poll() tea.Cmd {
+	if g.s.static || g.done() {
+		return nil
+	}
+	to := g.sid
+	return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return pollMsg{to} })
+}
+
+func (g *progressScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	if g.resize(msg) {
+		return g, nil
+	}
+	switch msg := msg.(type) {
+	case doneMsg[services.DeployResult]:
+		if msg.err != nil {
+			g.working = ""
+			return g, fail(msg.err)
+		}
+		r := msg.val
+		g.result = &r
+		g.working = "waiting for Flux"
+		return g, tea.Batch(notify("committed "+shortSHA(r.CommitSha)+" to "+r.Branch), g.poll())
+	case statusMsg:
+		if d := msg.Deployment; d != nil && g.result != nil && d.ID == g.result.DeploymentID {
+			dd := *d
+			g.dep = &dd
+			if g.done() {
+				g.working = ""
+				return g, notify("deployment " + dd.Status)
+			}
+		}
+	case pollMsg:
+		if g.result == nil || g.done() {
+			return g, nil
+		}
+		g.polls++
+		return g, call[model.Deployment](g.s, g.sid, "", "deployments.get", map[string]any{"id": g.result.DeploymentID})
+	case doneMsg[model.Deployment]:
+		if msg.err == nil {
+			d := msg.val
+			g.dep = &d
+		}
+		if g.done() {
+			g.working = ""
+			return g, notify("deployment " + g.dep.Status)
+		}
+		return g, g.poll()
+	case tea.KeyPressMsg:
+		if key.Matches(msg, g.s.keys.History) {
+			return g, push(newDeployments(g.s, g.p.ID, g.env.ID))
+		}
+	}
+	return g, nil
+}
+
+func (g *progressScreen) view(w, h int) string {
+	st := g.s.styles
+	var l []string
+	l = append(l, st.Header.Render("Deploy to "+g.env.Name+" ("+g.p.Name+")"), "")
+	step := func(done bool, active bool, text string) string {
+		switch {
+		case done:
+			return st.OK.Render("✓ ") + text
+		case active:
+			return st.Warn.Render("… ") + text
+		}
+		return st.Muted.Render("· " + text)
+	}
+	l = append(l, step(g.result != nil, g.result == nil, "commit and push"))
+	if g.result != nil {
+		r := g.result
+		l = append(l, "    "+st.Label.Render("commit ")+shortSHA(r.CommitSha)+st.Label.Render("  branch ")+r.Branch+st.Muted.Render(fmt.Sprintf("  (%d attempt(s))", r.Attempts)))
+		if r.GitURL != "" {
+			l = append(l, "    "+st.Label.Render("url    ")+st.Info.Render(r.GitURL))
+		}
+		if r.Message != "" {
+			l = append(l, "    "+st.Label.Render("message ")+r.Message)
+		}
+		l = append(l, "    "+st.Label.Render("deployment ")+r.DeploymentID)
+	}
+	status := ""
+	if g.dep != nil {
+		status = g.dep.Status
+	}
+	l = append(l, step(g.done(), g.result != nil && !g.done(), "Flux applies the commit"+func() string {
+		if status == "" {
+			return ""
+		}
+		return ": " + st.statusStyle(status).Render(status)
+	}()))
+	if g.dep != nil && g.dep.ErrorMessage != "" {
+		l = append(l, "    "+st.Error.Render(oneLine(g.dep.ErrorMessage)))
+	}
+	if g.done() {
+		if g.dep.Status == model.DeploySuccess {
+			l = append(l, "", st.OK.Render("Deployed."))
+		} else {
+			l = append(l, "", st.Error.Render("Deployment failed."))
+		}
+		if g.dep.GitCommitURL != "" {
+			l = append(l, st.Label.Render("commit ")+st.Info.Render(g.dep.GitCommitURL))
+		}
+	}
+	return clipLines(strings.Join(l, "\n"), w, h)
+}

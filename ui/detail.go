@@ -1,0 +1,313 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
+)
+
+// detailScreen shows one resource: conditions, events, revisions and the
+// chain of why it is not ready.
+type detailScreen struct {
+	base
+	v      services.ResourceView
+	d      *services.ResourceDetail
+	scroll int
+}
+
+func newDetail(s *session, v services.ResourceView) *detailScreen {
+	return &detailScreen{base: newBase(s), v: v}
+}
+
+func (d *detailScreen) title() string { return d.v.Name }
+func (d *detailScreen) bindings() []key.Binding {
+	k := d.s.keys
+	return []key.Binding{k.Up, k.Down, k.YAML, k.Sync, k.Edit, k.Refresh}
+}
+
+func (d *detailScreen) init() tea.Cmd {
+	d.working = "loading " + d.v.Name
+	return call[services.ResourceDetail](d.s, d.sid, "", "gitops.getGitOpsResource", map[string]any{"id": d.v.ID})
+}
+
+func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	if d.resize(msg) {
+		return d, nil
+	}
+	switch msg := msg.(type) {
+	case doneMsg[services.ResourceDetail]:
+		d.working = ""
+		if msg.err != nil {
+			return d, fail(msg.err)
+		}
+		v := msg.val
+		d.d = &v
+	case doneMsg[services.SyncResult]:
+		d.working = ""
+		if msg.err != nil {
+			return d, fail(msg.err)
+		}
+		return d, tea.Batch(notify("sync "+d.v.Name+": "+msg.val.Message), d.init())
+	case statusMsg:
+		if msg.Resource.ID == d.v.ID && d.working == "" {
+			return d, d.init()
+		}
+	case tea.KeyPressMsg:
+		k := d.s.keys
+		switch {
+		case key.Matches(msg, k.YAML):
+			v := d.v
+			man := ""
+			if d.d != nil {
+				v = d.d.ResourceView
+				man = d.d.Manifest
+			}
+			ys := newYAMLScreen(d.s, v)
+			ys.text = resourceYAML(v, man)
+			return d, push(ys)
+		case key.Matches(msg, k.Sync):
+			d.working = "syncing " + d.v.Name
+			return d, call[services.SyncResult](d.s, d.sid, "", "gitops.triggerSync", map[string]any{"id": d.v.ID})
+		case key.Matches(msg, k.Edit):
+			return d, push(newEditResource(d.s, d.sid, d.v))
+		case key.Matches(msg, k.Refresh):
+			return d, d.init()
+		default:
+			d.scroll = scrollKeys(d.s.keys, msg, d.scroll, d.h)
+		}
+	}
+	return d, nil
+}
+
+func (d *detailScreen) view(w, h int) string {
+	st := d.s.styles
+	if d.d == nil {
+		return st.Header.Render(d.v.Name) + "\n" + st.Muted.Render("loading…")
+	}
+	r := d.d
+	var l []string
+	kind := "Kustomization"
+	if r.Type == model.ResourceHelm {
+		kind = "HelmRelease"
+	}
+	status := r.Status
+	if r.Live != nil {
+		status = r.Live.Status
+	}
+	l = append(l, st.Header.Render(fmt.Sprintf("%s %s/%s", kind, r.Namespace, r.Name))+"  "+st.statusStyle(status).Render(status))
+	if r.Environment != nil {
+		l = append(l, st.Label.Render("environment ")+r.Environment.Name+st.Label.Render("  cluster ")+r.Environment.ClusterID)
+	}
+	if r.Repository != nil {
+		l = append(l, st.Label.Render("repository  ")+r.Repository.FullName+st.Muted.Render(" "+r.Repository.URL))
+	}
+	applied, attempted := r.LastAppliedRevision, r.LastAttemptedRevision
+	if r.Live != nil {
+		applied, attempted = r.Live.LastAppliedRevision, r.Live.LastAttemptedRevision
+	}
+	l = append(l, "", st.Header.Render("Revisions"),
+		"  applied    "+orDash(applied),
+		"  attempted  "+orDash(attempted))
+	if r.Live != nil {
+		if r.Live.SourceRef != "" {
+			l = append(l, "  source     "+r.Live.SourceRef)
+		}
+		if len(r.Live.DependsOn) > 0 {
+			l = append(l, "  dependsOn  "+strings.Join(r.Live.DependsOn, ", "))
+		}
+		if r.Live.Suspended {
+			l = append(l, "  "+st.Info.Render("suspended"))
+		}
+	}
+	if r.LiveErr != "" {
+		l = append(l, "", st.Error.Render("live: "+oneLine(r.LiveErr)))
+	}
+	if len(r.Chain) > 0 {
+		l = append(l, "", st.Header.Render("Why not ready"))
+		for i, c := range r.Chain {
+			l = append(l, "  "+strings.Repeat("  ", i)+st.Warn.Render("→ ")+oneLine(c))
+		}
+	}
+	l = append(l, "", st.Header.Render("Conditions"))
+	if r.Live == nil || len(r.Live.Conditions) == 0 {
+		l = append(l, st.Muted.Render("  none"))
+	} else {
+		for _, c := range r.Live.Conditions {
+			l = append(l, fmt.Sprintf("  %s %s %s %s", pad(c.Type, 12), st.statusStyle(string(c.Status)).Render(pad(string(c.Status), 7)),
+				pad(c.Reason, 22), st.Muted.Render(oneLine(c.Message))))
+		}
+	}
+	l = append(l, "", st.Header.Render("Events"))
+	if len(r.Events) == 0 {
+		l = append(l, st.Muted.Render("  none"))
+	}
+	now := d.s.now()
+	for _, e := range r.Events {
+		sty := st.Muted
+		if e.Type == "Warning" {
+			sty = st.Warn
+		}
+		l = append(l, fmt.Sprintf("  %s %s %s %s", pad(age(now, e.Time), 4), sty.Render(pad(e.Type, 8)), pad(e.Reason, 20), oneLine(e.Message)))
+	}
+	return visible(l, &d.scroll, w, h)
+}
+
+// yamlScreen shows a resource's YAML highlighted by chroma.
+type yamlScreen struct {
+	textScreen
+	v services.ResourceView
+}
+
+func newYAMLScreen(s *session, v services.ResourceView) *yamlScreen {
+	y := &yamlScreen{textScreen: textScreen{base: newBase(s), name: "YAML " + v.Name, lang: "yaml"}, v: v}
+	return y
+}
+
+func (y *yamlScreen) init() tea.Cmd {
+	if y.text != "" {
+		return nil
+	}
+	y.working = "loading " + y.v.Name
+	return call[services.ResourceDetail](y.s, y.sid, "", "gitops.getGitOpsResource", map[string]any{"id": y.v.ID})
+}
+
+func (y *yamlScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	if d, ok := msg.(doneMsg[services.ResourceDetail]); ok {
+		y.working = ""
+		if d.err != nil {
+			y.text = resourceYAML(y.v, "")
+			return y, fail(d.err)
+		}
+		y.text = resourceYAML(d.val.ResourceView, d.val.Manifest)
+		return y, nil
+	}
+	_, cmd := y.textScreen.update(msg)
+	return y, cmd
+}
+
+func (y *yamlScreen) view(w, h int) string {
+	if y.text == "" {
+		return y.s.styles.Muted.Render("loading…")
+	}
+	return y.textScreen.view(w, h)
+}
+
+// newEditResource edits a resource's main settings; the change is sent as a
+// JSON merge patch through gitops.updateGitOpsResource.
+func newEditResource(s *session, parent int, v services.ResourceView) screen {
+	var cfg services.ResourceConfig
+	if len(v.Config) > 0 {
+		_ = json.Unmarshal(v.Config, &cfg)
+	}
+	fields := []field{
+		textIn("interval", "interval", cfg.Interval, "5m", checkDuration),
+		textIn("timeout", "timeout", cfg.Timeout, "", checkDuration),
+		textIn("retryInterval", "retryInterval", cfg.RetryInterval, "", checkDuration),
+	}
+	if v.Type == model.ResourceHelm {
+		fields = append(fields,
+			textIn("chart", "chart", cfg.Chart, "", nonEmpty(nil)),
+			textIn("chartVersion", "chartVersion", cfg.ChartVersion, "*", nil))
+	} else {
+		fields = append(fields,
+			textIn("path", "path", cfg.Path, "./k8s/overlays/…", checkGitPath),
+			boolIn("prune", "prune", cfg.Prune == nil || *cfg.Prune),
+			boolIn("wait", "wait", cfg.Wait != nil && *cfg.Wait))
+	}
+	orig := newForm(fields...)
+	return newFormScreen(s, "Edit "+v.Name, "Changed settings are merged into the resource and re-applied.", newForm(fields...),
+		func(f *form, to int) tea.Cmd {
+			patch := map[string]any{}
+			for _, fl := range f.fields {
+				nv, ov := f.value(fl.key), orig.value(fl.key)
+				if nv == ov {
+					continue
+				}
+				switch {
+				case fl.kind == boolField:
+					patch[fl.key] = nv == "true"
+				case nv == "":
+					patch[fl.key] = nil
+				default:
+					patch[fl.key] = nv
+				}
+			}
+			if len(patch) == 0 {
+				return pop("nothing changed")
+			}
+			return call[services.ResourceSummary](s, to, "", "gitops.updateGitOpsResource", map[string]any{"id": v.ID, "config": patch})
+		},
+		func(msg tea.Msg) tea.Cmd {
+			r := msg.(doneMsg[services.ResourceSummary]).val
+			return pop(fmt.Sprintf("updated %s: %s", r.Name, r.Status))
+		})
+}
+
+// newCreateWizard asks for the type and name, then the type's settings.
+func newCreateWizard(s *session, parent int, projectID, envID string) screen {
+	f := newForm(
+		choiceIn("type", "type", []string{model.ResourceKustomization, model.ResourceHelm}, model.ResourceKustomization),
+		textIn("name", "name", "", "my-app", nonEmpty(checkDNSLabel)),
+	)
+	return newFormScreen(s, "Create resource (1/2)", "A Flux Kustomization applies a path of the repository; a HelmRelease installs a chart.", f,
+		func(f *form, to int) tea.Cmd {
+			return replace(newCreateStep2(s, parent, projectID, envID, f.value("type"), f.value("name")))
+		}, nil)
+}
+
+func newCreateStep2(s *session, parent int, projectID, envID, typ, name string) screen {
+	var fields []field
+	if typ == model.ResourceHelm {
+		fields = []field{
+			textIn("chart", "chart", "", "podinfo", nonEmpty(nil)),
+			textIn("chartVersion", "chartVersion", "", "6.x", nil),
+			choiceIn("sourceKind", "source", []string{"GitRepository", "HelmRepository"}, "HelmRepository"),
+			textIn("sourceURL", "repository URL", "", "https://charts.example.com", nil),
+			textIn("interval", "interval", "", "env default", checkDuration),
+			boolIn("createNamespace", "createNamespace", false),
+		}
+	} else {
+		fields = []field{
+			textIn("path", "path", "", "env gitPath", checkGitPath),
+			boolIn("prune", "prune", true),
+			boolIn("wait", "wait", false),
+			textIn("interval", "interval", "", "env default", checkDuration),
+			textIn("timeout", "timeout", "", "", checkDuration),
+		}
+	}
+	return newFormScreen(s, "Create "+typ+" "+name+" (2/2)", "Empty fields take the environment's defaults.", newForm(fields...),
+		func(f *form, to int) tea.Cmd {
+			cfg := map[string]any{}
+			for _, fl := range f.fields {
+				v := f.value(fl.key)
+				switch {
+				case fl.kind == boolField:
+					cfg[fl.key] = v == "true"
+				case fl.key == "sourceKind" || fl.key == "sourceURL":
+				case v != "":
+					cfg[fl.key] = v
+				}
+			}
+			if typ == model.ResourceHelm {
+				src := map[string]any{"kind": f.value("sourceKind")}
+				if u := f.value("sourceURL"); u != "" {
+					src["url"] = u
+				}
+				cfg["source"] = src
+			}
+			in := map[string]any{"projectId": projectID, "environmentId": envID, "name": name, "type": typ, "config": cfg}
+			return call[services.ResourceSummary](s, to, "", "gitops.createGitOpsResource", in)
+		},
+		func(msg tea.Msg) tea.Cmd {
+			r := msg.(doneMsg[services.ResourceSummary])
+			r.tag = "created"
+			r.to = parent
+			return tea.Batch(pop(""), func() tea.Msg { return r })
+		})
+}

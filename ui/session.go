@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/alecthomas/chroma/v2"
+	"github.com/alecthomas/chroma/v2/formatters"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/alecthomas/chroma/v2/styles"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
+)
+
+// session is what every screen of one program shares: the caller, the actor,
+// styles and keys for its background, and the memoised highlighter. It is
+// only mutated from the root model's Update.
+type session struct {
+	ctx    context.Context
+	caller Caller
+	actor  model.Actor
+	procs  []*services.Procedure
+	editor string
+	keys   KeyMap
+	styles Styles
+	dark   bool
+	hl     *highlighter
+	now    func() time.Time
+	// static turns off timers (spinner, polling) so tests can run every
+	// command to completion.
+	static bool
+	lastID int
+}
+
+func (s *session) newID() int {
+	s.lastID++
+	return s.lastID
+}
+
+func (s *session) setDark(dark bool) {
+	s.dark = dark
+	s.styles = NewStyles(dark)
+	s.hl = newHighlighter(dark)
+}
+
+// Messages every screen may send to the root.
+type (
+	// errMsg puts an error on the one error surface.
+	errMsg struct{ err error }
+	// noticeMsg reports a finished action.
+	noticeMsg struct{ text string }
+	// pushMsg opens a screen on top of the stack.
+	pushMsg struct{ s screen }
+	// popMsg closes the top screen; then, if notice is set, shows it.
+	popMsg struct{ notice string }
+	// replaceMsg swaps the top screen for another.
+	replaceMsg struct{ s screen }
+	// statusMsg is one event of the status subscription.
+	statusMsg services.StatusEvent
+	// subClosedMsg says the subscription ended.
+	subClosedMsg struct{}
+	// sizeMsg tells screens the size of the body.
+	sizeMsg struct{ w, h int }
+	// themeMsg tells screens the background changed.
+	themeMsg struct{}
+)
+
+func fail(err error) tea.Cmd       { return func() tea.Msg { return errMsg{err} } }
+func notify(text string) tea.Cmd   { return func() tea.Msg { return noticeMsg{text} } }
+func push(s screen) tea.Cmd        { return func() tea.Msg { return pushMsg{s} } }
+func pop(notice string) tea.Cmd    { return func() tea.Msg { return popMsg{notice} } }
+func replace(s screen) tea.Cmd     { return func() tea.Msg { return replaceMsg{s} } }
+func (e errMsg) Error() string     { return e.err.Error() }
+func (n noticeMsg) String() string { return n.text }
+
+// targeted messages go to the screen with that id wherever it is in the stack.
+type targeted interface{ target() int }
+
+// doneMsg is the typed result of one procedure call made for screen `to`.
+type doneMsg[T any] struct {
+	to  int
+	tag string
+	val T
+	err error
+}
+
+func (d doneMsg[T]) target() int { return d.to }
+
+// call returns a command that runs procedure name with input in (copied now,
+// marshalled here) and decodes its result into a T.
+func call[T any](s *session, to int, tag, name string, in any) tea.Cmd {
+	ctx, c := s.ctx, s.caller
+	raw, err := json.Marshal(in)
+	return func() tea.Msg {
+		var out T
+		if err != nil {
+			return doneMsg[T]{to: to, tag: tag, err: err}
+		}
+		err := callInto(ctx, c, name, raw, &out)
+		return doneMsg[T]{to: to, tag: tag, val: out, err: err}
+	}
+}
+
+// callInto runs a procedure and decodes its result into out.
+func callInto(ctx context.Context, c Caller, name string, raw []byte, out any) error {
+	if c == nil {
+		return model.Errorf(model.CodeInternal, "no caller")
+	}
+	res, err := c.Call(ctx, name, raw)
+	if err != nil {
+		return err
+	}
+	if p, ok := out.(*any); ok {
+		*p = res
+		return nil
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return model.Wrap(model.CodeInternal, err, "encode result of "+name)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return model.Wrap(model.CodeInternal, err, "decode result of "+name)
+	}
+	return nil
+}
+
+// highlighter memoises chroma lexers, the style and the formatter of one
+// session, and the highlighted lines of the last few texts.
+type highlighter struct {
+	style  *chroma.Style
+	format chroma.Formatter
+	lexers map[string]chroma.Lexer
+	cache  map[string][]string
+	order  []string
+}
+
+func newHighlighter(dark bool) *highlighter {
+	name := "github"
+	if dark {
+		name = "monokai"
+	}
+	return &highlighter{
+		style:  styles.Get(name),
+		format: formatters.Get("terminal256"),
+		lexers: map[string]chroma.Lexer{},
+		cache:  map[string][]string{},
+	}
+}
+
+// lines returns text highlighted by the named lexer, split into lines.
+func (h *highlighter) lines(lang, text string) []string {
+	k := lang + "\x00" + text
+	if l, ok := h.cache[k]; ok {
+		return l
+	}
+	out := h.highlight(lang, text)
+	if len(h.order) >= 16 {
+		delete(h.cache, h.order[0])
+		h.order = h.order[1:]
+	}
+	h.cache[k] = out
+	h.order = append(h.order, k)
+	return out
+}
+
+func (h *highlighter) highlight(lang, text string) []string {
+	plain := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	lx, ok := h.lexers[lang]
+	if !ok {
+		lx = lexers.Get(lang)
+		if lx != nil {
+			lx = chroma.Coalesce(lx)
+		}
+		h.lexers[lang] = lx
+	}
+	if lx == nil || h.style == nil || h.format == nil {
+		return plain
+	}
+	it, err := lx.Tokenise(nil, text)
+	if err != nil {
+		return plain
+	}
+	var buf bytes.Buffer
+	if err := h.format.Format(&buf, h.style, it); err != nil {
+		return plain
+	}
+	out := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	if len(out) != len(plain) {
+		return plain
+	}
+	return out
+}
+
+func (d doneMsg[T]) failure() error { return d.err }
+
+// resultErr returns the error of a doneMsg (nil for other messages).
+func resultErr(msg tea.Msg) error {
+	if f, ok := msg.(interface{ failure() error }); ok {
+		return f.failure()
+	}
+	return nil
+}
+
+// badRequest turns form problems into the BAD_REQUEST the server would give.
+func badRequest(p map[string]string) error {
+	fe := model.FieldErrors{}
+	for k, v := range p {
+		fe.Add(k, v)
+	}
+	return fe.Err()
+}
