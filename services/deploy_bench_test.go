@@ -78,4 +78,3 @@ func BenchmarkDeployGitCLI10k(b *testing.B) {
 		run("push", "--quiet", "origin", "main")
 	}
 }
-
