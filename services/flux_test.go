@@ -286,6 +286,25 @@ func TestFluxLifecycle(t *testing.T) {
 		t.Fatal("namespace gitops not being deleted")
 	}
 	waitFor(t, "Flux CRDs to go", func() bool { return len(fluxCRDNames(t, dyn)) == 0 })
+
+	// A user's own `flux install --export` file.
+	export, err := fluxbundle.Marshal(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "flux-install.yaml")
+	if err := os.WriteFile(file, export, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "manifestsPath": file}, &res)
+	if !res.Success || res.Version != b.Version || res.Namespace != "flux-system" || len(res.Components) != len(b.Components) {
+		t.Fatalf("install from manifestsPath: %+v", res)
+	}
+	e = wantCode(t, callProc(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "manifestsPath": filepath.Join(t.TempDir(), "missing.yaml")}, nil), model.CodeBadRequest)
+	if _, ok := e.Details["fields"].(map[string]any)["manifestsPath"]; !ok {
+		t.Fatalf("missing manifests file: %v", e.Details)
+	}
+	mustCall(t, svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &un)
 }
 
 func established(u *unstructured.Unstructured) bool {
