@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -215,25 +214,7 @@ func listProcedures(o options, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	for _, p := range procs {
-		fmt.Fprintf(stdout, "%-36s %-8s %s\n", p.Name, p.Role, p.Description)
-		printFields(stdout, p.Fields, "    ")
-	}
+	services.WriteProcedures(stdout, procs)
 	return exitOK
 }
 
-func printFields(w io.Writer, fields []services.Field, indent string) {
-	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Required && !fields[j].Required })
-	for _, f := range fields {
-		req := ""
-		if f.Required {
-			req = " (required)"
-		}
-		enum := ""
-		if len(f.Enum) > 0 {
-			enum = " [" + strings.Join(f.Enum, "|") + "]"
-		}
-		fmt.Fprintf(w, "%s%s: %s%s%s  %s\n", indent, f.Name, f.Type, req, enum, f.Doc)
-		printFields(w, f.Fields, indent+"  ")
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"charm.land/ssh"
@@ -61,7 +60,7 @@ func (s *Server) exec(sess ssh.Session, id Identity) int {
 				return writeErrorJSON(sess.Stderr(), err)
 			}
 		case "":
-			listProcedures(sess, s.reg.Procedures())
+			services.WriteProcedures(sess, s.reg.Procedures())
 		default:
 			fmt.Fprintf(sess.Stderr(), "gitopstui: procedures takes only --json, not %q\n", rest)
 			return exitUsage
@@ -134,26 +133,3 @@ func writeErrorJSON(w io.Writer, err error) int {
 	return exitError
 }
 
-func listProcedures(w io.Writer, procs []*services.Procedure) {
-	for _, p := range procs {
-		fmt.Fprintf(w, "%-36s %-8s %s\n", p.Name, p.Role, p.Description)
-		printFields(w, p.Fields, "    ")
-	}
-}
-
-func printFields(w io.Writer, fields []services.Field, indent string) {
-	fields = append([]services.Field(nil), fields...)
-	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Required && !fields[j].Required })
-	for _, f := range fields {
-		req := ""
-		if f.Required {
-			req = " (required)"
-		}
-		enum := ""
-		if len(f.Enum) > 0 {
-			enum = " [" + strings.Join(f.Enum, "|") + "]"
-		}
-		fmt.Fprintf(w, "%s%s: %s%s%s  %s\n", indent, f.Name, f.Type, req, enum, f.Doc)
-		printFields(w, f.Fields, indent+"  ")
-	}
-}
