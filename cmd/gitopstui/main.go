@@ -217,4 +217,3 @@ func listProcedures(o options, args []string, stdout, stderr io.Writer) int {
 	services.WriteProcedures(stdout, procs)
 	return exitOK
 }
-

@@ -132,4 +132,3 @@ func writeErrorJSON(w io.Writer, err error) int {
 	fmt.Fprintf(w, "%s\n", b)
 	return exitError
 }
-
