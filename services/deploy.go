@@ -433,6 +433,9 @@ func conventionalMessage(env, workload string, c ChangeSet) string {
 
 // requestReconcile asks Flux to reconcile the environment's Kustomizations
 // now (best effort, not waited for); it reports whether the request landed.
+// Each one's GitRepository is asked first: only the source fetches the new
+// commit, and kustomize-controller applies it when the source's artifact
+// changes (a Kustomization reconciled alone re-applies the old artifact).
 func (s *Services) requestReconcile(ctx context.Context, env model.Environment, res []model.GitOpsResource) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
@@ -442,9 +445,16 @@ func (s *Services) requestReconcile(ctx context.Context, env model.Environment, 
 	}
 	at := s.now().Format(time.RFC3339Nano)
 	ok := true
+	sources := map[string]bool{}
 	for _, r := range res {
 		if r.Suspended {
 			continue
+		}
+		if repo, err := s.repository(r.RepositoryID); err == nil && repo.GitOpsConfig.FluxResourceName != "" && !sources[repo.ID] {
+			sources[repo.ID] = true
+			if _, err := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace).Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(at), metav1.PatchOptions{}); err != nil {
+				ok = false
+			}
 		}
 		if _, err := k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, annotatePatch(at), metav1.PatchOptions{}); err != nil {
 			ok = false

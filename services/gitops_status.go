@@ -123,8 +123,10 @@ func judge(conds []metav1.Condition, suspended bool) (string, string) {
 		return model.StatusReady, ""
 	case ready.Reason == meta.DependencyNotReadyReason:
 		return model.StatusPending, ready.Message
-	case reconciling != nil && reconciling.Status == metav1.ConditionTrue,
+	case reconciling != nil && reconciling.Status == metav1.ConditionTrue && reconciling.Reason != meta.ProgressingWithRetryReason,
 		ready.Status == metav1.ConditionUnknown:
+		// Reconciling=True with ProgressingWithRetry and Ready=False is Flux
+		// retrying a failure (a build that fails, say): that is failed.
 		return model.StatusReconciling, ""
 	}
 	return model.StatusFailed, ready.Message

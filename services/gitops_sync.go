@@ -8,7 +8,9 @@ import (
 
 	"github.com/fluxcd/pkg/apis/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/store"
@@ -51,7 +53,8 @@ func suspendPatch(suspend bool) []byte {
 }
 
 // TriggerSync implements gitops.triggerSync: the requestedAt annotation goes
-// on the source first, then on the resource; it waits (bounded) for
+// on the source first (waited for until the source has handled it, when a
+// source-controller runs), then on the resource; it waits (bounded) for
 // status.lastHandledReconcileAt to echo it. In a manual-sync environment a
 // suspended resource is resumed for this one reconcile and suspended again.
 func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncResult, error) {
@@ -84,10 +87,25 @@ func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncRe
 			WithDetail("id", r.ID).WithDetail("suspended", true)
 	}
 	requestedAt := s.now().Format(time.RFC3339Nano)
+	wait := DefaultSyncWait
+	if in.WaitSeconds != nil {
+		wait = time.Duration(*in.WaitSeconds) * time.Second
+	}
+	deadline := time.Now().Add(wait)
 	if repo.GitOpsConfig.FluxResourceName != "" {
-		_, err := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace).Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{})
+		src := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace)
+		_, err := src.Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{})
 		if err != nil && model.CodeOf(kubeError(err, "")) != model.CodeNotFound {
 			return SyncResult{}, kubeError(err, "annotate GitRepository "+repo.GitOpsConfig.FluxResourceName)
+		}
+		if err == nil && wait > 0 {
+			// As `flux reconcile ... --with-source`: the source fetches the new
+			// commit before the resource is asked, else the resource handles the
+			// request with the old artifact (and a manual-sync one is suspended
+			// again before it sees the new one).
+			if err := waitSourceHandled(ctx, src, repo.GitOpsConfig.FluxResourceName, requestedAt, deadline); err != nil {
+				return SyncResult{}, err
+			}
 		}
 	}
 	if suspended {
@@ -98,12 +116,12 @@ func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncRe
 	if _, err := ri.Patch(ctx, r.Name, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{}); err != nil {
 		return SyncResult{}, kubeError(err, "annotate "+r.Name)
 	}
-	wait := DefaultSyncWait
-	if in.WaitSeconds != nil {
-		wait = time.Duration(*in.WaitSeconds) * time.Second
-	}
 	res := SyncResult{RequestedAt: requestedAt}
-	o, handled, werr := s.waitHandled(ctx, k, r, requestedAt, wait)
+	remaining := wait
+	if wait > 0 {
+		remaining = max(time.Until(deadline), time.Millisecond)
+	}
+	o, handled, werr := s.waitHandled(ctx, k, r, requestedAt, remaining)
 	if suspended {
 		// Suspend again even when the wait failed: a manual-sync environment
 		// must not keep syncing on its own.
@@ -138,7 +156,8 @@ func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncRe
 	return res, nil
 }
 
-// waitHandled watches the object until lastHandledReconcileAt echoes requestedAt.
+// waitHandled watches the object until lastHandledReconcileAt echoes
+// requestedAt and the object is no longer reconciling.
 func (s *Services) waitHandled(ctx context.Context, k kube, r model.GitOpsResource, requestedAt string, wait time.Duration) (Observed, bool, error) {
 	ri := k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace)
 	deadline := time.Now().Add(wait)
@@ -148,11 +167,14 @@ func (s *Services) waitHandled(ctx context.Context, k kube, r model.GitOpsResour
 			return Observed{}, false, kubeError(err, "read "+r.Name)
 		}
 		o := observe(u, s.now())
-		if o.LastHandledReconcile == requestedAt {
+		// Flux echoes the request when it starts on it; the outcome comes
+		// when it stops reconciling (as `flux reconcile` waits for Ready).
+		handled := o.LastHandledReconcile == requestedAt
+		if handled && o.Status != model.StatusReconciling {
 			return o, true, nil
 		}
 		if wait == 0 || time.Now().After(deadline) {
-			return o, false, nil
+			return o, handled, nil
 		}
 		remaining := time.Until(deadline)
 		wctx, cancel := context.WithTimeout(ctx, remaining)
@@ -168,6 +190,38 @@ func (s *Services) waitHandled(ctx context.Context, k kube, r model.GitOpsResour
 		cancel()
 		if ctx.Err() != nil {
 			return o, false, nil
+		}
+	}
+}
+
+// waitSourceHandled waits until a source's status.lastHandledReconcileAt
+// echoes requestedAt or the deadline passes (then the sync goes on anyway).
+// A source no controller has ever reconciled (no observedGeneration) is not
+// waited for.
+func waitSourceHandled(ctx context.Context, ri dynamic.ResourceInterface, name, requestedAt string, deadline time.Time) error {
+	for {
+		u, err := ri.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return kubeError(err, "read GitRepository "+name)
+		}
+		got, _, _ := unstructured.NestedString(u.Object, "status", "lastHandledReconcileAt")
+		seen, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+		if got == requestedAt || seen == 0 || time.Now().After(deadline) {
+			return nil
+		}
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		w, err := ri.Watch(wctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: u.GetResourceVersion()})
+		if err != nil {
+			cancel()
+			return kubeError(err, "watch GitRepository "+name)
+		}
+		for range w.ResultChan() {
+			break
+		}
+		w.Stop()
+		cancel()
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 }

@@ -51,6 +51,7 @@ Usage:
   gitopstui [--data-dir DIR]                          start the terminal UI
   gitopstui [--data-dir DIR] --procedure NAME [--input JSON|@file|-] [--output json|yaml]
   gitopstui [--data-dir DIR] procedures               list procedures and their input fields
+  gitopstui [--data-dir DIR] serve [--listen ADDR]    serve the UI and procedures over SSH (serve -h)
   gitopstui version
 
 Flags:
