@@ -205,8 +205,10 @@ func waitSourceHandled(ctx context.Context, ri dynamic.ResourceInterface, name, 
 			return kubeError(err, "read GitRepository "+name)
 		}
 		got, _, _ := unstructured.NestedString(u.Object, "status", "lastHandledReconcileAt")
+		// observedGeneration defaults to -1: below 1, no source-controller
+		// has looked at the object, and none will echo the request.
 		seen, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
-		if got == requestedAt || seen == 0 || time.Now().After(deadline) {
+		if got == requestedAt || seen < 1 || time.Now().After(deadline) {
 			return nil
 		}
 		wctx, cancel := context.WithDeadline(ctx, deadline)

@@ -313,7 +313,9 @@ func echoReconcile(t *testing.T, dyn dynamic.Interface, name, revision string, s
 					}
 					p, _ := json.Marshal(map[string]any{"status": map[string]any{"lastHandledReconcileAt": req, "lastAppliedRevision": revision, "lastAttemptedRevision": revision,
 						"conditions": []any{cond("Ready", "True", "ReconciliationSucceeded", "Applied revision: "+revision)}}})
-					if _, err := dyn.Resource(ksGVR).Namespace("flux-system").Patch(ctx, name, types.MergePatchType, p, metav1.PatchOptions{}, "status"); err == nil {
+					if _, err := dyn.Resource(ksGVR).Namespace("flux-system").Patch(ctx, name, types.MergePatchType, p, metav1.PatchOptions{}, "status"); err != nil {
+						t.Logf("echo %s: %v", name, err)
+					} else {
 						handled = req
 						if sawSuspended != nil {
 							sawSuspended <- suspended
