@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOFLAGS_TEST ?= -race -count=1 -timeout 30m
 
-.PHONY: all build run test unit bench lint controlplane fmt tidy
+.PHONY: all build run test unit e2e bench lint controlplane fluxcontrollers bundle fmt tidy
 
 all: build
 
@@ -21,17 +21,31 @@ run: build
 controlplane:
 	bash testdata/controlplane/build.sh
 
-# Everything: vet, then every test with the race detector against the real control plane.
-test: controlplane
+# The real Flux source- and kustomize-controller for the end-to-end suite, built once per machine.
+fluxcontrollers:
+	bash testdata/fluxcontrollers/build.sh
+
+# Everything: vet, then every test (the end-to-end suite included) with the race detector
+# against the real control plane and the real Flux controllers.
+test: controlplane fluxcontrollers
 	$(GO) vet ./...
 	$(GO) test $(GOFLAGS_TEST) ./...
+
+# Only the end-to-end loop with the real Flux controllers.
+e2e: controlplane fluxcontrollers
+	$(GO) test -count=1 -timeout 20m -v ./services/e2e/...
+
+# Regenerate the embedded Flux install bundle from the pinned Flux modules.
+bundle:
+	cd services/fluxbundle && $(GO) generate
 
 # Only the tests that need no cluster binaries (quick loop while editing).
 unit:
 	$(GO) test -count=1 ./model/... ./store/... ./cmd/...
 
+# Every benchmark the issues ask for, side by side with its anchor, as one table (bench.md).
 bench: controlplane build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
+	bash testdata/bench/run.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }

@@ -25,7 +25,7 @@ type clustersScreen struct {
 
 func newClusters(s *session) *clustersScreen {
 	return &clustersScreen{base: newBase(s), health: map[string]string{}, t: table{cols: []column{
-		{"NAME", 16}, {"CONTEXT", 14}, {"REACH", 11}, {"K8S", 14}, {"FLUX", 9}, {"HEALTH", 0},
+		{"NAME", 12}, {"CONTEXT", 12}, {"REACH", 11}, {"K8S", 17}, {"FLUX", 8}, {"HEALTH", 0},
 	}}}
 }
 
@@ -345,7 +345,7 @@ type uninstallScreen struct {
 }
 
 func newUninstall(s *session, cl services.ClusterView) *uninstallScreen {
-	ti := textinput.New()
+	ti := newInput()
 	ti.Prompt = "> "
 	ti.Placeholder = cl.Name
 	ti.Focus()

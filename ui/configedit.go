@@ -74,10 +74,13 @@ type configEditor struct {
 
 func newConfigEditor(s *session, p model.Project, env model.Environment) *configEditor {
 	ta := textarea.New()
+	tst := ta.Styles()
+	tst.Cursor.Blink = false
+	ta.SetStyles(tst)
 	ta.ShowLineNumbers = true
 	ta.CharLimit = 0
 	ta.MaxHeight = 0
-	mi := textinput.New()
+	mi := newInput()
 	mi.Prompt = "commit message: "
 	return &configEditor{base: newBase(s), p: p, env: env, area: ta, msg: mi}
 }

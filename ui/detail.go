@@ -75,7 +75,10 @@ func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			d.working = "syncing " + d.v.Name
 			return d, call[services.SyncResult](d.s, d.sid, "", "gitops.triggerSync", map[string]any{"id": d.v.ID})
 		case key.Matches(msg, k.Edit):
-			return d, push(newEditResource(d.s, d.sid, d.v))
+			if d.d != nil {
+				return d, push(newEditResource(d.s, d.sid, d.d.ResourceView))
+			}
+			return d, push(newEditLoader(d.s, d.v))
 		case key.Matches(msg, k.Refresh):
 			return d, d.init()
 		default:
@@ -310,4 +313,39 @@ func newCreateStep2(s *session, parent int, projectID, envID, typ, name string) 
 			r.to = parent
 			return tea.Batch(pop(""), func() tea.Msg { return r })
 		})
+}
+
+// editLoader reads a resource's config (lists carry none), then opens the
+// edit form in its place.
+type editLoader struct {
+	base
+	v services.ResourceView
+}
+
+func newEditLoader(s *session, v services.ResourceView) *editLoader {
+	return &editLoader{base: newBase(s), v: v}
+}
+
+func (e *editLoader) title() string           { return "Edit " + e.v.Name }
+func (e *editLoader) bindings() []key.Binding { return []key.Binding{e.s.keys.Cancel} }
+
+func (e *editLoader) init() tea.Cmd {
+	e.working = "loading " + e.v.Name
+	return call[services.ResourceDetail](e.s, e.sid, "", "gitops.getGitOpsResource", map[string]any{"id": e.v.ID})
+}
+
+func (e *editLoader) update(msg tea.Msg) (screen, tea.Cmd) {
+	e.resize(msg)
+	if d, ok := msg.(doneMsg[services.ResourceDetail]); ok {
+		e.working = ""
+		if d.err != nil {
+			return e, tea.Batch(pop(""), fail(d.err))
+		}
+		return e, replace(newEditResource(e.s, 0, d.val.ResourceView))
+	}
+	return e, nil
+}
+
+func (e *editLoader) view(w, h int) string {
+	return e.s.styles.Muted.Render("loading " + e.v.Name + "…")
 }

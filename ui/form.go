@@ -38,7 +38,7 @@ type form struct {
 }
 
 func textIn(key, label, value, hint string, check func(string) string) field {
-	ti := textinput.New()
+	ti := newInput()
 	ti.Prompt = ""
 	ti.SetValue(value)
 	ti.Placeholder = hint
@@ -296,4 +296,14 @@ func (fs *formScreen) view(w, h int) string {
 		b.WriteString(st.Muted.Render("enter on the last field or ctrl+s submits · esc cancels"))
 	}
 	return clipLines(b.String(), w, h)
+}
+
+// newInput is a text input with a steady cursor: no blink timer re-renders
+// the screen twice a second, and tests can run every command.
+func newInput() textinput.Model {
+	ti := textinput.New()
+	st := ti.Styles()
+	st.Cursor.Blink = false
+	ti.SetStyles(st)
+	return ti
 }

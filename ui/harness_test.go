@@ -20,7 +20,18 @@ import (
 	"github.com/gitopstui/gitopstui/services"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+// -update rewrites the golden files under testdata/golden. The flag is
+// shared with charmbracelet/x/exp/golden (imported by teatest) when present.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // testNow is the fixed clock of the golden tests.
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -183,7 +194,7 @@ func (h *harness) golden(name string) {
 	}
 	got = strings.Join(lines, "\n") + "\n"
 	path := filepath.Join("testdata", "golden", fmt.Sprintf("%s_%dx%d.golden", name, h.w, h.h))
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			h.t.Fatal(err)
 		}
@@ -273,7 +284,7 @@ func cannedResources(n int) []services.ResourceView {
 		r := model.GitOpsResource{
 			ID: fmt.Sprintf("res-%05d", i), ProjectID: "shop", EnvironmentID: "env-prod", RepositoryID: "repo-456",
 			Name: fmt.Sprintf("app-%05d", i), Namespace: "flux-system", Type: typ, Status: st, Suspended: st == model.StatusSuspended,
-			LastAppliedRevision: fmt.Sprintf("main@sha1:%040x", i+1), CreatedAt: testNow.Add(-time.Duration(i+1) * time.Hour),
+			LastAppliedRevision: fmt.Sprintf("main@sha1:%08x%032x", uint32((i+1)*2654435761), i), CreatedAt: testNow.Add(-time.Duration(i+1) * time.Hour),
 		}
 		if st == model.StatusFailed {
 			r.ErrorMessage = "kustomize build failed: accumulating resources: missing file deployment.yaml"
@@ -299,7 +310,7 @@ func cannedDetail() services.ResourceDetail {
 func cannedDeployments() services.Page[model.Deployment] {
 	mk := func(i int, method, status string) model.Deployment {
 		return model.Deployment{ID: fmt.Sprintf("dep-%d", i), ProjectID: "shop", EnvironmentID: "env-prod", DeploymentMethod: method, Status: status,
-			Image: "ghcr.io/acme/web:1.4." + fmt.Sprint(i), GitCommitSha: fmt.Sprintf("%040x", 0xabc0+i), GitCommitURL: "https://git.example.com/acme/shop-config/commit/abc",
+			Image: "ghcr.io/acme/web:1.4." + fmt.Sprint(i), GitCommitSha: fmt.Sprintf("abc%d%036d", i, 0), GitCommitURL: "https://git.example.com/acme/shop-config/commit/abc",
 			DeployedBy: "alice", Message: "deploy web 1.4." + fmt.Sprint(i), CreatedAt: testNow.Add(-time.Duration(i) * time.Hour),
 			Diff: "--- a/k8s/overlays/prod/kustomization.yaml\n+++ b/k8s/overlays/prod/kustomization.yaml\n@@ -3,2 +3,2 @@\n images:\n-  - name: web\n-    newTag: 1.4.1\n+  - name: web\n+    newTag: 1.4.2\n"}
 	}

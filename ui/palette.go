@@ -34,7 +34,7 @@ type palette struct {
 }
 
 func newPalette(s *session) *palette {
-	in := textinput.New()
+	in := newInput()
 	in.Prompt = ":"
 	in.Placeholder = "screen or procedure"
 	in.Focus()
@@ -114,7 +114,9 @@ func (p *palette) update(msg tea.Msg) tea.Cmd {
 func (p *palette) view(w, h int) string {
 	st := p.s.styles
 	var b strings.Builder
-	b.WriteString(st.Header.Render("Command") + "\n" + p.in.View() + "\n")
+	in := p.in
+	in.SetWidth(max(10, w-2))
+	b.WriteString(st.Header.Render("Command") + "\n" + in.View() + "\n")
 	rows := max(1, h-3)
 	start := max(0, p.cursor-rows+1)
 	for i := start; i < len(p.shown) && i < start+rows; i++ {
@@ -157,6 +159,8 @@ func flatten(prefix []string, fs []services.Field) []flatField {
 // newProcForm builds a form from a procedure's input fields and runs it.
 func newProcForm(s *session, pr *services.Procedure) screen {
 	flat := flatten(nil, pr.Fields)
+	// Required fields first: they are what the form cannot do without.
+	sort.SliceStable(flat, func(i, j int) bool { return flat[i].f.Required && !flat[j].f.Required })
 	fields := make([]field, 0, len(flat))
 	for _, ff := range flat {
 		k := strings.Join(ff.path, ".")

@@ -96,7 +96,7 @@ type envScreen struct {
 
 func newEnvironments(s *session, p model.Project) *envScreen {
 	return &envScreen{base: newBase(s), p: p, t: table{cols: []column{
-		{"ENV", 10}, {"CLUSTER", 12}, {"NAMESPACE", 12}, {"GITOPS", 7}, {"SYNC", 6}, {"BRANCH", 8}, {"PATH", 0}, {"EVERY", 6},
+		{"ENV", 9}, {"CLUSTER", 8}, {"NAMESPACE", 12}, {"GITOPS", 6}, {"SYNC", 6}, {"BRANCH", 7}, {"PATH", 0}, {"EVERY", 5},
 	}}}
 }
 

@@ -43,11 +43,11 @@ func newResources(s *session, sc scopeInfo, project, env string) *resourcesScree
 	if env != "" {
 		sc.env = env
 	}
-	fi := textinput.New()
+	fi := newInput()
 	fi.Prompt = "/"
 	fi.Placeholder = "filter"
 	r := &resourcesScreen{base: newBase(s), sc: sc, filter: fi, index: map[string]int{}, t: table{cols: []column{
-		{"NAME", 22}, {"TYPE", 5}, {"STATUS", 11}, {"REVISION", 14}, {"AGE", 4}, {"MESSAGE", 0},
+		{"NAME", 18}, {"TYPE", 4}, {"STATUS", 11}, {"REVISION", 14}, {"AGE", 4}, {"MESSAGE", 0},
 	}}}
 	return r
 }
@@ -339,7 +339,7 @@ func (r *resourcesScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.YAML):
 		return r, push(newYAMLScreen(r.s, *cur))
 	case key.Matches(msg, k.Edit):
-		return r, push(newEditResource(r.s, r.sid, *cur))
+		return r, push(newEditLoader(r.s, *cur))
 	}
 	return r, nil
 }
@@ -366,7 +366,9 @@ func (r *resourcesScreen) view(w, h int) string {
 	}
 	head = st.Header.Render(head+")") + st.Muted.Render("  sort: "+sortModes[r.sortBy])
 	if r.filtering || r.filter.Value() != "" {
-		head += "  " + r.filter.View()
+		fi := r.filter
+		fi.SetWidth(24)
+		head += "  " + fi.View()
 	}
 	if !r.loaded {
 		return head + "\n" + st.Muted.Render("loading…")

@@ -101,24 +101,25 @@ func call[T any](s *session, to int, tag, name string, in any) tea.Cmd {
 		if err != nil {
 			return doneMsg[T]{to: to, tag: tag, err: err}
 		}
-		err := callInto(ctx, c, name, raw, &out)
+		if c == nil {
+			return doneMsg[T]{to: to, tag: tag, err: model.Errorf(model.CodeInternal, "no caller")}
+		}
+		res, err := c.Call(ctx, name, raw)
+		if err != nil {
+			return doneMsg[T]{to: to, tag: tag, err: err}
+		}
+		// The registry returns typed results: use them as they are when the
+		// type matches (no JSON round trip for 10,000 resources).
+		if v, ok := res.(T); ok {
+			return doneMsg[T]{to: to, tag: tag, val: v}
+		}
+		err = decodeInto(name, res, &out)
 		return doneMsg[T]{to: to, tag: tag, val: out, err: err}
 	}
 }
 
-// callInto runs a procedure and decodes its result into out.
-func callInto(ctx context.Context, c Caller, name string, raw []byte, out any) error {
-	if c == nil {
-		return model.Errorf(model.CodeInternal, "no caller")
-	}
-	res, err := c.Call(ctx, name, raw)
-	if err != nil {
-		return err
-	}
-	if p, ok := out.(*any); ok {
-		*p = res
-		return nil
-	}
+// decodeInto converts a procedure's result into out through JSON.
+func decodeInto(name string, res any, out any) error {
 	b, err := json.Marshal(res)
 	if err != nil {
 		return model.Wrap(model.CodeInternal, err, "encode result of "+name)
