@@ -76,33 +76,39 @@ func (s *Services) recordObserved(id string, o Observed) (model.GitOpsResource, 
 	var deps []model.Deployment
 	err := s.db.Update(func(tx *store.Tx) error {
 		var err error
-		if r, err = store.Resources.Get(tx, id); err != nil {
-			return err
-		}
-		if r.DeletedAt != nil {
-			return nil
-		}
-		changed = r.Status != o.Status || r.Suspended != o.Suspended || r.LastAppliedRevision != o.LastAppliedRevision ||
-			r.LastAttemptedRevision != o.LastAttemptedRevision || r.ErrorMessage != o.ErrorMessage
-		r.Status, r.Suspended, r.ErrorMessage = o.Status, o.Suspended, o.ErrorMessage
-		r.LastAppliedRevision, r.LastAttemptedRevision = o.LastAppliedRevision, o.LastAttemptedRevision
-		at := o.ObservedAt
-		r.ObservedAt = &at
-		if changed {
-			r.UpdatedAt = s.now()
-		}
-		if err := store.Resources.Put(tx, r); err != nil {
-			return err
-		}
-		if r.Type == model.ResourceKustomization {
-			deps, err = s.correlate(tx, r)
-		}
+		r, changed, deps, err = s.recordObservedTx(tx, id, o)
 		return err
 	})
 	for i := range deps {
 		s.hub.publish(StatusEvent{Resource: r, Deployment: &deps[i]})
 	}
 	return r, changed, err
+}
+
+// recordObservedTx is recordObserved inside a transaction; the caller
+// publishes the deployments it returns once the transaction committed.
+func (s *Services) recordObservedTx(tx *store.Tx, id string, o Observed) (model.GitOpsResource, bool, []model.Deployment, error) {
+	r, err := store.Resources.Get(tx, id)
+	if err != nil || r.DeletedAt != nil {
+		return r, false, nil, err
+	}
+	changed := r.Status != o.Status || r.Suspended != o.Suspended || r.LastAppliedRevision != o.LastAppliedRevision ||
+		r.LastAttemptedRevision != o.LastAttemptedRevision || r.ErrorMessage != o.ErrorMessage
+	r.Status, r.Suspended, r.ErrorMessage = o.Status, o.Suspended, o.ErrorMessage
+	r.LastAppliedRevision, r.LastAttemptedRevision = o.LastAppliedRevision, o.LastAttemptedRevision
+	at := o.ObservedAt
+	r.ObservedAt = &at
+	if changed {
+		r.UpdatedAt = s.now()
+	}
+	if err := store.Resources.Put(tx, r); err != nil {
+		return r, changed, nil, err
+	}
+	var deps []model.Deployment
+	if r.Type == model.ResourceKustomization {
+		deps, err = s.correlate(tx, r)
+	}
+	return r, changed, deps, err
 }
 
 // correlate turns a Kustomization's revisions into deployment history: the
@@ -240,12 +246,18 @@ func (s *Services) refreshDeployments(ctx context.Context, envID, projectID stri
 	return s.refreshResources(ctx, projectID, envID)
 }
 
-// relist reads every managed Flux object of a cluster once.
+// relist reads every managed Flux object of a cluster once and records them
+// all in one transaction (one fsync, however many objects).
 func (s *Services) relist(ctx context.Context, clusterID string) error {
 	k, _, err := s.kubeFor(clusterID)
 	if err != nil {
 		return err
 	}
+	type seen struct {
+		id string
+		o  Observed
+	}
+	var all []seen
 	for _, gvr := range []schema.GroupVersionResource{kustomizationGVR, helmReleaseGVR} {
 		l, err := k.dyn.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: managedSelector})
 		if err != nil {
@@ -255,11 +267,37 @@ func (s *Services) relist(ctx context.Context, clusterID string) error {
 			}
 			return e
 		}
+		now := s.now()
 		for i := range l.Items {
-			s.observeObject(&l.Items[i])
+			if id := l.Items[i].GetLabels()[labelResourceID]; id != "" {
+				all = append(all, seen{id: id, o: observe(&l.Items[i], now)})
+			}
 		}
 	}
-	return nil
+	var events []StatusEvent
+	err = s.db.Update(func(tx *store.Tx) error {
+		events = events[:0]
+		for _, x := range all {
+			r, changed, deps, err := s.recordObservedTx(tx, x.id, x.o)
+			if model.CodeOf(err) == model.CodeNotFound {
+				continue // an object of another gitopstui store
+			}
+			if err != nil {
+				return err
+			}
+			if changed {
+				events = append(events, StatusEvent{Resource: r})
+			}
+			for i := range deps {
+				events = append(events, StatusEvent{Resource: r, Deployment: &deps[i]})
+			}
+		}
+		return nil
+	})
+	for _, e := range events {
+		s.hub.publish(e)
+	}
+	return err
 }
 
 // watchers tracks the running per-cluster informers.
