@@ -24,18 +24,34 @@ func checkID(fe model.FieldErrors, field, id string) {
 }
 
 func checkDNSLabel(fe model.FieldErrors, field, v string) {
-	if v == "" {
-		return
-	}
-	if errs := validation.IsDNS1123Label(v); len(errs) > 0 {
-		fe.Add(field, fmt.Sprintf("%q is not a valid Kubernetes name (RFC 1123 label): %s", v, strings.Join(errs, "; ")))
+	if p := DNSLabelProblem(v); p != "" {
+		fe.Add(field, p)
 	}
 }
 
-func checkDuration(fe model.FieldErrors, field, v string) {
-	if v != "" && !fluxDuration.MatchString(v) {
-		fe.Add(field, fmt.Sprintf("%q is not a duration Flux accepts (e.g. 30s, 5m, 1h30m)", v))
+// DNSLabelProblem says why v is not an RFC 1123 label ("" when fine or empty).
+func DNSLabelProblem(v string) string {
+	if v == "" {
+		return ""
 	}
+	if errs := validation.IsDNS1123Label(v); len(errs) > 0 {
+		return fmt.Sprintf("%q is not a valid Kubernetes name (RFC 1123 label): %s", v, strings.Join(errs, "; "))
+	}
+	return ""
+}
+
+func checkDuration(fe model.FieldErrors, field, v string) {
+	if p := DurationProblem(v); p != "" {
+		fe.Add(field, p)
+	}
+}
+
+// DurationProblem says what is wrong with an interval Flux would refuse ("" when fine or empty).
+func DurationProblem(v string) string {
+	if v != "" && !fluxDuration.MatchString(v) {
+		return fmt.Sprintf("%q is not a duration Flux accepts (e.g. 30s, 5m, 1h30m)", v)
+	}
+	return ""
 }
 
 func checkDisplayName(fe model.FieldErrors, field, v string) {
@@ -59,29 +75,42 @@ func checkDisplayName(fe model.FieldErrors, field, v string) {
 
 // checkGitPath accepts a repository-relative path such as ./k8s/overlays/prod.
 func checkGitPath(fe model.FieldErrors, field, p string) {
+	if msg := GitPathProblem(p); msg != "" {
+		fe.Add(field, msg)
+	}
+}
+
+// GitPathProblem says why p is not a path inside a repository ("" when fine or empty).
+func GitPathProblem(p string) string {
 	if p == "" {
-		return
+		return ""
 	}
 	for _, r := range p {
 		if r < 0x20 || r == 0x7f {
-			fe.Add(field, "must not contain control characters")
-			return
+			return "must not contain control characters"
 		}
 	}
 	if strings.HasPrefix(p, "/") || strings.Contains(p, "\\") {
-		fe.Add(field, "must be a path relative to the repository root, such as ./k8s/overlays/prod")
-		return
+		return "must be a path relative to the repository root, such as ./k8s/overlays/prod"
 	}
 	clean := path.Clean(strings.TrimPrefix(p, "./"))
 	if clean == ".." || strings.HasPrefix(clean, "../") {
-		fe.Add(field, "must stay inside the repository")
+		return "must stay inside the repository"
 	}
+	return ""
 }
 
 // checkBranch applies git's ref-name rules to a branch name.
 func checkBranch(fe model.FieldErrors, field, b string) {
+	if msg := BranchProblem(b); msg != "" {
+		fe.Add(field, msg)
+	}
+}
+
+// BranchProblem says why b is not a valid git branch name ("" when fine or empty).
+func BranchProblem(b string) string {
 	if b == "" {
-		return
+		return ""
 	}
 	bad := strings.HasPrefix(b, "-") || strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") ||
 		strings.HasSuffix(b, ".lock") || strings.HasSuffix(b, ".") || strings.Contains(b, "..") ||
@@ -92,8 +121,9 @@ func checkBranch(fe model.FieldErrors, field, b string) {
 		}
 	}
 	if bad {
-		fe.Add(field, fmt.Sprintf("%q is not a valid git branch name", b))
+		return fmt.Sprintf("%q is not a valid git branch name", b)
 	}
+	return ""
 }
 
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*$`)

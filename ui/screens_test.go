@@ -34,7 +34,7 @@ func TestInstallFluxForm(t *testing.T) {
 			h.press("backspace")
 		}
 		h.typ("Flux_NS")
-		h.contains("is not a DNS label")
+		h.contains("is not a valid Kubernetes name")
 		h.golden("install_invalid")
 		h.press("ctrl+s")
 		h.contains("BAD_REQUEST")
