@@ -35,7 +35,7 @@ func DNSLabelProblem(v string) string {
 		return ""
 	}
 	if errs := validation.IsDNS1123Label(v); len(errs) > 0 {
-		return fmt.Sprintf("%q is not a valid Kubernetes name (RFC 1123 label): %s", v, strings.Join(errs, "; "))
+		return fmt.Sprintf("%q is not a valid Kubernetes name (RFC 1123 label): lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit", v)
 	}
 	return ""
 }
