@@ -184,12 +184,11 @@ func defaultGitOps(envName string) model.GitOpsConfig {
 	return model.GitOpsConfig{AutoSync: true, GitBranch: "main", GitPath: "./k8s/overlays/" + envName, SyncInterval: "5m"}
 }
 
+// refErr is the NOT_FOUND of an input field that names a missing record.
 func refErr(field, kind, id string) error {
-	fe := model.FieldErrors{}
-	fe.Add(field, kind+" "+id+" does not exist")
-	e := fe.Err().(*model.Error)
-	e.Code = model.CodeNotFound
-	return e
+	msg := kind + " " + id + " does not exist"
+	return model.Errorf(model.CodeNotFound, "%s: %s", field, msg).
+		WithDetail("fields", map[string]any{field: msg}).WithDetail("kind", kind).WithDetail("id", id)
 }
 
 // CreateEnvironment implements environments.create.
