@@ -2,7 +2,6 @@ package services_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
+	"github.com/gitopstui/gitopstui/services/proctest"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -37,51 +37,20 @@ func newSvc(t testing.TB) *services.Services {
 	return services.New(services.Config{DataDir: dir, DB: db})
 }
 
-// callProc runs a procedure with in as JSON input and decodes the result into out.
+// callProc runs a procedure through the registry as the CLI would.
 func callProc(t testing.TB, svc *services.Services, name string, in any, out any) error {
 	t.Helper()
-	raw, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := svc.Registry().Call(ctx, name, raw)
-	if err != nil {
-		return err
-	}
-	if out != nil {
-		b, _ := json.Marshal(res)
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("decode %s result: %v", name, err)
-		}
-	}
-	return nil
+	return proctest.Call(t, svc.Registry(), name, in, out)
 }
 
 func mustCall(t testing.TB, svc *services.Services, name string, in any, out any) {
 	t.Helper()
-	if err := callProc(t, svc, name, in, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	proctest.MustCall(t, svc.Registry(), name, in, out)
 }
 
 func wantCode(t *testing.T, err error, code model.Code) *model.Error {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("want %s, got success", code)
-	}
-	e := model.AsError(err)
-	if e.Code != code {
-		t.Fatalf("want %s, got %s: %s", code, e.Code, e.Message)
-	}
-	// Round-trip through JSON, as every front end sees it.
-	b, _ := json.Marshal(e)
-	var out model.Error
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return &out
+	return proctest.WantCode(t, err, code)
 }
 
 func registerCluster(t testing.TB, svc *services.Services, id, kubeconfig string) {

@@ -23,6 +23,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
+	"github.com/gitopstui/gitopstui/services/proctest"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -86,34 +87,14 @@ type loop struct {
 
 func call(t *testing.T, svc *services.Services, name string, in, out any) error {
 	t.Helper()
-	raw, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res, err := svc.Registry().Call(ctx, name, raw)
-	if err != nil {
-		return err
-	}
-	if out != nil {
-		b, _ := json.Marshal(res)
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("decode %s result: %v", name, err)
-		}
-	}
-	return nil
+	return proctest.Call(t, svc.Registry(), name, in, out)
 }
 
 func mustCall(t *testing.T, svc *services.Services, name string, in, out any) {
 	t.Helper()
-	if err := call(t, svc, name, in, out); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	proctest.MustCall(t, svc.Registry(), name, in, out)
 }
 
-// waitUntil re-checks cond (every 100 ms) until it holds, failing the test after limit
-// with cond's last description of what it saw.
 func waitUntil(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
