@@ -61,6 +61,17 @@ func New(cfg Config) *Services {
 	return s
 }
 
+// Close releases what the services opened (the Git cache clones); the
+// caller closes the store it passed in.
+func (s *Services) Close() error {
+	var err error
+	s.gitOnce.Do(func() {}) // no cache can be opened after this
+	if s.git != nil {
+		err = s.git.Close()
+	}
+	return err
+}
+
 // DB returns the store.
 func (s *Services) DB() *store.DB { return s.db }
 

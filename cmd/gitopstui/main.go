@@ -153,7 +153,7 @@ func openServices(o options) (*services.Services, func(), error) {
 		return nil, nil, err
 	}
 	svc := services.New(services.Config{DataDir: o.dataDir, DB: db})
-	return svc, func() { _ = db.Close() }, nil
+	return svc, func() { _ = svc.Close(); _ = db.Close() }, nil
 }
 
 func runProcedure(ctx context.Context, o options, name string, raw []byte, stdout, stderr io.Writer) int {

@@ -79,6 +79,7 @@ Flags:
 	}
 	defer db.Close()
 	svc := services.New(services.Config{DataDir: o.dataDir, DB: db})
+	defer svc.Close()
 	// Live status for every session: informers per cluster, one subscription per UI.
 	if err := svc.StartWatchers(ctx); err != nil {
 		return writeError(stderr, err)
