@@ -15,7 +15,8 @@ import (
 )
 
 // Snapshot resolves rev (a branch name, fetched first, or a commit SHA) and
-// returns the commit as a Snapshot whose FS reads lazily from the cache clone.
+// returns the commit as a Snapshot whose reads (and FS) go to the cache clone
+// lazily, each under the Repo's lock, so that they never race a fetch or push.
 func (r *Repo) Snapshot(ctx context.Context, rev string) (Snapshot, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -27,15 +28,18 @@ func (r *Repo) Snapshot(ctx context.Context, rev string) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, model.Wrap(model.CodeInternal, err, "read tree")
 	}
-	return Snapshot{Head: c.Hash.String(), r: r, tree: t}, nil
+	return Snapshot{Head: c.Hash.String(), r: r, tree: t, mu: &r.mu}, nil
 }
 
 // FS returns the snapshot's files as a read-only fs.FS (paths relative to the
 // repository root) that reads only the trees and blobs it is asked for, so
 // that a caller can walk one directory of a large repository cheaply.
-func (s Snapshot) FS() fs.FS { return treeFS{t: s.tree} }
+func (s Snapshot) FS() fs.FS { return treeFS{t: s.tree, lock: s.lock} }
 
-type treeFS struct{ t *object.Tree }
+type treeFS struct {
+	t    *object.Tree
+	lock func() func()
+}
 
 var (
 	_ fs.ReadFileFS = treeFS{}
@@ -61,6 +65,7 @@ func (f treeFS) dir(name string) (*object.Tree, error) {
 }
 
 func (f treeFS) Stat(name string) (fs.FileInfo, error) {
+	defer f.lock()()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
@@ -84,6 +89,7 @@ func (f treeFS) Stat(name string) (fs.FileInfo, error) {
 }
 
 func (f treeFS) ReadFile(name string) ([]byte, error) {
+	defer f.lock()()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
@@ -98,6 +104,7 @@ func (f treeFS) ReadFile(name string) ([]byte, error) {
 }
 
 func (f treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	defer f.lock()()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
@@ -110,7 +117,7 @@ func (f treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 		if e.Mode == filemode.Submodule {
 			continue
 		}
-		out = append(out, lazyEntry{tree: t, entry: e})
+		out = append(out, lazyEntry{tree: t, entry: e, lock: f.lock})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil
@@ -157,6 +164,7 @@ func (e entryInfo) Sys() any           { return nil }
 type lazyEntry struct {
 	tree  *object.Tree
 	entry object.TreeEntry
+	lock  func() func()
 }
 
 func (e lazyEntry) Name() string { return e.entry.Name }
@@ -170,7 +178,9 @@ func (e lazyEntry) Type() fs.FileMode {
 func (e lazyEntry) Info() (fs.FileInfo, error) {
 	info := entryInfo{name: e.entry.Name, dir: e.IsDir()}
 	if !info.dir {
+		unlock := e.lock()
 		f, err := e.tree.TreeEntryFile(&e.entry)
+		unlock()
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/config"
@@ -50,18 +51,32 @@ type Changes struct {
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool { return len(c.Write) == 0 && len(c.Delete) == 0 }
 
-// Snapshot is the head an intent is computed against. It is valid only
-// during the intent call it is passed to.
+// Snapshot is one commit's files: the head an intent is computed against
+// (valid only during that intent call), or a commit from Repo.Snapshot.
 type Snapshot struct {
 	// Head is the commit SHA of the branch; "" when the branch does not
 	// exist yet.
 	Head string
 	r    *Repo
 	tree *object.Tree
+	// mu is the Repo's lock for a snapshot read outside it (Repo.Snapshot);
+	// nil inside an intent, which already runs under the lock.
+	mu *sync.Mutex
+}
+
+// lock takes the Repo's lock when the snapshot is read from outside it and
+// returns its release.
+func (s Snapshot) lock() func() {
+	if s.mu == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	return s.mu.Unlock
 }
 
 // ReadFile returns the file at path (NOT_FOUND when missing).
 func (s Snapshot) ReadFile(p string) ([]byte, error) {
+	defer s.lock()()
 	if s.tree == nil {
 		return nil, model.NotFound("file", p)
 	}
@@ -72,6 +87,7 @@ func (s Snapshot) ReadFile(p string) ([]byte, error) {
 // path relative to the repository root; NOT_FOUND when path is missing.
 // "" or "." is the whole repository.
 func (s Snapshot) ReadTree(p string) (map[string][]byte, error) {
+	defer s.lock()()
 	if s.tree == nil {
 		if cleanRel(p) == "" {
 			return map[string][]byte{}, nil
@@ -85,35 +101,23 @@ func (s Snapshot) ReadTree(p string) (map[string][]byte, error) {
 // or a commit SHA) keyed by path relative to the repository root, and the
 // commit SHA read.
 func (r *Repo) ReadTree(ctx context.Context, rev, p string) (map[string][]byte, string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.resolve(ctx, rev)
+	s, err := r.Snapshot(ctx, rev)
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := c.Tree()
-	if err != nil {
-		return nil, "", model.Wrap(model.CodeInternal, err, "read tree")
-	}
-	files, err := readTree(t, p)
-	return files, c.Hash.String(), err
+	files, err := s.ReadTree(p)
+	return files, s.Head, err
 }
 
 // ReadFile returns the file at path at rev (a branch name, fetched first, or
 // a commit SHA) and the commit SHA read.
 func (r *Repo) ReadFile(ctx context.Context, rev, p string) ([]byte, string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.resolve(ctx, rev)
+	s, err := r.Snapshot(ctx, rev)
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := c.Tree()
-	if err != nil {
-		return nil, "", model.Wrap(model.CodeInternal, err, "read tree")
-	}
-	b, err := readFile(t, p)
-	return b, c.Hash.String(), err
+	b, err := s.ReadFile(p)
+	return b, s.Head, err
 }
 
 func cleanRel(p string) string {
