@@ -278,28 +278,37 @@ func (s *Services) applyEnvironmentGitOps(ctx context.Context, env model.Environ
 	if err != nil || len(res) == 0 {
 		return err
 	}
-	for _, r := range res {
+	// One context per repository: Flux's presence, the repository record and
+	// its GitRepository (with the environment's branch) are settled once.
+	contexts := map[string]resourceContext{}
+	applied := 0
+	var applyErr error
+	for i := range res {
+		r := &res[i]
+		rc, ok := contexts[r.RepositoryID]
+		if !ok {
+			if rc, applyErr = s.loadResourceContext(ctx, env.ID, r.RepositoryID); applyErr != nil {
+				break
+			}
+			rc.env = env
+			if env.GitOpsConfig.GitBranch != "" && env.GitOpsConfig.GitBranch != rc.repo.DefaultBranch {
+				rc.repo.DefaultBranch = env.GitOpsConfig.GitBranch
+				g := rc.repo.GitOpsConfig
+				if applyErr = applyObject(ctx, rc.k.dyn, gitRepositoryObject(rc.repo, g.FluxNamespace, g.FluxResourceName, g.SyncInterval, g.SecretRef)); applyErr != nil {
+					break
+				}
+			}
+			contexts[r.RepositoryID] = rc
+		}
 		var cfg ResourceConfig
 		_ = json.Unmarshal(r.Config, &cfg)
-		rc, err := s.loadResourceContext(ctx, env.ID, r.RepositoryID)
-		if err != nil {
-			return err
-		}
-		rc.env = env
-		if env.GitOpsConfig.GitBranch != "" && env.GitOpsConfig.GitBranch != rc.repo.DefaultBranch {
-			rc.repo.DefaultBranch = env.GitOpsConfig.GitBranch
-			g := rc.repo.GitOpsConfig
-			if err := applyObject(ctx, rc.k.dyn, gitRepositoryObject(rc.repo, g.FluxNamespace, g.FluxResourceName, g.SyncInterval, g.SecretRef)); err != nil {
-				return err
-			}
-		}
 		r.Suspended = !env.GitOpsConfig.AutoSync
 		cfg.Interval = ""
 		if r.Type == model.ResourceKustomization {
 			cfg.Path = ""
 		}
-		if err := applyResource(ctx, r, cfg, rc); err != nil {
-			return err
+		if applyErr = applyResource(ctx, *r, cfg, rc); applyErr != nil {
+			break
 		}
 		r.Config, _ = json.Marshal(cfg)
 		if r.Suspended {
@@ -308,10 +317,23 @@ func (s *Services) applyEnvironmentGitOps(ctx context.Context, env model.Environ
 			r.Status = model.StatusPending
 		}
 		r.UpdatedAt = s.now()
-		if err := s.db.Update(func(tx *store.Tx) error { return store.Resources.Put(tx, r) }); err != nil {
-			return err
+		applied++
+	}
+	// What reached the cluster is stored even when a later resource failed.
+	res = res[:applied]
+	err = s.db.Update(func(tx *store.Tx) error {
+		for _, r := range res {
+			if err := store.Resources.Put(tx, r); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
 		s.hub.publish(StatusEvent{Resource: r})
 	}
-	return nil
+	return applyErr
 }
