@@ -17,11 +17,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# modversion MODULE prints the version that go.mod requires for MODULE (both the one-line
-# `require m v` and the block form).
-modversion() {
-	awk -v m="$1" '{ for (i = 1; i < NF; i++) if ($i == m) { print $(i + 1); exit } }' "$here/go.mod"
-}
+# shellcheck source=../cachebuild.sh
+source "$here/../cachebuild.sh"
+modversion() { cachebuild_modversion "$here/go.mod" "$1"; }
 
 k8s_version="$(modversion k8s.io/kubernetes)"
 etcd_version="$(modversion go.etcd.io/etcd/server/v3)"
@@ -33,43 +31,7 @@ fi
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/gitopstui/controlplane"
 dir="$cache_root/k8s-$k8s_version-etcd-$etcd_version"
 
-case "${1:-}" in
---print-dir)
-	echo "$dir"
-	exit 0
-	;;
---versions)
-	echo "$k8s_version $etcd_version"
-	exit 0
-	;;
-"") ;;
-*)
-	echo "usage: $0 [--print-dir|--versions]" >&2
-	exit 2
-	;;
-esac
-
-have_all() { [[ -x "$dir/kube-apiserver" && -x "$dir/etcd" ]]; }
-
-if have_all; then
-	echo "$dir"
-	exit 0
-fi
-
-mkdir -p "$dir"
-# One build at a time per machine (go test runs packages in parallel, and each may call us).
-exec 9>"$cache_root/.build.lock"
-flock 9
-if have_all; then
-	echo "$dir"
-	exit 0
-fi
-
-tmp="$(mktemp -d "$cache_root/.tmp-build.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM # so that the EXIT trap removes the half-built files
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
+cachebuild_begin "$cache_root" "$dir" "$k8s_version $etcd_version" kube-apiserver etcd -- "$@"
 
 # kube-apiserver reports v0.0.0-master unless the version is stamped in; clients then cannot
 # parse it. The build date is the release's time as the module proxy records it, so the

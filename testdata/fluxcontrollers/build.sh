@@ -19,11 +19,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# modversion MODULE prints the version that go.mod requires for MODULE (both the one-line
-# `require m v` and the block form).
-modversion() {
-	awk -v m="$1" '{ for (i = 1; i < NF; i++) if ($i == m) { print $(i + 1); exit } }' "$here/go.mod"
-}
+# shellcheck source=../cachebuild.sh
+source "$here/../cachebuild.sh"
+modversion() { cachebuild_modversion "$here/go.mod" "$1"; }
 
 source_version="$(modversion github.com/fluxcd/source-controller)"
 kustomize_version="$(modversion github.com/fluxcd/kustomize-controller)"
@@ -35,43 +33,7 @@ fi
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/gitopstui/fluxcontrollers"
 dir="$cache_root/source-$source_version-kustomize-$kustomize_version"
 
-case "${1:-}" in
---print-dir)
-	echo "$dir"
-	exit 0
-	;;
---versions)
-	echo "$source_version $kustomize_version"
-	exit 0
-	;;
-"") ;;
-*)
-	echo "usage: $0 [--print-dir|--versions]" >&2
-	exit 2
-	;;
-esac
-
-have_all() { [[ -x "$dir/source-controller" && -x "$dir/kustomize-controller" ]]; }
-
-if have_all; then
-	echo "$dir"
-	exit 0
-fi
-
-mkdir -p "$dir"
-# One build at a time per machine (go test runs packages in parallel, and each may call us).
-exec 9>"$cache_root/.build.lock"
-flock 9
-if have_all; then
-	echo "$dir"
-	exit 0
-fi
-
-tmp="$(mktemp -d "$cache_root/.tmp-build.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM # so that the EXIT trap removes the half-built files
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
+cachebuild_begin "$cache_root" "$dir" "$source_version $kustomize_version" source-controller kustomize-controller -- "$@"
 
 start=$SECONDS
 # build NAME VERSION: the controller's main package is its module's root package, which
