@@ -290,11 +290,11 @@ func (s *Services) checkChangedYAML(ctx context.Context, head gitx.Snapshot, fil
 		before := map[string]bool{}
 		old, readErr := head.ReadFile(p)
 		if readErr == nil {
-			for _, e := range v.Validate(ctx, old).Errors {
+			for _, e := range v.ValidateFile(ctx, p, old).Errors {
 				before[e.Field+"\x00"+e.Message] = true
 			}
 		}
-		for _, e := range v.Validate(ctx, b).Errors {
+		for _, e := range v.ValidateFile(ctx, p, b).Errors {
 			if before[e.Field+"\x00"+e.Message] || (readErr != nil && strings.HasSuffix(e.Message, "Required value")) {
 				continue
 			}
@@ -601,37 +601,14 @@ func (s *Services) yamlValidator() (*validate.Validator, error) {
 	return s.val, s.valErr
 }
 
-// isKustomizeConfig reports whether a file is a kustomize config file
-// (kustomization.yaml), which carries no apiVersion or kind of its own.
-func isKustomizeConfig(file string) bool {
-	switch path.Base(file) {
-	case "kustomization.yaml", "kustomization.yml", "Kustomization":
-		return true
-	}
-	return false
-}
-
-// validateFile validates a file that is about to be committed; a
-// kustomization.yaml may leave out apiVersion and kind, as kustomize allows.
+// validateFile validates a file that is about to be committed, by its name:
+// a kustomization.yaml may leave out apiVersion and kind, as kustomize allows.
 func (s *Services) validateFile(ctx context.Context, file string, data []byte) (validate.Result, error) {
 	v, err := s.yamlValidator()
 	if err != nil {
 		return validate.Result{}, err
 	}
-	res := v.Validate(ctx, data)
-	if !isKustomizeConfig(file) {
-		return res, nil
-	}
-	kept := res.Errors[:0]
-	for _, e := range res.Errors {
-		if strings.HasSuffix(e.Message, "apiVersion not set") || strings.HasSuffix(e.Message, "kind not set") {
-			continue
-		}
-		kept = append(kept, e)
-	}
-	res.Errors = kept
-	res.Valid = len(kept) == 0
-	return res, nil
+	return v.ValidateFile(ctx, file, data), nil
 }
 
 // ValidateYAML implements gitops.validateYAML.

@@ -73,6 +73,10 @@ func (r *run) document(ctx context.Context, d *document) {
 	kind, okK := scalarString(fieldNode(d.root, "kind"))
 	c.name, _ = scalarString(fieldNode(d.root, "metadata", "name"))
 	c.ns, _ = scalarString(fieldNode(d.root, "metadata", "namespace"))
+	if r.kustomizeFile && (apiVersion == "" || strings.HasPrefix(apiVersion, "kustomize.config.k8s.io/")) &&
+		(kind == "" || kind == "Kustomization" || kind == "Component") {
+		return // a kustomize config: its syntax was checked when it parsed
+	}
 	if !okV || apiVersion == "" {
 		r.errorAt(c, "apiVersion", "apiVersion not set", "add apiVersion, e.g. apps/v1 for a Deployment")
 	}

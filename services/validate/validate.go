@@ -32,6 +32,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path"
 	"sort"
 	"strings"
 
@@ -147,11 +148,14 @@ type object struct {
 
 // run is the state of one Validate call.
 type run struct {
-	v        *Validator
-	res      Result
-	seen     map[object]Issue
-	extra    map[schema.GroupKind]*crdInfo // CRDs defined in the input itself
-	overflow bool
+	v *Validator
+	// kustomizeFile: the input is a kustomization file, whose documents
+	// may leave out apiVersion and kind as kustomize allows.
+	kustomizeFile bool
+	res           Result
+	seen          map[object]Issue
+	extra         map[schema.GroupKind]*crdInfo // CRDs defined in the input itself
+	overflow      bool
 }
 
 func (r *run) add(warn bool, is Issue) {
@@ -169,7 +173,22 @@ func (r *run) add(warn bool, is Issue) {
 // Validate checks a YAML stream. It never panics and always returns a
 // Result; a canceled ctx ends the check with an error issue.
 func (v *Validator) Validate(ctx context.Context, in []byte) (res Result) {
-	r := &run{v: v, seen: map[object]Issue{}, res: Result{Errors: []Issue{}, Warnings: []Issue{}}}
+	return v.validate(ctx, in, false)
+}
+
+// ValidateFile is Validate for the content of a file: a kustomization file
+// (kustomization.yaml, kustomization.yml, Kustomization) is a kustomize
+// config, not an API object, so it need not carry apiVersion and kind.
+func (v *Validator) ValidateFile(ctx context.Context, name string, in []byte) Result {
+	switch path.Base(name) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return v.validate(ctx, in, true)
+	}
+	return v.validate(ctx, in, false)
+}
+
+func (v *Validator) validate(ctx context.Context, in []byte, kustomizeFile bool) (res Result) {
+	r := &run{v: v, kustomizeFile: kustomizeFile, seen: map[object]Issue{}, res: Result{Errors: []Issue{}, Warnings: []Issue{}}}
 	defer func() {
 		if p := recover(); p != nil {
 			r.res.Errors = append(r.res.Errors, Issue{Line: 1, Column: 1, Message: fmt.Sprintf("internal validator error: %v", p)})

@@ -117,3 +117,27 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateFileKustomization: a kustomization file needs no apiVersion or
+// kind, any other file does; syntax errors count in both.
+func TestValidateFileKustomization(t *testing.T) {
+	v, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	k := []byte("# overlay\nresources:\n  - ../../base\nimages:\n  - name: web\n    newTag: \"1.2\"\n")
+	if res := v.ValidateFile(ctx, "k8s/overlays/prod/kustomization.yaml", k); !res.Valid {
+		t.Fatalf("kustomization.yaml: %+v", res.Errors)
+	}
+	if res := v.ValidateFile(ctx, "k8s/overlays/prod/extra.yaml", k); res.Valid {
+		t.Fatal("a plain file without apiVersion and kind passed")
+	}
+	if res := v.ValidateFile(ctx, "kustomization.yml", []byte("resources: [a\n")); res.Valid {
+		t.Fatal("a kustomization with a syntax error passed")
+	}
+	typed := []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n")
+	if res := v.ValidateFile(ctx, "Kustomization", typed); !res.Valid {
+		t.Fatalf("typed Kustomization: %+v", res.Errors)
+	}
+}
