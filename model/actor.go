@@ -1,5 +1,11 @@
 package model
 
+import (
+	"context"
+	"os"
+	"os/user"
+)
+
 // Role is what a caller may do: viewers query, operators also sync, suspend,
 // edit resources and deploy, admins also install Flux and edit the catalog.
 type Role string
@@ -41,4 +47,32 @@ type Actor struct {
 	Email  string `json:"email,omitempty"`
 	Role   Role   `json:"role"`
 	Source string `json:"source"`
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the caller's identity and role.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the caller in ctx; without one it is the local OS user as
+// admin through the CLI.
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
+		return a
+	}
+	return LocalActor("cli")
+}
+
+// LocalActor is the user running this process, with the admin role.
+func LocalActor(source string) Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "local"
+	}
+	return Actor{User: name, Role: RoleAdmin, Source: source}
 }

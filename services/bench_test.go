@@ -26,6 +26,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 	"github.com/gitopstui/gitopstui/store"
@@ -153,7 +154,7 @@ func BenchmarkInstallFlux(b *testing.B) {
 	}
 	ours := func() time.Duration {
 		t0 := time.Now()
-		var res services.InstallFluxResult
+		var res api.InstallFluxResult
 		benchCall(b, svc, "gitops.installFlux", map[string]any{"clusterId": "c1"}, &res)
 		d := time.Since(t0)
 		if !res.Success || res.Applied != len(objs) {
@@ -264,7 +265,7 @@ func BenchmarkStatusPatchToSubscriber(b *testing.B) {
 	benchCall(b, svc, "repositories.create", map[string]any{"id": "repo-watch", "projectId": "p-watch", "fullName": "acme/bench-watch", "url": "https://git.example.com/acme/bench-watch.git"}, nil)
 	benchCall(b, svc, "environments.configureGitOps", map[string]any{"environmentId": "env-watch", "config": map[string]any{"enabled": true, "repositoryId": "repo-watch"}}, nil)
 	benchCall(b, svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-watch", "config": map[string]any{}}, nil)
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	benchCall(b, svc, "gitops.createGitOpsResource", map[string]any{"projectId": "p-watch", "environmentId": "env-watch", "name": "bench-watch", "type": "kustomization"}, &sum)
 
 	ctx, cancel := context.WithCancel(context.Background())

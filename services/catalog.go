@@ -2,59 +2,39 @@ package services
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strings"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
-// CreateProjectInput is projects.create's input.
-type CreateProjectInput struct {
-	ID   string `json:"id,omitempty" doc:"project id (generated from the name when empty)"`
-	Name string `json:"name" required:"true" doc:"display name"`
-}
-
-// Validate implements Validator.
-func (in *CreateProjectInput) Validate(fe model.FieldErrors) {
-	checkID(fe, "id", in.ID)
-	checkDisplayName(fe, "name", in.Name)
-}
-
-// ProjectView is a project with its environments and repositories.
-type ProjectView struct {
-	model.Project
-	Environments []model.Environment `json:"environments"`
-	Repositories []model.Repository  `json:"repositories"`
-}
-
-// Empty is the input of procedures that take none.
-type Empty struct{}
-
 func (s *Services) registerCatalog(r *Registry) {
-	register(r, "projects.create", model.RoleAdmin, true, "Create a project", s.CreateProject)
-	register(r, "projects.list", model.RoleViewer, false, "List projects", s.ListProjects)
-	register(r, "projects.get", model.RoleViewer, false, "Get a project with its environments and repositories", s.GetProject)
-	register(r, "projects.delete", model.RoleAdmin, true, "Delete a project (refused while it has environments, unless force)", s.DeleteProject)
+	bind(r, api.CreateProject, s.CreateProject)
+	bind(r, api.ListProjects, s.ListProjects)
+	bind(r, api.GetProject, s.GetProject)
+	bind(r, api.DeleteProject, s.DeleteProject)
 
-	register(r, "environments.create", model.RoleAdmin, true, "Create an environment of a project on a cluster namespace", s.CreateEnvironment)
-	register(r, "environments.list", model.RoleViewer, false, "List environments", s.ListEnvironments)
-	register(r, "environments.get", model.RoleViewer, false, "Get an environment", s.GetEnvironment)
-	register(r, "environments.update", model.RoleAdmin, true, "Update an environment's name, cluster or namespace", s.UpdateEnvironment)
-	register(r, "environments.delete", model.RoleAdmin, true, "Delete an environment (refused while it has GitOps resources, unless force)", s.DeleteEnvironment)
-	register(r, "environments.configureGitOps", model.RoleOperator, true, "Set an environment's GitOps config (branch, path, interval, autoSync, repository)", s.ConfigureGitOps)
-	register(r, "environments.getGitOpsConfig", model.RoleViewer, false, "Get an environment's GitOps config", s.GetGitOpsConfig)
+	bind(r, api.CreateEnvironment, s.CreateEnvironment)
+	bind(r, api.ListEnvironments, s.ListEnvironments)
+	bind(r, api.GetEnvironment, s.GetEnvironment)
+	bind(r, api.UpdateEnvironment, s.UpdateEnvironment)
+	bind(r, api.DeleteEnvironment, s.DeleteEnvironment)
+	bind(r, api.ConfigureGitOps, s.ConfigureGitOps)
+	bind(r, api.GetGitOpsConfig, s.GetGitOpsConfig)
 
-	register(r, "repositories.create", model.RoleAdmin, true, "Register a Git repository of a project", s.CreateRepository)
-	register(r, "repositories.list", model.RoleViewer, false, "List repositories", s.ListRepositories)
-	register(r, "repositories.get", model.RoleViewer, false, "Get a repository", s.GetRepository)
-	register(r, "repositories.update", model.RoleAdmin, true, "Update a repository's URL, branch or auth reference", s.UpdateRepository)
-	register(r, "repositories.delete", model.RoleAdmin, true, "Delete a repository (refused while environments use it, unless force)", s.DeleteRepository)
-	register(r, "repositories.getFluxStatus", model.RoleViewer, false, "Get the Flux sync status of a repository", s.GetFluxStatus)
+	bind(r, api.CreateRepository, s.CreateRepository)
+	bind(r, api.ListRepositories, s.ListRepositories)
+	bind(r, api.GetRepository, s.GetRepository)
+	bind(r, api.UpdateRepository, s.UpdateRepository)
+	bind(r, api.DeleteRepository, s.DeleteRepository)
+	bind(r, api.GetFluxStatus, s.GetFluxStatus)
 }
 
 // CreateProject implements projects.create.
-func (s *Services) CreateProject(_ context.Context, in CreateProjectInput) (model.Project, error) {
+func (s *Services) CreateProject(_ context.Context, in api.CreateProjectInput) (model.Project, error) {
 	now := s.now()
 	p := model.Project{Name: in.Name, CreatedAt: now, UpdatedAt: now}
 	err := s.db.Update(func(tx *store.Tx) error {
@@ -81,7 +61,7 @@ func (s *Services) CreateProject(_ context.Context, in CreateProjectInput) (mode
 }
 
 // ListProjects implements projects.list.
-func (s *Services) ListProjects(_ context.Context, _ Empty) ([]model.Project, error) {
+func (s *Services) ListProjects(_ context.Context, _ api.Empty) ([]model.Project, error) {
 	var out []model.Project
 	err := s.db.View(func(tx *store.Tx) error {
 		var err error
@@ -95,8 +75,8 @@ func (s *Services) ListProjects(_ context.Context, _ Empty) ([]model.Project, er
 }
 
 // GetProject implements projects.get.
-func (s *Services) GetProject(_ context.Context, in IDInput) (ProjectView, error) {
-	var v ProjectView
+func (s *Services) GetProject(_ context.Context, in api.IDInput) (api.ProjectView, error) {
+	var v api.ProjectView
 	err := s.db.View(func(tx *store.Tx) error {
 		p, err := store.Projects.Get(tx, in.ID)
 		if err != nil {
@@ -121,7 +101,7 @@ func (s *Services) GetProject(_ context.Context, in IDInput) (ProjectView, error
 // DeleteProject implements projects.delete. With force it also deletes the
 // project's environments, repositories, resource records and deployment history
 // from the catalog (objects on clusters and in Git are left alone).
-func (s *Services) DeleteProject(_ context.Context, in RemoveInput) (Deleted, error) {
+func (s *Services) DeleteProject(_ context.Context, in api.RemoveInput) (api.Deleted, error) {
 	err := s.db.Update(func(tx *store.Tx) error {
 		if _, err := store.Projects.Get(tx, in.ID); err != nil {
 			return err
@@ -160,23 +140,7 @@ func (s *Services) DeleteProject(_ context.Context, in RemoveInput) (Deleted, er
 		}
 		return store.Projects.Delete(tx, in.ID)
 	})
-	return Deleted{Success: err == nil, ID: in.ID}, err
-}
-
-// CreateEnvironmentInput is environments.create's input.
-type CreateEnvironmentInput struct {
-	ID        string `json:"id,omitempty" doc:"environment id (generated when empty)"`
-	ProjectID string `json:"projectId" required:"true" doc:"project id"`
-	Name      string `json:"name" required:"true" doc:"environment name (RFC 1123 label, e.g. prod)"`
-	ClusterID string `json:"clusterId" required:"true" doc:"cluster id"`
-	Namespace string `json:"namespace" required:"true" doc:"Kubernetes namespace"`
-}
-
-// Validate implements Validator.
-func (in *CreateEnvironmentInput) Validate(fe model.FieldErrors) {
-	checkID(fe, "id", in.ID)
-	checkDNSLabel(fe, "name", in.Name)
-	checkDNSLabel(fe, "namespace", in.Namespace)
+	return api.Deleted{Success: err == nil, ID: in.ID}, err
 }
 
 // defaultGitOps is a new environment's GitOps config.
@@ -192,7 +156,7 @@ func refErr(field, kind, id string) error {
 }
 
 // CreateEnvironment implements environments.create.
-func (s *Services) CreateEnvironment(_ context.Context, in CreateEnvironmentInput) (model.Environment, error) {
+func (s *Services) CreateEnvironment(_ context.Context, in api.CreateEnvironmentInput) (model.Environment, error) {
 	now := s.now()
 	e := model.Environment{ProjectID: in.ProjectID, Name: in.Name, ClusterID: in.ClusterID, Namespace: in.Namespace,
 		GitOpsConfig: defaultGitOps(in.Name), CreatedAt: now, UpdatedAt: now}
@@ -232,14 +196,8 @@ func (s *Services) checkEnvNameFree(tx *store.Tx, projectID, name, self string, 
 	return nil
 }
 
-// ListEnvironmentsInput filters environments.list.
-type ListEnvironmentsInput struct {
-	ProjectID string `json:"projectId,omitempty" doc:"only this project's environments"`
-	ClusterID string `json:"clusterId,omitempty" doc:"only environments on this cluster"`
-}
-
 // ListEnvironments implements environments.list.
-func (s *Services) ListEnvironments(_ context.Context, in ListEnvironmentsInput) ([]model.Environment, error) {
+func (s *Services) ListEnvironments(_ context.Context, in api.ListEnvironmentsInput) ([]model.Environment, error) {
 	q := store.Query[model.Environment]{}
 	switch {
 	case in.ProjectID != "":
@@ -263,7 +221,7 @@ func (s *Services) ListEnvironments(_ context.Context, in ListEnvironmentsInput)
 }
 
 // GetEnvironment implements environments.get.
-func (s *Services) GetEnvironment(_ context.Context, in IDInput) (model.Environment, error) {
+func (s *Services) GetEnvironment(_ context.Context, in api.IDInput) (model.Environment, error) {
 	return s.environment(in.ID)
 }
 
@@ -277,32 +235,8 @@ func (s *Services) environment(id string) (model.Environment, error) {
 	return e, err
 }
 
-// UpdateEnvironmentInput is environments.update's input: absent fields stay.
-type UpdateEnvironmentInput struct {
-	ID        string  `json:"id" required:"true" doc:"environment id"`
-	Name      *string `json:"name,omitempty" doc:"new name"`
-	ClusterID *string `json:"clusterId,omitempty" doc:"new cluster id"`
-	Namespace *string `json:"namespace,omitempty" doc:"new namespace"`
-}
-
-// Validate implements Validator.
-func (in *UpdateEnvironmentInput) Validate(fe model.FieldErrors) {
-	if in.Name != nil {
-		if *in.Name == "" {
-			fe.Add("name", "must not be empty")
-		}
-		checkDNSLabel(fe, "name", *in.Name)
-	}
-	if in.Namespace != nil {
-		if *in.Namespace == "" {
-			fe.Add("namespace", "must not be empty")
-		}
-		checkDNSLabel(fe, "namespace", *in.Namespace)
-	}
-}
-
 // UpdateEnvironment implements environments.update.
-func (s *Services) UpdateEnvironment(_ context.Context, in UpdateEnvironmentInput) (model.Environment, error) {
+func (s *Services) UpdateEnvironment(_ context.Context, in api.UpdateEnvironmentInput) (model.Environment, error) {
 	var e model.Environment
 	err := s.db.Update(func(tx *store.Tx) error {
 		var err error
@@ -338,7 +272,7 @@ func (s *Services) UpdateEnvironment(_ context.Context, in UpdateEnvironmentInpu
 }
 
 // DeleteEnvironment implements environments.delete.
-func (s *Services) DeleteEnvironment(_ context.Context, in RemoveInput) (Deleted, error) {
+func (s *Services) DeleteEnvironment(_ context.Context, in api.RemoveInput) (api.Deleted, error) {
 	err := s.db.Update(func(tx *store.Tx) error {
 		if _, err := store.Environments.Get(tx, in.ID); err != nil {
 			return err
@@ -354,7 +288,7 @@ func (s *Services) DeleteEnvironment(_ context.Context, in RemoveInput) (Deleted
 		}
 		return s.deleteEnvironmentTx(tx, in.ID)
 	})
-	return Deleted{Success: err == nil, ID: in.ID}, err
+	return api.Deleted{Success: err == nil, ID: in.ID}, err
 }
 
 // deleteEnvironmentTx removes an environment and the records of its GitOps resources.
@@ -373,53 +307,8 @@ func (s *Services) deleteEnvironmentTx(tx *store.Tx, id string) error {
 	return store.Environments.Delete(tx, id)
 }
 
-// GitOpsConfigPatch is the part of a GitOps config to change; absent fields stay.
-type GitOpsConfigPatch struct {
-	Enabled      *bool   `json:"enabled,omitempty" doc:"GitOps on for this environment"`
-	AutoSync     *bool   `json:"autoSync,omitempty" doc:"Flux applies commits on its own (false: only on triggerSync)"`
-	GitBranch    *string `json:"gitBranch,omitempty" doc:"branch Flux follows (default main)"`
-	GitPath      *string `json:"gitPath,omitempty" doc:"path of the environment's manifests (default ./k8s/overlays/<env>)"`
-	SyncInterval *string `json:"syncInterval,omitempty" doc:"Flux interval, e.g. 5m"`
-	RepositoryID *string `json:"repositoryId,omitempty" doc:"repository holding the manifests"`
-}
-
-// ConfigureGitOpsInput is environments.configureGitOps's input.
-type ConfigureGitOpsInput struct {
-	EnvironmentID string            `json:"environmentId" required:"true" doc:"environment id"`
-	Config        GitOpsConfigPatch `json:"config" doc:"settings to change"`
-}
-
-// Validate implements Validator.
-func (in *ConfigureGitOpsInput) Validate(fe model.FieldErrors) {
-	c := in.Config
-	if c.GitBranch != nil {
-		if *c.GitBranch == "" {
-			fe.Add("config.gitBranch", "must not be empty")
-		}
-		checkBranch(fe, "config.gitBranch", *c.GitBranch)
-	}
-	if c.GitPath != nil {
-		if *c.GitPath == "" {
-			fe.Add("config.gitPath", "must not be empty")
-		}
-		checkGitPath(fe, "config.gitPath", *c.GitPath)
-	}
-	if c.SyncInterval != nil {
-		if *c.SyncInterval == "" {
-			fe.Add("config.syncInterval", "must not be empty")
-		}
-		checkDuration(fe, "config.syncInterval", *c.SyncInterval)
-	}
-}
-
-// GitOpsConfigView is an environment's GitOps config with the environment id.
-type GitOpsConfigView struct {
-	EnvironmentID string `json:"environmentId"`
-	model.GitOpsConfig
-}
-
 // ConfigureGitOps implements environments.configureGitOps.
-func (s *Services) ConfigureGitOps(ctx context.Context, in ConfigureGitOpsInput) (GitOpsConfigView, error) {
+func (s *Services) ConfigureGitOps(ctx context.Context, in api.ConfigureGitOpsInput) (api.ConfigureGitOpsResult, error) {
 	var e model.Environment
 	err := s.db.Update(func(tx *store.Tx) error {
 		var err error
@@ -452,12 +341,34 @@ func (s *Services) ConfigureGitOps(ctx context.Context, in ConfigureGitOpsInput)
 		return store.Environments.Put(tx, e)
 	})
 	if err != nil {
-		return GitOpsConfigView{}, err
+		return api.ConfigureGitOpsResult{}, err
 	}
 	if err := s.applyEnvironmentGitOps(ctx, e); err != nil {
-		return GitOpsConfigView{}, err
+		return api.ConfigureGitOpsResult{}, err
 	}
-	return GitOpsConfigView{EnvironmentID: e.ID, GitOpsConfig: e.GitOpsConfig}, nil
+	return configuredResult(e), nil
+}
+
+// configuredResult is configureGitOps's answer for the environment as stored.
+func configuredResult(e model.Environment) api.ConfigureGitOpsResult {
+	v := gitopsView(e)
+	state := "disabled"
+	if v.Enabled {
+		state = "enabled"
+		if !v.AutoSync {
+			state += ", manual sync"
+		}
+	}
+	msg := fmt.Sprintf("GitOps %s for environment %s: branch %s, path %s, interval %s", state, e.ID,
+		orDefault(v.GitBranch, "(repository default)"), v.GitPath, v.SyncInterval)
+	return api.ConfigureGitOpsResult{Success: true, Message: msg, Config: v}
+}
+
+// gitopsView is an environment's GitOps config as the contract returns it.
+func gitopsView(e model.Environment) api.GitOpsConfigView {
+	g := e.GitOpsConfig
+	return api.GitOpsConfigView{Enabled: g.Enabled, AutoSync: g.AutoSync, GitBranch: g.GitBranch, GitPath: g.GitPath,
+		SyncInterval: g.SyncInterval, RepositoryID: g.RepositoryID, EnvironmentID: e.ID}
 }
 
 func setIf[T any](dst *T, v *T) {
@@ -466,16 +377,11 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-// GetGitOpsConfigInput is environments.getGitOpsConfig's input.
-type GetGitOpsConfigInput struct {
-	EnvironmentID string `json:"environmentId" required:"true" doc:"environment id"`
-}
-
 // GetGitOpsConfig implements environments.getGitOpsConfig.
-func (s *Services) GetGitOpsConfig(_ context.Context, in GetGitOpsConfigInput) (GitOpsConfigView, error) {
+func (s *Services) GetGitOpsConfig(_ context.Context, in api.GetGitOpsConfigInput) (api.GitOpsConfigView, error) {
 	e, err := s.environment(in.EnvironmentID)
 	if err != nil {
-		return GitOpsConfigView{}, err
+		return api.GitOpsConfigView{}, err
 	}
-	return GitOpsConfigView{EnvironmentID: e.ID, GitOpsConfig: e.GitOpsConfig}, nil
+	return gitopsView(e), nil
 }

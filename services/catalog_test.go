@@ -57,13 +57,13 @@ func newCatalogHarness(t testing.TB) *catalogHarness {
 	svc := services.New(services.Config{DataDir: dir, DB: db, Now: clk.now})
 	return &catalogHarness{
 		t: t, dir: dir, db: db, svc: svc, reg: svc.Registry(),
-		ctx: services.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleAdmin, Source: "test"}),
+		ctx: model.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleAdmin, Source: "test"}),
 	}
 }
 
 // as returns ctx carrying an actor with role.
 func (h *catalogHarness) as(user string, role model.Role) context.Context {
-	return services.WithActor(context.Background(), model.Actor{User: user, Role: role, Source: "test"})
+	return model.WithActor(context.Background(), model.Actor{User: user, Role: role, Source: "test"})
 }
 
 func catalogRaw(input any) []byte {
@@ -431,7 +431,7 @@ func TestProjectsDelete(t *testing.T) {
 	if l := h.ok("environments.list", nil); len(catA(t, l, "")) != 0 {
 		t.Fatalf("environments left: %v", l)
 	}
-	if l := h.ok("deployments.list", `{"projectId":"shop"}`); len(catA(t, l, "items")) != 0 {
+	if l := h.ok("deployments.list", `{"projectId":"shop"}`); len(catA(t, l, "")) != 0 {
 		t.Fatalf("deployments left: %v", l)
 	}
 	// The resource record is soft-deleted, not gone.
@@ -618,7 +618,7 @@ func TestEnvironmentsGitOpsConfig(t *testing.T) {
 	catEq(t, "gitBranch", catS(t, g, "gitBranch"), "main")
 	catEq(t, "gitPath", catS(t, g, "gitPath"), "./k8s/overlays/prod")
 	catEq(t, "syncInterval", catS(t, g, "syncInterval"), "5m")
-	g = h.ok("environments.configureGitOps", `{"environmentId":"env-prod","config":{"enabled":true,"repositoryId":"repo-456"}}`)
+	g = configured(t, h.ok("environments.configureGitOps", `{"environmentId":"env-prod","config":{"enabled":true,"repositoryId":"repo-456"}}`))
 	catEq(t, "enabled", catJ(t, g, "enabled"), any(true))
 	catEq(t, "autoSync default", catJ(t, g, "autoSync"), any(true))
 	catEq(t, "gitBranch default", catS(t, g, "gitBranch"), "main")
@@ -628,15 +628,15 @@ func TestEnvironmentsGitOpsConfig(t *testing.T) {
 
 	// The spec's example, and the durations Flux accepts.
 	for _, iv := range []string{"1m", "10m", "1h30m", "30s", "1.5h", "500ms"} {
-		g = h.ok("environments.configureGitOps", map[string]any{"environmentId": "env-prod",
-			"config": map[string]any{"enabled": true, "autoSync": false, "gitBranch": "release/1.x", "gitPath": "k8s/overlays/prod/", "syncInterval": iv}})
+		g = configured(t, h.ok("environments.configureGitOps", map[string]any{"environmentId": "env-prod",
+			"config": map[string]any{"enabled": true, "autoSync": false, "gitBranch": "release/1.x", "gitPath": "k8s/overlays/prod/", "syncInterval": iv}}))
 		catEq(t, "syncInterval", catS(t, g, "syncInterval"), iv)
 	}
 	catEq(t, "autoSync", catJ(t, g, "autoSync"), any(false))
 	catEq(t, "gitBranch", catS(t, g, "gitBranch"), "release/1.x")
 	catEq(t, "gitPath normalised", catS(t, g, "gitPath"), "./k8s/overlays/prod")
 	// Stored: getGitOpsConfig and environments.get agree; absent fields stay.
-	g = h.ok("environments.configureGitOps", `{"environmentId":"env-prod","config":{"gitPath":"./apps/../apps/prod"}}`)
+	g = configured(t, h.ok("environments.configureGitOps", `{"environmentId":"env-prod","config":{"gitPath":"./apps/../apps/prod"}}`))
 	catEq(t, "gitPath cleaned", catS(t, g, "gitPath"), "./apps/prod")
 	g = h.ok("environments.getGitOpsConfig", `{"environmentId":"env-prod"}`)
 	catEq(t, "syncInterval kept", catS(t, g, "syncInterval"), "500ms")
@@ -647,10 +647,8 @@ func TestEnvironmentsGitOpsConfig(t *testing.T) {
 	g = h.ok("environments.getGitOpsConfig", `{"environmentId":"env-dev"}`)
 	catEq(t, "dev gitPath", catS(t, g, "gitPath"), "./k8s/overlays/dev")
 	// An empty repositoryId clears it.
-	g = h.ok("environments.configureGitOps", `{"environmentId":"env-prod","config":{"repositoryId":""}}`)
-	if _, has := g.(map[string]any)["repositoryId"]; has {
-		t.Fatalf("repositoryId not cleared: %v", g)
-	}
+	g = configured(t, h.ok("environments.configureGitOps", `{"environmentId":"env-prod","config":{"repositoryId":""}}`))
+	catEq(t, "repositoryId cleared", catS(t, g, "repositoryId"), "")
 	// An operator may configure GitOps; a viewer may only read it.
 	h.okAs(h.as("otto", model.RoleOperator), "environments.configureGitOps", `{"environmentId":"env-dev","config":{"syncInterval":"10m"}}`)
 	h.okAs(h.as("val", model.RoleViewer), "environments.getGitOpsConfig", `{"environmentId":"env-dev"}`)
@@ -694,4 +692,14 @@ func (h *catalogHarness) okAs(ctx context.Context, name string, input any) any {
 		h.t.Fatalf("%s %s: unexpected error: %v", name, catalogRaw(input), err)
 	}
 	return v
+}
+
+// configured checks configureGitOps's {success, message, config} and returns config.
+func configured(t *testing.T, res any) any {
+	t.Helper()
+	catEq(t, "success", catJ(t, res, "success"), any(true))
+	if catS(t, res, "message") == "" {
+		t.Fatalf("configureGitOps without a message: %v", res)
+	}
+	return catJ(t, res, "config")
 }

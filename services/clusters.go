@@ -8,68 +8,16 @@ import (
 	"sync"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
-// RegisterClusterInput is clusters.register's input.
-type RegisterClusterInput struct {
-	ID         string `json:"id,omitempty" doc:"cluster id (generated from the name when empty)"`
-	Name       string `json:"name" required:"true" doc:"display name"`
-	Kubeconfig string `json:"kubeconfig,omitempty" doc:"kubeconfig file (default $KUBECONFIG, then ~/.kube/config)"`
-	Context    string `json:"context,omitempty" doc:"kubeconfig context (default the current one)"`
-}
-
-// Validate implements Validator.
-func (in *RegisterClusterInput) Validate(fe model.FieldErrors) {
-	checkID(fe, "id", in.ID)
-	checkDisplayName(fe, "name", in.Name)
-}
-
-// ClusterView is a cluster with, when asked, its live status.
-type ClusterView struct {
-	model.Cluster
-	Status *ClusterStatus `json:"status,omitempty"`
-}
-
-// IDInput selects one record.
-type IDInput struct {
-	ID string `json:"id" required:"true" doc:"record id"`
-}
-
-// ClusterGetInput is clusters.get's input.
-type ClusterGetInput struct {
-	ID   string `json:"id" required:"true" doc:"cluster id"`
-	Live *bool  `json:"live,omitempty" doc:"check the cluster live (default true)"`
-}
-
-// ClusterListInput is clusters.list's input.
-type ClusterListInput struct {
-	Live *bool `json:"live,omitempty" doc:"check each cluster live (default true)"`
-}
-
-// RemoveInput deletes a record; force also removes what depends on it.
-type RemoveInput struct {
-	ID    string `json:"id" required:"true" doc:"record id"`
-	Force bool   `json:"force,omitempty" doc:"also remove what depends on it"`
-}
-
-// ImportKubeconfigInput is clusters.importKubeconfig's input.
-type ImportKubeconfigInput struct {
-	Kubeconfig string `json:"kubeconfig,omitempty" doc:"kubeconfig file (default $KUBECONFIG, then ~/.kube/config)"`
-}
-
-// ImportResult lists the clusters made and the contexts already registered.
-type ImportResult struct {
-	Imported []ClusterView   `json:"imported"`
-	Skipped  []model.Cluster `json:"skipped"`
-}
-
 func (s *Services) registerClusters(r *Registry) {
-	register(r, "clusters.register", model.RoleAdmin, true, "Register a cluster by kubeconfig context (works offline; reachability is reported separately)", s.RegisterCluster)
-	register(r, "clusters.importKubeconfig", model.RoleAdmin, true, "Register one cluster per context of a kubeconfig", s.ImportKubeconfig)
-	register(r, "clusters.list", model.RoleViewer, false, "List clusters with their live status", s.ListClusters)
-	register(r, "clusters.get", model.RoleViewer, false, "Get a cluster with its live status", s.GetCluster)
-	register(r, "clusters.remove", model.RoleAdmin, true, "Remove a cluster from the catalog (refused while environments use it, unless force)", s.RemoveCluster)
+	bind(r, api.RegisterCluster, s.RegisterCluster)
+	bind(r, api.ImportKubeconfig, s.ImportKubeconfig)
+	bind(r, api.ListClusters, s.ListClusters)
+	bind(r, api.GetCluster, s.GetCluster)
+	bind(r, api.RemoveCluster, s.RemoveCluster)
 }
 
 func resolveKubeconfig(p string) (string, error) {
@@ -84,12 +32,12 @@ func resolveKubeconfig(p string) (string, error) {
 }
 
 // RegisterCluster implements clusters.register.
-func (s *Services) RegisterCluster(ctx context.Context, in RegisterClusterInput) (ClusterView, error) {
+func (s *Services) RegisterCluster(ctx context.Context, in api.RegisterClusterInput) (api.ClusterView, error) {
 	path, err := resolveKubeconfig(in.Kubeconfig)
 	fe := model.FieldErrors{}
 	if err != nil {
 		fe.Add("kubeconfig", err.Error())
-		return ClusterView{}, fe.Err()
+		return api.ClusterView{}, fe.Err()
 	}
 	contexts, current, err := loadKubeconfig(path)
 	if err != nil {
@@ -98,7 +46,7 @@ func (s *Services) RegisterCluster(ctx context.Context, in RegisterClusterInput)
 		} else {
 			fe.Add("kubeconfig", "cannot read "+path+": "+err.Error())
 		}
-		return ClusterView{}, fe.Err()
+		return api.ClusterView{}, fe.Err()
 	}
 	ctxName := in.Context
 	if ctxName == "" {
@@ -106,11 +54,11 @@ func (s *Services) RegisterCluster(ctx context.Context, in RegisterClusterInput)
 	}
 	if ctxName == "" {
 		fe.Add("context", "the kubeconfig has no current context; name one of: "+joinSorted(contexts))
-		return ClusterView{}, fe.Err()
+		return api.ClusterView{}, fe.Err()
 	}
 	if !contains(contexts, ctxName) {
 		fe.Add("context", "context "+ctxName+" is not in "+path+"; it has: "+joinSorted(contexts))
-		return ClusterView{}, fe.Err()
+		return api.ClusterView{}, fe.Err()
 	}
 	now := s.now()
 	c := model.Cluster{Name: in.Name, Kubeconfig: path, Context: ctxName, CreatedAt: now, UpdatedAt: now}
@@ -133,29 +81,29 @@ func (s *Services) RegisterCluster(ctx context.Context, in RegisterClusterInput)
 		return store.Clusters.Put(tx, c)
 	})
 	if err != nil {
-		return ClusterView{}, err
+		return api.ClusterView{}, err
 	}
 	s.kube.forget(c.ID)
 	s.WatchCluster(c.ID)
 	st := s.probeCluster(ctx, c)
-	return ClusterView{Cluster: c, Status: &st}, nil
+	return api.ClusterView{Cluster: c, Status: &st}, nil
 }
 
 // ImportKubeconfig implements clusters.importKubeconfig.
-func (s *Services) ImportKubeconfig(ctx context.Context, in ImportKubeconfigInput) (ImportResult, error) {
+func (s *Services) ImportKubeconfig(ctx context.Context, in api.ImportKubeconfigInput) (api.ImportResult, error) {
 	path, err := resolveKubeconfig(in.Kubeconfig)
 	fe := model.FieldErrors{}
 	if err != nil {
 		fe.Add("kubeconfig", err.Error())
-		return ImportResult{}, fe.Err()
+		return api.ImportResult{}, fe.Err()
 	}
 	contexts, _, err := loadKubeconfig(path)
 	if err != nil {
 		fe.Add("kubeconfig", "cannot read "+path+": "+err.Error())
-		return ImportResult{}, fe.Err()
+		return api.ImportResult{}, fe.Err()
 	}
 	sort.Strings(contexts)
-	res := ImportResult{Imported: []ClusterView{}, Skipped: []model.Cluster{}}
+	res := api.ImportResult{Imported: []api.ClusterView{}, Skipped: []model.Cluster{}}
 	now := s.now()
 	err = s.db.Update(func(tx *store.Tx) error {
 		all, _, err := store.Clusters.List(tx, store.Query[model.Cluster]{})
@@ -184,12 +132,12 @@ func (s *Services) ImportKubeconfig(ctx context.Context, in ImportKubeconfigInpu
 			if err := store.Clusters.Put(tx, c); err != nil {
 				return err
 			}
-			res.Imported = append(res.Imported, ClusterView{Cluster: c})
+			res.Imported = append(res.Imported, api.ClusterView{Cluster: c})
 		}
 		return nil
 	})
 	if err != nil {
-		return ImportResult{}, err
+		return api.ImportResult{}, err
 	}
 	for _, v := range res.Imported {
 		s.WatchCluster(v.ID)
@@ -199,11 +147,11 @@ func (s *Services) ImportKubeconfig(ctx context.Context, in ImportKubeconfigInpu
 }
 
 // probeAll fills in the live status of every view, concurrently.
-func (s *Services) probeAll(ctx context.Context, views []ClusterView) {
+func (s *Services) probeAll(ctx context.Context, views []api.ClusterView) {
 	var wg sync.WaitGroup
 	for i := range views {
 		wg.Add(1)
-		go func(v *ClusterView) {
+		go func(v *api.ClusterView) {
 			defer wg.Done()
 			st := s.probeCluster(ctx, v.Cluster)
 			v.Status = &st
@@ -213,7 +161,7 @@ func (s *Services) probeAll(ctx context.Context, views []ClusterView) {
 }
 
 // ListClusters implements clusters.list.
-func (s *Services) ListClusters(ctx context.Context, in ClusterListInput) ([]ClusterView, error) {
+func (s *Services) ListClusters(ctx context.Context, in api.ClusterListInput) ([]api.ClusterView, error) {
 	var all []model.Cluster
 	err := s.db.View(func(tx *store.Tx) error {
 		var err error
@@ -223,9 +171,9 @@ func (s *Services) ListClusters(ctx context.Context, in ClusterListInput) ([]Clu
 	if err != nil {
 		return nil, err
 	}
-	views := make([]ClusterView, len(all))
+	views := make([]api.ClusterView, len(all))
 	for i, c := range all {
-		views[i] = ClusterView{Cluster: c}
+		views[i] = api.ClusterView{Cluster: c}
 	}
 	if in.Live == nil || *in.Live {
 		s.probeAll(ctx, views)
@@ -234,12 +182,12 @@ func (s *Services) ListClusters(ctx context.Context, in ClusterListInput) ([]Clu
 }
 
 // GetCluster implements clusters.get.
-func (s *Services) GetCluster(ctx context.Context, in ClusterGetInput) (ClusterView, error) {
+func (s *Services) GetCluster(ctx context.Context, in api.ClusterGetInput) (api.ClusterView, error) {
 	c, err := s.cluster(in.ID)
 	if err != nil {
-		return ClusterView{}, err
+		return api.ClusterView{}, err
 	}
-	v := ClusterView{Cluster: c}
+	v := api.ClusterView{Cluster: c}
 	if in.Live == nil || *in.Live {
 		st := s.probeCluster(ctx, c)
 		v.Status = &st
@@ -258,7 +206,7 @@ func (s *Services) cluster(id string) (model.Cluster, error) {
 }
 
 // RemoveCluster implements clusters.remove.
-func (s *Services) RemoveCluster(_ context.Context, in RemoveInput) (Deleted, error) {
+func (s *Services) RemoveCluster(_ context.Context, in api.RemoveInput) (api.Deleted, error) {
 	err := s.db.Update(func(tx *store.Tx) error {
 		if _, err := store.Clusters.Get(tx, in.ID); err != nil {
 			return err
@@ -280,15 +228,9 @@ func (s *Services) RemoveCluster(_ context.Context, in RemoveInput) (Deleted, er
 		return store.Clusters.Delete(tx, in.ID)
 	})
 	if err != nil {
-		return Deleted{}, err
+		return api.Deleted{}, err
 	}
 	s.stopWatcher(in.ID)
 	s.kube.forget(in.ID)
-	return Deleted{Success: true, ID: in.ID}, nil
-}
-
-// Deleted is the result of a delete.
-type Deleted struct {
-	Success bool   `json:"success"`
-	ID      string `json:"id"`
+	return api.Deleted{Success: true, ID: in.ID}, nil
 }

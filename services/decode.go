@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 var rawMessageType = reflect.TypeOf(json.RawMessage{})
@@ -133,6 +135,20 @@ func decodeValue(raw []byte, v reflect.Value, path string, fe model.FieldErrors)
 			return
 		}
 		fe.Add(name, strings.TrimPrefix(err.Error(), "json: "))
+		return
+	}
+	checkEnumValue(v, name, fe)
+}
+
+// checkEnumValue refuses a value of an enum type (api.Enum) that is not one
+// of its values; the empty string is absent.
+func checkEnumValue(v reflect.Value, name string, fe model.FieldErrors) {
+	allowed := api.EnumValues(v.Type())
+	if allowed == nil || v.Kind() != reflect.String || v.String() == "" {
+		return
+	}
+	if !slices.Contains(allowed, v.String()) {
+		fe.Add(name, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), v.String()))
 	}
 }
 
@@ -147,7 +163,7 @@ func structFields(t reflect.Type) map[string][]int {
 			}
 			continue
 		}
-		if name, ok := jsonName(f); ok {
+		if name, ok := api.JSONName(f); ok {
 			out[name] = []int{i}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/services/gitx"
 	"github.com/gitopstui/gitopstui/services/manifest"
@@ -21,140 +22,12 @@ import (
 	"github.com/gitopstui/gitopstui/store"
 )
 
-// ChangeSet is what to change in an environment's manifests.
-type ChangeSet struct {
-	Image     string              `json:"image,omitempty" doc:"new image, e.g. ghcr.io/acme/web:1.4.2"`
-	Replicas  *int32              `json:"replicas,omitempty" doc:"new replica count"`
-	Env       map[string]*string  `json:"env,omitempty" doc:"environment variables to set (null removes)"`
-	Resources *manifest.Resources `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
-}
-
-// PreviewInput is gitops.previewChanges's input.
-type PreviewInput struct {
-	ProjectID     string    `json:"projectId" required:"true" doc:"project id"`
-	EnvironmentID string    `json:"environmentId" required:"true" doc:"environment id"`
-	Changes       ChangeSet `json:"changes" doc:"what to change"`
-	Workload      string    `json:"workload,omitempty" doc:"Deployment/StatefulSet/DaemonSet to change when the path holds several"`
-	Container     string    `json:"container,omitempty" doc:"container to change when the workload has several"`
-}
-
-// Validate implements Validator.
-func (in *PreviewInput) Validate(fe model.FieldErrors) { in.Changes.check(fe) }
-
-func (c *ChangeSet) check(fe model.FieldErrors) {
-	if c.Image == "" && c.Replicas == nil && len(c.Env) == 0 && c.Resources == nil {
-		fe.Add("changes", "name at least one of image, replicas, env, resources")
-	}
-	if c.Image != "" {
-		if _, err := manifest.ParseImage(c.Image); err != nil {
-			fe.Add("changes.image", err.Error())
-		}
-	}
-	if c.Replicas != nil && *c.Replicas < 0 {
-		fe.Add("changes.replicas", "must be 0 or more")
-	}
-	for k := range c.Env {
-		if k == "" || strings.ContainsAny(k, "= \t") {
-			fe.Add("changes.env", fmt.Sprintf("%q is not a valid variable name", k))
-		}
-	}
-}
-
-// PreviewResult is gitops.previewChanges's result: the files exactly as they
-// would be committed, as a diff, with the impact.
-type PreviewResult struct {
-	Diff         string           `json:"diff"`
-	Summary      manifest.Summary `json:"summary"`
-	Impact       manifest.Impact  `json:"impact"`
-	Warnings     []string         `json:"warnings"`
-	Edits        []manifest.Edit  `json:"edits"`
-	Workload     string           `json:"workload"`
-	Files        []string         `json:"files"`
-	BaseRevision string           `json:"baseRevision"`
-	Branch       string           `json:"branch"`
-}
-
-// DeployInput is gitops.deployWithGitOps's input.
-type DeployInput struct {
-	ProjectID     string    `json:"projectId" required:"true" doc:"project id"`
-	EnvironmentID string    `json:"environmentId" required:"true" doc:"environment id"`
-	Changes       ChangeSet `json:"changes" doc:"what to change"`
-	Workload      string    `json:"workload,omitempty" doc:"workload to change when the path holds several"`
-	Container     string    `json:"container,omitempty" doc:"container to change when the workload has several"`
-	CommitMessage string    `json:"commitMessage,omitempty" doc:"commit message (default a conventional one)"`
-}
-
-// Validate implements Validator.
-func (in *DeployInput) Validate(fe model.FieldErrors) { in.Changes.check(fe) }
-
-// DeployResult is gitops.deployWithGitOps's result.
-type DeployResult struct {
-	DeploymentID string `json:"deploymentId"`
-	CommitSha    string `json:"commitSha"`
-	GitURL       string `json:"gitUrl"`
-	Message      string `json:"message"`
-	Branch       string `json:"branch"`
-	Attempts     int    `json:"attempts"`
-}
-
-// CommitConfigInput is gitops.commitConfigChanges's input.
-type CommitConfigInput struct {
-	ProjectID         string `json:"projectId" required:"true" doc:"project id"`
-	EnvironmentID     string `json:"environmentId" required:"true" doc:"environment id"`
-	YAML              string `json:"yaml" required:"true" doc:"the new content of the file"`
-	CommitMessage     string `json:"commitMessage" required:"true" doc:"commit subject"`
-	CommitDescription string `json:"commitDescription,omitempty" doc:"commit body"`
-	File              string `json:"file,omitempty" doc:"file to write (default the environment's manifest in gitPath)"`
-	BaseRevision      string `json:"baseRevision,omitempty" doc:"commit the edit started from: upstream changes since are a conflict"`
-}
-
-// Validate implements Validator.
-func (in *CommitConfigInput) Validate(fe model.FieldErrors) {
-	if in.File != "" {
-		checkGitPath(fe, "file", in.File)
-	}
-	if in.BaseRevision != "" && !isHexSHA(in.BaseRevision) {
-		fe.Add("baseRevision", "must be a commit SHA")
-	}
-	if strings.ContainsAny(in.CommitMessage, "\n\r") {
-		fe.Add("commitMessage", "must be one line; put details in commitDescription")
-	}
-}
-
-// CommitConfigResult is gitops.commitConfigChanges's result.
-type CommitConfigResult struct {
-	CommitSha string `json:"commitSha"`
-	GitURL    string `json:"gitUrl"`
-	Branch    string `json:"branch"`
-	File      string `json:"file"`
-}
-
-// ValidateYAMLInput is gitops.validateYAML's input.
-type ValidateYAMLInput struct {
-	YAML string `json:"yaml" required:"true" doc:"one or more YAML documents"`
-}
-
-// ReadConfigInput is gitops.readConfig's input.
-type ReadConfigInput struct {
-	EnvironmentID string `json:"environmentId" required:"true" doc:"environment id"`
-	File          string `json:"file,omitempty" doc:"file to read (default the environment's manifest)"`
-}
-
-// ConfigFile is a manifest file at a revision.
-type ConfigFile struct {
-	File     string   `json:"file"`
-	YAML     string   `json:"yaml"`
-	Revision string   `json:"revision"`
-	Branch   string   `json:"branch"`
-	Files    []string `json:"files"`
-}
-
 func (s *Services) registerDeploy(r *Registry) {
-	register(r, "gitops.previewChanges", model.RoleViewer, false, "Show the diff and impact of a change before it is committed", s.PreviewChanges)
-	register(r, "gitops.deployWithGitOps", model.RoleOperator, true, "Commit and push a change to the environment's manifests; Flux applies it", s.DeployWithGitOps)
-	register(r, "gitops.commitConfigChanges", model.RoleOperator, true, "Validate and commit an edited manifest file", s.CommitConfigChanges)
-	register(r, "gitops.readConfig", model.RoleViewer, false, "Read an environment's manifest file at the branch head", s.ReadConfig)
-	register(r, "gitops.validateYAML", model.RoleViewer, false, "Validate YAML: syntax, schema of built-in and Flux kinds, warnings", s.ValidateYAML)
+	bind(r, api.PreviewChanges, s.PreviewChanges)
+	bind(r, api.DeployWithGitOps, s.DeployWithGitOps)
+	bind(r, api.CommitConfigChanges, s.CommitConfigChanges)
+	bind(r, api.ReadConfig, s.ReadConfig)
+	bind(r, api.ValidateYAML, s.ValidateYAML)
 }
 
 // gitTarget is where an environment's manifests live.
@@ -223,46 +96,74 @@ func (s *Services) gitTarget(projectID, envID string) (gitTarget, error) {
 	return gitTarget{env: env, repo: repo, git: gr, branch: branch, path: strings.TrimPrefix(path.Clean(g.GitPath), "./")}, nil
 }
 
-func (in PreviewInput) change() manifest.Change {
-	return manifest.Change{Workload: in.Workload, Container: in.Container, Image: in.Changes.Image, Replicas: in.Changes.Replicas,
-		Env: in.Changes.Env, Resources: in.Changes.Resources}
-}
-
 // PreviewChanges implements gitops.previewChanges.
-func (s *Services) PreviewChanges(ctx context.Context, in PreviewInput) (PreviewResult, error) {
+func (s *Services) PreviewChanges(ctx context.Context, in api.PreviewInput) (api.PreviewResult, error) {
 	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
 	if err != nil {
-		return PreviewResult{}, err
+		return api.PreviewResult{}, err
 	}
 	snap, err := t.git.Snapshot(ctx, t.branch)
 	if err != nil {
-		return PreviewResult{}, err
+		return api.PreviewResult{}, err
 	}
-	plan, err := manifest.PlanFS(snap.FS(), t.path, in.change())
+	plan, err := manifest.PlanFS(snap.FS(), t.path, manifestChange(in.Changes, in.Workload, in.Container))
 	if err != nil {
-		return PreviewResult{}, err
+		return api.PreviewResult{}, err
 	}
 	return previewOf(plan, snap.Head, t.branch), nil
 }
 
-func previewOf(p *manifest.Result, head, branch string) PreviewResult {
-	files := make([]string, 0, len(p.Files))
-	for f := range p.Files {
-		files = append(files, f)
+// manifestChange turns the contract's change into the planner's.
+func manifestChange(c api.ChangeSet, workload, container string) manifest.Change {
+	ch := manifest.Change{Workload: workload, Container: container, Image: c.Image, Replicas: c.Replicas, Env: c.Env}
+	if r := c.Resources; r != nil {
+		ch.Resources = &manifest.Resources{}
+		if r.Requests != nil {
+			ch.Resources.Requests = manifest.ResourceValues{CPU: r.Requests.CPU, Memory: r.Requests.Memory}
+		}
+		if r.Limits != nil {
+			ch.Resources.Limits = manifest.ResourceValues{CPU: r.Limits.CPU, Memory: r.Limits.Memory}
+		}
 	}
-	sort.Strings(files)
-	warnings := p.Warnings
-	if warnings == nil {
-		warnings = []string{}
+	return ch
+}
+
+func previewOf(p *manifest.Result, head, branch string) api.PreviewResult {
+	files := sortedKeys(p.Files)
+	edits := make([]api.Edit, len(p.Edits))
+	for i, e := range p.Edits {
+		edits[i] = api.Edit{Path: e.Path, Object: e.Object, Field: e.Field, Old: e.Old, New: e.New, Note: e.Note}
 	}
-	return PreviewResult{Diff: p.Diff, Summary: p.Summary, Impact: p.Impact, Warnings: warnings, Edits: p.Edits,
-		Workload: p.Workload, Files: files, BaseRevision: head, Branch: branch}
+	im := p.Impact
+	return api.PreviewResult{Diff: p.Diff,
+		Summary: api.Summary{Additions: p.Summary.Additions, Deletions: p.Summary.Deletions, Files: files},
+		Impact: api.Impact{WillRestartPods: im.WillRestartPods, EstimatedDowntime: im.EstimatedDowntime,
+			AffectedResources: nonNil(im.AffectedResources), DowntimeReason: im.DowntimeReason, ImmutableChanges: im.ImmutableChanges},
+		Warnings: nonNil(p.Warnings), Edits: edits, Workload: p.Workload, BaseRevision: head, Branch: branch}
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// nonNil returns xs, or an empty list for nil, so that JSON says [] not null.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }
 
 // commitAuthor is the author of commits made for the caller: an SSH
 // session's user, else the git config's (gitx's default).
 func commitAuthor(ctx context.Context) gitx.Signature {
-	a := ActorFrom(ctx)
+	a := model.ActorFrom(ctx)
 	if a.Source != "ssh" {
 		return gitx.Signature{}
 	}
@@ -311,12 +212,12 @@ func (s *Services) checkChangedYAML(ctx context.Context, head gitx.Snapshot, fil
 // on the branch head, validated, committed from trees and pushed. A push that
 // loses a race is re-planned on the new head; an upstream change to a field
 // this change also changes is CONFLICT_DETECTED.
-func (s *Services) DeployWithGitOps(ctx context.Context, in DeployInput) (DeployResult, error) {
+func (s *Services) DeployWithGitOps(ctx context.Context, in api.DeployInput) (api.DeployResult, error) {
 	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
 	if err != nil {
-		return DeployResult{}, err
+		return api.DeployResult{}, err
 	}
-	ch := PreviewInput{Changes: in.Changes, Workload: in.Workload, Container: in.Container}.change()
+	ch := manifestChange(in.Change(), in.Workload, in.Container)
 	var first *manifest.Result
 	var base map[string][]byte
 	var last *manifest.Result
@@ -353,22 +254,22 @@ func (s *Services) DeployWithGitOps(ctx context.Context, in DeployInput) (Deploy
 	}
 	subject, body := in.CommitMessage, ""
 	if subject == "" {
-		subject = conventionalMessage(t.env.Name, in.Workload, in.Changes)
+		subject = conventionalMessage(t.env.Name, in.Workload, in.Change())
 	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
 		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
 	}
 	res, err := t.git.CommitAndPush(ctx, t.branch, intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
 	if err != nil {
-		return DeployResult{}, err
+		return api.DeployResult{}, err
 	}
 	if res.NoOp {
-		return DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
+		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
 			WithDetail("commitSha", res.Commit)
 	}
 	now := s.now()
 	d := model.Deployment{ID: newID("dep"), ProjectID: t.env.ProjectID, EnvironmentID: t.env.ID, DeploymentMethod: model.MethodGitOpsUI,
-		Status: model.DeployPending, Image: in.Changes.Image, Replicas: in.Changes.Replicas, GitCommitSha: res.Commit,
-		GitCommitURL: gitx.CommitURL(t.repo.URL, res.Commit), Message: subject, Diff: last.Diff, DeployedBy: ActorFrom(ctx).User,
+		Status: model.DeployPending, Image: in.Image, Replicas: in.Replicas, GitCommitSha: res.Commit,
+		GitCommitURL: gitx.CommitURL(t.repo.URL, res.Commit), Message: subject, Diff: last.Diff, DeployedBy: model.ActorFrom(ctx).User,
 		CreatedAt: now, UpdatedAt: now}
 	var kustomizations []model.GitOpsResource
 	err = s.db.Update(func(tx *store.Tx) error {
@@ -384,7 +285,7 @@ func (s *Services) DeployWithGitOps(ctx context.Context, in DeployInput) (Deploy
 		return store.Deployments.Put(tx, d)
 	})
 	if err != nil {
-		return DeployResult{}, err
+		return api.DeployResult{}, err
 	}
 	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(res.Commit), t.branch, t.path)
 	if t.env.GitOpsConfig.AutoSync && len(kustomizations) > 0 {
@@ -394,7 +295,8 @@ func (s *Services) DeployWithGitOps(ctx context.Context, in DeployInput) (Deploy
 	} else if !t.env.GitOpsConfig.AutoSync {
 		msg += " (manual sync: run gitops.triggerSync)"
 	}
-	return DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch, Attempts: res.Attempts}, nil
+	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
+		Attempts: res.Attempts, Warnings: nonNil(last.Warnings)}, nil
 }
 
 func shortSHA(sha string) string {
@@ -405,7 +307,7 @@ func shortSHA(sha string) string {
 }
 
 // conventionalMessage is the default commit subject of a deploy.
-func conventionalMessage(env, workload string, c ChangeSet) string {
+func conventionalMessage(env, workload string, c api.ChangeSet) string {
 	var parts []string
 	if c.Image != "" {
 		parts = append(parts, "image "+c.Image)
@@ -497,38 +399,38 @@ func configFile(fsys fs.FS, gitPath, given string) (string, []string, error) {
 }
 
 // ReadConfig implements gitops.readConfig.
-func (s *Services) ReadConfig(ctx context.Context, in ReadConfigInput) (ConfigFile, error) {
+func (s *Services) ReadConfig(ctx context.Context, in api.ReadConfigInput) (api.ConfigFile, error) {
 	env, err := s.environment(in.EnvironmentID)
 	if err != nil {
-		return ConfigFile{}, err
+		return api.ConfigFile{}, err
 	}
 	t, err := s.gitTarget(env.ProjectID, env.ID)
 	if err != nil {
-		return ConfigFile{}, err
+		return api.ConfigFile{}, err
 	}
 	snap, err := t.git.Snapshot(ctx, t.branch)
 	if err != nil {
-		return ConfigFile{}, err
+		return api.ConfigFile{}, err
 	}
 	file, files, err := configFile(snap.FS(), t.path, in.File)
 	if err != nil {
-		return ConfigFile{}, err
+		return api.ConfigFile{}, err
 	}
 	b, err := snap.ReadFile(file)
 	if err != nil {
-		return ConfigFile{}, err
+		return api.ConfigFile{}, err
 	}
-	return ConfigFile{File: file, YAML: string(b), Revision: snap.Head, Branch: t.branch, Files: files}, nil
+	return api.ConfigFile{File: file, YAML: string(b), Revision: snap.Head, Branch: t.branch, Files: files}, nil
 }
 
 // CommitConfigChanges implements gitops.commitConfigChanges: validated first
 // (YAML_INVALID with the errors), then committed on the branch head; when the
 // file changed upstream since baseRevision, CONFLICT_DETECTED with base, ours
 // and theirs.
-func (s *Services) CommitConfigChanges(ctx context.Context, in CommitConfigInput) (CommitConfigResult, error) {
+func (s *Services) CommitConfigChanges(ctx context.Context, in api.CommitConfigInput) (api.CommitConfigResult, error) {
 	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
 	if err != nil {
-		return CommitConfigResult{}, err
+		return api.CommitConfigResult{}, err
 	}
 	rev := in.BaseRevision
 	if rev == "" {
@@ -539,22 +441,22 @@ func (s *Services) CommitConfigChanges(ctx context.Context, in CommitConfigInput
 		if in.BaseRevision != "" {
 			fe := model.FieldErrors{}
 			fe.Add("baseRevision", "commit "+in.BaseRevision+" is not in the repository")
-			return CommitConfigResult{}, fe.Err()
+			return api.CommitConfigResult{}, fe.Err()
 		}
-		return CommitConfigResult{}, err
+		return api.CommitConfigResult{}, err
 	}
 	file, _, err := configFile(snap.FS(), t.path, in.File)
 	if err != nil {
-		return CommitConfigResult{}, err
+		return api.CommitConfigResult{}, err
 	}
 	var baseContent []byte
 	if in.BaseRevision != "" {
 		baseContent, _ = snap.ReadFile(file)
 	}
 	if res, err := s.validateFile(ctx, file, []byte(in.YAML)); err != nil {
-		return CommitConfigResult{}, err
+		return api.CommitConfigResult{}, err
 	} else if !res.Valid {
-		return CommitConfigResult{}, model.Errorf(model.CodeYAMLInvalid, "%s has %d error(s); first: line %d: %s", file, len(res.Errors), res.Errors[0].Line, res.Errors[0].Message).
+		return api.CommitConfigResult{}, model.Errorf(model.CodeYAMLInvalid, "%s has %d error(s); first: line %d: %s", file, len(res.Errors), res.Errors[0].Line, res.Errors[0].Message).
 			WithDetail("errors", res.Errors).WithDetail("warnings", res.Warnings).WithDetail("file", file)
 	}
 	intent := func(head gitx.Snapshot) (gitx.Changes, error) {
@@ -571,9 +473,9 @@ func (s *Services) CommitConfigChanges(ctx context.Context, in CommitConfigInput
 	res, err := t.git.CommitAndPush(ctx, t.branch, intent,
 		gitx.CommitMeta{Subject: in.CommitMessage, Body: in.CommitDescription, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
 	if err != nil {
-		return CommitConfigResult{}, err
+		return api.CommitConfigResult{}, err
 	}
-	return CommitConfigResult{CommitSha: res.Commit, GitURL: gitx.CommitURL(t.repo.URL, res.Commit), Branch: t.branch, File: file}, nil
+	return api.CommitConfigResult{CommitSha: res.Commit, GitURL: gitx.CommitURL(t.repo.URL, res.Commit), Branch: t.branch, File: file}, nil
 }
 
 func strPtr(s string) *string { return &s }
@@ -612,10 +514,25 @@ func (s *Services) validateFile(ctx context.Context, file string, data []byte) (
 }
 
 // ValidateYAML implements gitops.validateYAML.
-func (s *Services) ValidateYAML(ctx context.Context, in ValidateYAMLInput) (validate.Result, error) {
+func (s *Services) ValidateYAML(ctx context.Context, in api.ValidateYAMLInput) (api.ValidateResult, error) {
 	v, err := s.yamlValidator()
 	if err != nil {
-		return validate.Result{}, err
+		return api.ValidateResult{}, err
 	}
-	return v.Validate(ctx, []byte(in.YAML)), nil
+	return validateResult(v.Validate(ctx, []byte(in.YAML))), nil
+}
+
+// validateResult is the validator's verdict in the contract's shape.
+func validateResult(r validate.Result) api.ValidateResult {
+	out := api.ValidateResult{Valid: r.Valid, Documents: r.Documents, Errors: make([]api.YAMLError, len(r.Errors)),
+		Warnings: make([]api.YAMLWarning, len(r.Warnings))}
+	for i, e := range r.Errors {
+		out.Errors[i] = api.YAMLError{Line: e.Line, Column: e.Column, Message: e.Message, Document: e.Document,
+			Field: e.Field, Kind: e.Kind, Name: e.Name}
+	}
+	for i, w := range r.Warnings {
+		out.Warnings[i] = api.YAMLWarning{Message: w.Message, Suggestion: w.Suggestion, Line: w.Line, Column: w.Column,
+			Document: w.Document, Field: w.Field, Kind: w.Kind, Name: w.Name}
+	}
+	return out
 }

@@ -33,13 +33,13 @@ func BenchmarkDeployWithGitOps10k(b *testing.B) {
 	d := setupDeploy(b, server).svc
 	ctx := context.Background()
 	// Warm the cache clone: the first fetch is not what we measure.
-	warm, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 1000}})
+	warm, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": 1000})
 	if _, err := d.Registry().Call(ctx, "gitops.deployWithGitOps", warm); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		raw, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": i + 1}})
+		raw, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": i + 1})
 		if _, err := d.Registry().Call(ctx, "gitops.deployWithGitOps", raw); err != nil {
 			b.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -98,13 +99,13 @@ func setupDeploy(t testing.TB, server *gittest.HTTPServer) deployEnv {
 func TestPreviewChanges(t *testing.T) {
 	d := setupDeploy(t, nil)
 	before := gittest.Log(t, d.server.Dir("acme/shop.git"), "main")
-	var p services.PreviewResult
+	var p api.PreviewResult
 	mustCall(t, d.svc, "gitops.previewChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"image": "ghcr.io/acme/web:1.4.2"}}, &p)
 	if !strings.Contains(p.Diff, "diff --git a/k8s/overlays/prod/kustomization.yaml b/k8s/overlays/prod/kustomization.yaml") ||
 		!strings.Contains(p.Diff, "+    newTag: 1.4.2") || strings.Contains(p.Diff, "-# production overlay") {
 		t.Fatalf("image preview diff:\n%s", p.Diff)
 	}
-	if !p.Impact.WillRestartPods || p.Summary.Files != 1 || p.Summary.Additions == 0 || p.BaseRevision == "" || p.Workload != "Deployment/web" {
+	if !p.Impact.WillRestartPods || len(p.Summary.Files) != 1 || p.Summary.Additions == 0 || p.BaseRevision == "" || p.Workload != "Deployment/web" {
 		t.Fatalf("image preview: %+v", p)
 	}
 	mustCall(t, d.svc, "gitops.previewChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 5}}, &p)
@@ -129,8 +130,8 @@ func TestPreviewChanges(t *testing.T) {
 func TestDeployWithGitOps(t *testing.T) {
 	d := setupDeploy(t, nil)
 	repoDir := d.server.Dir("acme/shop.git")
-	var res services.DeployResult
-	mustCall(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"image": "ghcr.io/acme/web:1.4.2", "replicas": 3}}, &res)
+	var res api.DeployResult
+	mustCall(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "image": "ghcr.io/acme/web:1.4.2", "replicas": 3}, &res)
 	if len(res.CommitSha) != 40 || res.DeploymentID == "" || res.Branch != "main" {
 		t.Fatalf("deploy result: %+v", res)
 	}
@@ -156,11 +157,11 @@ func TestDeployWithGitOps(t *testing.T) {
 	}
 
 	// The same change again has nothing to commit.
-	wantCode(t, callProc(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"image": "ghcr.io/acme/web:1.4.2"}}, nil), model.CodeBadRequest)
+	wantCode(t, callProc(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "image": "ghcr.io/acme/web:1.4.2"}, nil), model.CodeBadRequest)
 
 	// An SSH session's commits carry its user as author.
-	ctx := services.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleOperator, Source: "ssh"})
-	raw, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 4}, "commitMessage": "scale web for the sale\n\nTicket OPS-7"})
+	ctx := model.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleOperator, Source: "ssh"})
+	raw, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": 4, "commitMessage": "scale web for the sale\n\nTicket OPS-7"})
 	if _, err := d.svc.Registry().Call(ctx, "gitops.deployWithGitOps", raw); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestDeployWithGitOps(t *testing.T) {
 	}
 
 	// A viewer may not deploy.
-	ctx = services.WithActor(context.Background(), model.Actor{User: "bob", Role: model.RoleViewer, Source: "ssh"})
+	ctx = model.WithActor(context.Background(), model.Actor{User: "bob", Role: model.RoleViewer, Source: "ssh"})
 	if _, err := d.svc.Registry().Call(ctx, "gitops.deployWithGitOps", raw); model.CodeOf(err) != model.CodeInsufficientPermission {
 		t.Fatalf("viewer deploy: %v", err)
 	}
@@ -178,37 +179,37 @@ func TestDeployWithGitOps(t *testing.T) {
 func TestDeployAuthAndReadOnly(t *testing.T) {
 	d := setupDeploy(t, nil)
 	t.Setenv("SHOP_GIT_TOKEN", "wrong")
-	e := wantCode(t, callProc(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 9}}, nil), model.CodeGitAuthFailed)
+	e := wantCode(t, callProc(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": 9}, nil), model.CodeGitAuthFailed)
 	if e.Message == "" {
 		t.Fatal("GIT_AUTH_FAILED without the remote's message")
 	}
 	t.Setenv("SHOP_GIT_TOKEN", d.server.Password)
 	before := gittest.Log(t, d.server.Dir("acme/shop.git"), "main")
 	d.server.SetReadOnly(t, "acme/shop.git", true)
-	err := callProc(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 9}}, nil)
+	err := callProc(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": 9}, nil)
 	if err == nil || model.CodeOf(err) == model.CodeGitAuthFailed {
 		t.Fatalf("read-only remote: %v", err)
 	}
 	if after := gittest.Log(t, d.server.Dir("acme/shop.git"), "main"); len(after) != len(before) {
 		t.Fatal("read-only remote changed")
 	}
-	var page services.Page[model.Deployment]
+	var page []model.Deployment
 	mustCall(t, d.svc, "deployments.list", map[string]any{"environmentId": "env-prod"}, &page)
-	if len(page.Items) != 0 {
-		t.Fatalf("a failed push recorded a deployment: %+v", page.Items)
+	if len(page) != 0 {
+		t.Fatalf("a failed push recorded a deployment: %+v", page)
 	}
 }
 
 func TestCommitConfigChanges(t *testing.T) {
 	d := setupDeploy(t, nil)
 	repoDir := d.server.Dir("acme/shop.git")
-	var cf services.ConfigFile
+	var cf api.ConfigFile
 	mustCall(t, d.svc, "gitops.readConfig", map[string]any{"environmentId": "env-prod"}, &cf)
 	if cf.File != "k8s/overlays/prod/kustomization.yaml" || !strings.Contains(cf.YAML, "production overlay") {
 		t.Fatalf("readConfig: %+v", cf)
 	}
 	edited := cf.YAML + "commonAnnotations:\n  team: web\n"
-	var res services.CommitConfigResult
+	var res api.CommitConfigResult
 	mustCall(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": edited,
 		"commitMessage": "chore(prod): annotate team", "commitDescription": "Owners asked for it.", "baseRevision": cf.Revision}, &res)
 	if got := gittest.Show(t, repoDir, "main", cf.File); strings.TrimSpace(got) != strings.TrimSpace(edited) {
@@ -278,16 +279,16 @@ func TestRacingDeploys(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
-				change := map[string]any{"replicas": i + 10}
+				in := map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": i + 10}
 				if w == 1 {
-					change = map[string]any{"env": map[string]any{"ROUND": fmt.Sprint(i)}}
+					in = map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "env": map[string]any{"ROUND": fmt.Sprint(i)}}
 				}
-				raw, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": change})
+				raw, _ := json.Marshal(in)
 				res, err := d.svc.Registry().Call(context.Background(), "gitops.deployWithGitOps", raw)
 				mu.Lock()
 				switch {
 				case err == nil:
-					landed[res.(services.DeployResult).CommitSha] = true
+					landed[res.(api.DeployResult).CommitSha] = true
 				case model.CodeOf(err) == model.CodeConflictDetected:
 					conflicts++
 					if conflicts == 1 {

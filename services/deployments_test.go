@@ -74,7 +74,7 @@ func TestDeploymentsCreate(t *testing.T) {
 	})
 	h.failCtx(h.as("val", model.RoleViewer), "deployments.create", `{`+base+`,"deploymentMethod":"manual"}`, model.CodeInsufficientPermission)
 	l := h.ok("deployments.list", `{}`)
-	catEq(t, "deployments stored", len(catA(t, l, "items")), 4)
+	catEq(t, "deployments stored", len(catA(t, l, "")), 4)
 
 	h.runErrCases(t, "deployments.get", []catErrCase{
 		{"missing id", `{}`, model.CodeBadRequest, []string{"id"}},
@@ -124,7 +124,7 @@ func catDeployFixture(t *testing.T, h *catalogHarness, n int) (ids []string, byI
 func catPageAll(t *testing.T, h *catalogHarness, filter map[string]any, limit int) []string {
 	t.Helper()
 	var out []string
-	cursor := ""
+	before := ""
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
 			t.Fatal("paging does not end")
@@ -133,23 +133,19 @@ func catPageAll(t *testing.T, h *catalogHarness, filter map[string]any, limit in
 		for k, v := range filter {
 			in[k] = v
 		}
-		if cursor != "" {
-			in["cursor"] = cursor
+		if before != "" {
+			in["before"] = before
 		}
 		p := h.okAs(h.as("val", model.RoleViewer), "deployments.list", in)
-		items := catIDs(t, p, "items")
-		next, _ := p.(map[string]any)["nextCursor"].(string)
-		if next != "" && len(items) != limit {
-			t.Fatalf("page %d has %d items and a cursor, want %d", pages, len(items), limit)
-		}
-		if next == "" && len(items) == 0 && pages > 0 {
-			t.Fatalf("page %d is empty: the previous page should not have had a cursor", pages)
+		items := catIDs(t, p, "")
+		if len(items) > limit {
+			t.Fatalf("page %d has %d items, over the limit %d", pages, len(items), limit)
 		}
 		out = append(out, items...)
-		if next == "" {
+		if len(items) < limit {
 			return out
 		}
-		cursor = next
+		before = items[len(items)-1]
 	}
 }
 
@@ -162,16 +158,10 @@ func TestDeploymentsListPaging(t *testing.T) {
 
 	// Default page: 50, newest first.
 	p := h.ok("deployments.list", `{}`)
-	catEq(t, "default page size", len(catA(t, p, "items")), 50)
-	catEq(t, "first is newest", catS(t, p, "items.0.id"), ids[n-1])
-	if catS(t, p, "nextCursor") == "" {
-		t.Fatal("no nextCursor on a full page")
-	}
+	catEq(t, "default page size", len(catA(t, p, "")), 50)
+	catEq(t, "first is newest", catS(t, p, "0.id"), ids[n-1])
 	p = h.ok("deployments.list", `{"limit":1000}`)
-	catEq(t, "all on one page", strings.Join(catIDs(t, p, "items"), ","), strings.Join(newestFirst, ","))
-	if _, has := p.(map[string]any)["nextCursor"]; has {
-		t.Fatal("nextCursor on the last page")
-	}
+	catEq(t, "all on one page", strings.Join(catIDs(t, p, ""), ","), strings.Join(newestFirst, ","))
 
 	// Every page size walks all records newest first, no duplicates, no gaps.
 	for _, limit := range []int{1, 7, 25, 40, 119, 120, 121} {
@@ -223,24 +213,19 @@ func TestDeploymentsListPaging(t *testing.T) {
 		}
 	}
 
-	// Records written between two pages do not shift the pages after the cursor.
+	// Records written between two pages do not shift the pages after before.
 	p = h.ok("deployments.list", `{"limit":30}`)
-	first := catIDs(t, p, "items")
-	cursor := catS(t, p, "nextCursor")
+	first := catIDs(t, p, "")
 	for range 5 {
 		h.ok("deployments.create", `{"projectId":"shop","environmentId":"env-dev","deploymentMethod":"manual"}`)
 	}
-	p = h.ok("deployments.list", map[string]any{"limit": 1000, "cursor": cursor})
-	rest := catIDs(t, p, "items")
+	p = h.ok("deployments.list", map[string]any{"limit": 1000, "before": first[len(first)-1]})
+	rest := catIDs(t, p, "")
 	catEq(t, "pages after a concurrent write", strings.Join(append(first, rest...), ","), strings.Join(newestFirst, ","))
 
-	// A cursor belongs to its list.
-	p = h.ok("deployments.list", `{"projectId":"shop","limit":2}`)
-	shopCursor := catS(t, p, "nextCursor")
 	h.runErrCases(t, "deployments.list", []catErrCase{
-		{"garbage cursor", `{"cursor":"not-a-cursor"}`, model.CodeBadRequest, []string{"cursor"}},
-		{"cursor of another filter", `{"projectId":"blog","cursor":"` + shopCursor + `"}`, model.CodeBadRequest, []string{"cursor"}},
-		{"cursor of the unfiltered list", `{"environmentId":"env-dev","cursor":"` + cursor + `"}`, model.CodeBadRequest, []string{"cursor"}},
+		{"unknown before", `{"before":"dep-nope"}`, model.CodeBadRequest, []string{"before"}},
+		{"cursor is not the contract's", `{"cursor":"not-a-cursor"}`, model.CodeBadRequest, []string{"cursor"}},
 		{"limit too large", `{"limit":1001}`, model.CodeBadRequest, []string{"limit"}},
 		{"negative limit", `{"limit":-1}`, model.CodeBadRequest, []string{"limit"}},
 		{"limit wrong type", `{"limit":"10"}`, model.CodeBadRequest, []string{"limit"}},
@@ -254,10 +239,7 @@ func TestDeploymentsListPaging(t *testing.T) {
 func TestDeploymentsListEmpty(t *testing.T) {
 	h := newCatalogHarness(t)
 	p := h.ok("deployments.list", nil)
-	catEq(t, "items", len(catA(t, p, "items")), 0)
-	if _, has := p.(map[string]any)["nextCursor"]; has {
-		t.Fatal("nextCursor on an empty list")
-	}
+	catEq(t, "an empty array, not null", len(catA(t, p, "")), 0)
 }
 
 func TestAuditList(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 )
 
@@ -30,56 +31,10 @@ const FieldManager = "gitopstui"
 // establishTimeout bounds the wait for installed CRDs to be Established.
 const establishTimeout = 60 * time.Second
 
-// InstallFluxInput is gitops.installFlux's input.
-type InstallFluxInput struct {
-	ClusterID     string `json:"clusterId" required:"true" doc:"cluster id"`
-	Namespace     string `json:"namespace,omitempty" doc:"Flux namespace (default flux-system)"`
-	Version       string `json:"version,omitempty" doc:"embedded Flux version (default the newest)"`
-	Registry      string `json:"registry,omitempty" doc:"pull controller images from this registry (air-gapped clusters)"`
-	ManifestsPath string `json:"manifestsPath,omitempty" doc:"install your own 'flux install --export' file instead"`
-}
-
-// Validate implements Validator.
-func (in *InstallFluxInput) Validate(fe model.FieldErrors) {
-	checkDNSLabel(fe, "namespace", in.Namespace)
-	if in.ManifestsPath != "" && in.Version != "" {
-		fe.Add("version", "not with manifestsPath: the file says which version it installs")
-	}
-}
-
-// ComponentStatus is one Flux controller after an install.
-type ComponentStatus struct {
-	Name    string `json:"name"`
-	Status  string `json:"status"`
-	Version string `json:"version,omitempty"`
-	Image   string `json:"image,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
-// InstallFluxResult is gitops.installFlux's result.
-type InstallFluxResult struct {
-	Success    bool              `json:"success"`
-	Version    string            `json:"version"`
-	Namespace  string            `json:"namespace"`
-	Components []ComponentStatus `json:"components"`
-	Applied    int               `json:"applied"`
-}
-
-// ClusterInput selects a cluster.
-type ClusterInput struct {
-	ClusterID string `json:"clusterId" required:"true" doc:"cluster id"`
-}
-
-// UninstallFluxInput is gitops.uninstallFlux's input.
-type UninstallFluxInput struct {
-	ClusterID       string `json:"clusterId" required:"true" doc:"cluster id"`
-	DeleteNamespace bool   `json:"deleteNamespace,omitempty" doc:"also delete Flux's namespace"`
-}
-
 func (s *Services) registerFlux(r *Registry) {
-	register(r, "gitops.installFlux", model.RoleAdmin, true, "Install Flux on a cluster from the embedded bundle (or your own export)", s.InstallFlux)
-	register(r, "gitops.checkFluxHealth", model.RoleViewer, false, "Check Flux's controllers and CRDs like `flux check`", s.CheckFluxHealth)
-	register(r, "gitops.uninstallFlux", model.RoleAdmin, true, "Uninstall Flux like `flux uninstall` (applied workloads keep running)", s.UninstallFlux)
+	bind(r, api.InstallFlux, s.InstallFlux)
+	bind(r, api.CheckFluxHealth, s.CheckFluxHealth)
+	bind(r, api.UninstallFlux, s.UninstallFlux)
 }
 
 // kube is the set of clients of one cluster.
@@ -257,7 +212,7 @@ func installAccess(objs []*unstructured.Unstructured) ([]access, error) {
 	return need, nil
 }
 
-func (s *Services) loadBundle(in InstallFluxInput) (*fluxbundle.Bundle, error) {
+func (s *Services) loadBundle(in api.InstallFluxInput) (*fluxbundle.Bundle, error) {
 	if in.ManifestsPath == "" {
 		return fluxbundle.Load(in.Version)
 	}
@@ -282,15 +237,15 @@ func fluxCRDs(ctx context.Context, k kube) ([]unstructured.Unstructured, error) 
 // InstallFlux implements gitops.installFlux: reachability, permissions (SSAR),
 // a Ready node and no existing install are checked before anything is written;
 // then CRDs are applied server-side and Established before the rest.
-func (s *Services) InstallFlux(ctx context.Context, in InstallFluxInput) (InstallFluxResult, error) {
+func (s *Services) InstallFlux(ctx context.Context, in api.InstallFluxInput) (api.InstallFluxResult, error) {
 	b, err := s.loadBundle(in)
 	if err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	opts := fluxbundle.Options{Namespace: in.Namespace, Registry: in.Registry}
 	objs, err := b.Objects(opts)
 	if err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	ns := b.Namespace
 	if in.Namespace != "" {
@@ -298,44 +253,44 @@ func (s *Services) InstallFlux(ctx context.Context, in InstallFluxInput) (Instal
 	}
 	k, c, err := s.kubeFor(in.ClusterID)
 	if err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	if err := checkReachable(ctx, k, c); err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	need, err := installAccess(objs)
 	if err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	if err := checkAccess(ctx, k.cs, need); err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	if err := checkNodesReady(ctx, k, c); err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	existing, err := fluxCRDs(ctx, k)
 	if err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	if len(existing) > 0 {
 		l := existing[0].GetLabels()
-		return InstallFluxResult{}, model.Errorf(model.CodeFluxAlreadyInstalled, "Flux %s is already installed on cluster %s (namespace %s)",
+		return api.InstallFluxResult{}, model.Errorf(model.CodeFluxAlreadyInstalled, "Flux %s is already installed on cluster %s (namespace %s)",
 			l["app.kubernetes.io/version"], c.ID, l["app.kubernetes.io/instance"]).
 			WithDetail("version", l["app.kubernetes.io/version"]).WithDetail("namespace", l["app.kubernetes.io/instance"])
 	}
 	crds, rest := fluxbundle.SplitCRDs(objs)
 	if err := applyAll(ctx, k, crds); err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	if err := waitEstablished(ctx, k, crds); err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
 	if err := applyAll(ctx, k, rest); err != nil {
-		return InstallFluxResult{}, err
+		return api.InstallFluxResult{}, err
 	}
-	res := InstallFluxResult{Success: true, Version: b.Version, Namespace: ns, Applied: len(objs)}
+	res := api.InstallFluxResult{Success: true, Version: b.Version, Namespace: ns, Applied: len(objs)}
 	for _, comp := range b.Components {
-		cs := ComponentStatus{Name: comp.Name, Version: comp.Version, Image: comp.Image, Status: model.StatusPending}
+		cs := api.ComponentStatus{Name: comp.Name, Version: comp.Version, Image: comp.Image, Status: model.StatusPending}
 		if d, err := k.dyn.Resource(deploymentGVR).Namespace(ns).Get(ctx, comp.Name, metav1.GetOptions{}); err == nil {
 			cs.Status, cs.Message = componentState(d)
 		} else {
@@ -431,59 +386,23 @@ func crdEstablished(u *unstructured.Unstructured) bool {
 	return false
 }
 
-// Health values of checkFluxHealth.
-const (
-	HealthHealthy   = "healthy"
-	HealthDegraded  = "degraded"
-	HealthUnhealthy = "unhealthy"
-)
-
-// ControllerHealth is one Flux controller as `flux check` sees it.
-type ControllerHealth struct {
-	Name          string             `json:"name"`
-	Image         string             `json:"image,omitempty"`
-	Replicas      int32              `json:"replicas"`
-	ReadyReplicas int32              `json:"readyReplicas"`
-	Ready         bool               `json:"ready"`
-	Status        string             `json:"status"`
-	Message       string             `json:"message,omitempty"`
-	Conditions    []metav1.Condition `json:"conditions"`
-}
-
-// CRDHealth is one Flux CRD.
-type CRDHealth struct {
-	Name        string `json:"name"`
-	Established bool   `json:"established"`
-}
-
-// FluxHealth is gitops.checkFluxHealth's result.
-type FluxHealth struct {
-	Status      string             `json:"status"`
-	Version     string             `json:"version,omitempty"`
-	Namespace   string             `json:"namespace"`
-	Controllers []ControllerHealth `json:"controllers"`
-	CRDs        []CRDHealth        `json:"crds"`
-	Message     string             `json:"message,omitempty"`
-	CheckedAt   time.Time          `json:"checkedAt"`
-}
-
 // CheckFluxHealth implements gitops.checkFluxHealth.
-func (s *Services) CheckFluxHealth(ctx context.Context, in ClusterInput) (FluxHealth, error) {
+func (s *Services) CheckFluxHealth(ctx context.Context, in api.ClusterInput) (api.FluxHealth, error) {
 	k, c, err := s.kubeFor(in.ClusterID)
 	if err != nil {
-		return FluxHealth{}, err
+		return api.FluxHealth{}, err
 	}
 	if err := checkReachable(ctx, k, c); err != nil {
-		return FluxHealth{}, err
+		return api.FluxHealth{}, err
 	}
 	crds, err := fluxCRDs(ctx, k)
 	if err != nil {
-		return FluxHealth{}, err
+		return api.FluxHealth{}, err
 	}
 	if len(crds) == 0 {
-		return FluxHealth{}, model.Errorf(model.CodeFluxNotInstalled, "Flux is not installed on cluster %s", c.ID).WithDetail("clusterId", c.ID)
+		return api.FluxHealth{}, model.Errorf(model.CodeFluxNotInstalled, "Flux is not installed on cluster %s", c.ID).WithDetail("clusterId", c.ID)
 	}
-	h := FluxHealth{CheckedAt: s.now(), Controllers: []ControllerHealth{}}
+	h := api.FluxHealth{CheckedAt: s.now(), Components: []api.ComponentHealth{}}
 	labels := crds[0].GetLabels()
 	h.Version, h.Namespace = labels["app.kubernetes.io/version"], labels["app.kubernetes.io/instance"]
 	if h.Namespace == "" {
@@ -493,11 +412,11 @@ func (s *Services) CheckFluxHealth(ctx context.Context, in ClusterInput) (FluxHe
 	for i := range crds {
 		e := crdEstablished(&crds[i])
 		allEstablished = allEstablished && e
-		h.CRDs = append(h.CRDs, CRDHealth{Name: crds[i].GetName(), Established: e})
+		h.CRDs = append(h.CRDs, api.CRDHealth{Name: crds[i].GetName(), Established: e})
 	}
 	deps, err := k.dyn.Resource(deploymentGVR).Namespace(h.Namespace).List(ctx, metav1.ListOptions{LabelSelector: fluxPartOf})
 	if err != nil {
-		h.Status, h.Message = HealthUnhealthy, kubeError(err, "list Flux controllers").Error()
+		h.Overall, h.Message = api.HealthUnhealthy, kubeError(err, "list Flux controllers").Error()
 		return h, nil
 	}
 	ready := 0
@@ -506,28 +425,28 @@ func (s *Services) CheckFluxHealth(ctx context.Context, in ClusterInput) (FluxHe
 		if ch.Ready {
 			ready++
 		}
-		h.Controllers = append(h.Controllers, ch)
+		h.Components = append(h.Components, ch)
 	}
-	sort.Slice(h.Controllers, func(i, j int) bool { return h.Controllers[i].Name < h.Controllers[j].Name })
+	sort.Slice(h.Components, func(i, j int) bool { return h.Components[i].Name < h.Components[j].Name })
 	switch {
 	case !allEstablished:
-		h.Status, h.Message = HealthUnhealthy, "some Flux CRDs are not Established"
-	case len(h.Controllers) == 0:
-		h.Status, h.Message = HealthUnhealthy, "no Flux controller Deployment in namespace "+h.Namespace
-	case ready == len(h.Controllers):
-		h.Status = HealthHealthy
+		h.Overall, h.Message = api.HealthUnhealthy, "some Flux CRDs are not Established"
+	case len(h.Components) == 0:
+		h.Overall, h.Message = api.HealthUnhealthy, "no Flux controller Deployment in namespace "+h.Namespace
+	case ready == len(h.Components):
+		h.Overall = api.HealthHealthy
 	case ready == 0:
-		h.Status, h.Message = HealthUnhealthy, "no Flux controller is ready"
+		h.Overall, h.Message = api.HealthUnhealthy, "no Flux controller is ready"
 	default:
-		h.Status, h.Message = HealthDegraded, fmt.Sprintf("%d of %d Flux controllers ready", ready, len(h.Controllers))
+		h.Overall, h.Message = api.HealthDegraded, fmt.Sprintf("%d of %d Flux controllers ready", ready, len(h.Components))
 	}
 	return h, nil
 }
 
-func controllerHealth(u *unstructured.Unstructured) ControllerHealth {
+func controllerHealth(u *unstructured.Unstructured) api.ComponentHealth {
 	var d appsv1.Deployment
 	_ = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d)
-	ch := ControllerHealth{Name: d.Name, ReadyReplicas: d.Status.ReadyReplicas, Conditions: []metav1.Condition{}}
+	ch := api.ComponentHealth{Name: d.Name, ReadyReplicas: d.Status.ReadyReplicas, Conditions: []api.Condition{}}
 	ch.Replicas = 1
 	if d.Spec.Replicas != nil {
 		ch.Replicas = *d.Spec.Replicas
@@ -536,8 +455,8 @@ func controllerHealth(u *unstructured.Unstructured) ControllerHealth {
 		ch.Image = d.Spec.Template.Spec.Containers[0].Image
 	}
 	for _, c := range d.Status.Conditions {
-		ch.Conditions = append(ch.Conditions, metav1.Condition{Type: string(c.Type), Status: metav1.ConditionStatus(c.Status),
-			Reason: c.Reason, Message: c.Message, LastTransitionTime: c.LastTransitionTime})
+		ch.Conditions = append(ch.Conditions, api.Condition{Type: string(c.Type), Status: string(c.Status),
+			Reason: c.Reason, Message: c.Message, LastTransitionTime: timeString(c.LastTransitionTime.Time)})
 	}
 	ch.Status, ch.Message = componentState(u)
 	ch.Ready = ch.Status == model.StatusReady

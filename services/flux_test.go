@@ -19,6 +19,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/services/proctest"
 	"github.com/gitopstui/gitopstui/services/testcluster"
@@ -100,7 +101,7 @@ func TestFluxLifecycle(t *testing.T) {
 	dyn := dynamic.NewForConfigOrDie(c.Config())
 	ctx := context.Background()
 
-	var before services.ClusterView
+	var before api.ClusterView
 	mustCall(t, svc, "clusters.get", map[string]any{"id": "cluster-123"}, &before)
 	if !before.Status.Reachable || before.Status.NodesReady != 1 || before.Status.FluxInstalled || !strings.HasPrefix(before.Status.ServerVersion, "v1.36") || before.Status.K3s {
 		t.Fatalf("live status before install: %+v", before.Status)
@@ -109,7 +110,7 @@ func TestFluxLifecycle(t *testing.T) {
 	// Health of a cluster without Flux.
 	wantCode(t, callProc(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxNotInstalled)
 
-	var res services.InstallFluxResult
+	var res api.InstallFluxResult
 	mustCall(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123"}, &res)
 	b, err := fluxbundle.Load("")
 	if err != nil {
@@ -149,7 +150,7 @@ func TestFluxLifecycle(t *testing.T) {
 			t.Errorf("%s %s: not applied by field manager %s: %+v", gvk.Kind, o.GetName(), services.FieldManager, mf)
 		}
 	}
-	var after services.ClusterView
+	var after api.ClusterView
 	mustCall(t, svc, "clusters.get", map[string]any{"id": "cluster-123"}, &after)
 	if !after.Status.FluxInstalled || after.Status.FluxVersion != b.Version {
 		t.Fatalf("live status after install: %+v", after.Status)
@@ -161,18 +162,18 @@ func TestFluxLifecycle(t *testing.T) {
 	}
 
 	// Health: unhealthy (nothing runs the pods), degraded, healthy.
-	var h services.FluxHealth
+	var h api.FluxHealth
 	mustCall(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
-	if h.Status != services.HealthUnhealthy || len(h.Controllers) != len(b.Components) || len(h.CRDs) == 0 {
+	if h.Overall != api.HealthUnhealthy || len(h.Components) != len(b.Components) || len(h.CRDs) == 0 {
 		t.Fatalf("health right after install: %+v", h)
 	}
 	c.MarkDeploymentAvailable(t, "flux-system", "source-controller")
 	c.MarkDeploymentAvailable(t, "flux-system", "kustomize-controller")
 	mustCall(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
-	if h.Status != services.HealthDegraded {
-		t.Fatalf("health with 2 of %d available: %s (%s)", len(b.Components), h.Status, h.Message)
+	if h.Overall != api.HealthDegraded {
+		t.Fatalf("health with 2 of %d available: %s (%s)", len(b.Components), h.Overall, h.Message)
 	}
-	for _, ch := range h.Controllers {
+	for _, ch := range h.Components {
 		wantReady := ch.Name == "source-controller" || ch.Name == "kustomize-controller"
 		if ch.Ready != wantReady || (wantReady && ch.ReadyReplicas != ch.Replicas) || (wantReady && len(ch.Conditions) == 0) {
 			t.Errorf("controller %+v: ready %v, want %v", ch, ch.Ready, wantReady)
@@ -182,8 +183,8 @@ func TestFluxLifecycle(t *testing.T) {
 		c.MarkDeploymentAvailable(t, "flux-system", comp.Name)
 	}
 	mustCall(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
-	if h.Status != services.HealthHealthy {
-		t.Fatalf("health with all available: %s (%s)", h.Status, h.Message)
+	if h.Overall != api.HealthHealthy {
+		t.Fatalf("health with all available: %s (%s)", h.Overall, h.Message)
 	}
 
 	// A Kustomization with Flux's finalizer and the object it applied.
@@ -208,7 +209,7 @@ func TestFluxLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var un services.UninstallFluxResult
+	var un api.UninstallFluxResult
 	mustCall(t, svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &un)
 	if !un.Success || un.FinalizersRemoved != 1 || un.NamespaceDeleted {
 		t.Fatalf("uninstall result: %+v", un)

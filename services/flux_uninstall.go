@@ -13,17 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 )
-
-// UninstallFluxResult is gitops.uninstallFlux's result.
-type UninstallFluxResult struct {
-	Success           bool     `json:"success"`
-	Namespace         string   `json:"namespace"`
-	Deleted           []string `json:"deleted"`
-	FinalizersRemoved int      `json:"finalizersRemoved"`
-	NamespaceDeleted  bool     `json:"namespaceDeleted"`
-}
 
 // fluxOwnedNamespaced are the namespaced kinds of a Flux install, deleted first.
 var fluxOwnedNamespaced = []schema.GroupVersionResource{
@@ -57,20 +49,20 @@ func crdResource(u *unstructured.Unstructured) (schema.GroupVersionResource, boo
 // UninstallFlux implements gitops.uninstallFlux in `flux uninstall`'s order:
 // controllers and RBAC, then Flux finalizers off every Flux object (so the
 // objects they applied stay), then the CRDs; the namespace only when asked.
-func (s *Services) UninstallFlux(ctx context.Context, in UninstallFluxInput) (UninstallFluxResult, error) {
+func (s *Services) UninstallFlux(ctx context.Context, in api.UninstallFluxInput) (api.UninstallFluxResult, error) {
 	k, c, err := s.kubeFor(in.ClusterID)
 	if err != nil {
-		return UninstallFluxResult{}, err
+		return api.UninstallFluxResult{}, err
 	}
 	if err := checkReachable(ctx, k, c); err != nil {
-		return UninstallFluxResult{}, err
+		return api.UninstallFluxResult{}, err
 	}
 	crds, err := fluxCRDs(ctx, k)
 	if err != nil {
-		return UninstallFluxResult{}, err
+		return api.UninstallFluxResult{}, err
 	}
 	if len(crds) == 0 {
-		return UninstallFluxResult{}, model.Errorf(model.CodeFluxNotInstalled, "Flux is not installed on cluster %s", c.ID).WithDetail("clusterId", c.ID)
+		return api.UninstallFluxResult{}, model.Errorf(model.CodeFluxNotInstalled, "Flux is not installed on cluster %s", c.ID).WithDetail("clusterId", c.ID)
 	}
 	ns := crds[0].GetLabels()["app.kubernetes.io/instance"]
 	if ns == "" {
@@ -93,9 +85,9 @@ func (s *Services) UninstallFlux(ctx context.Context, in UninstallFluxInput) (Un
 		need = append(need, access{Verb: "delete", Resource: "namespaces"})
 	}
 	if err := checkAccess(ctx, k.cs, need); err != nil {
-		return UninstallFluxResult{}, err
+		return api.UninstallFluxResult{}, err
 	}
-	res := UninstallFluxResult{Namespace: ns, Deleted: []string{}}
+	res := api.UninstallFluxResult{Namespace: ns, Deleted: []string{}}
 	bg := metav1.DeletePropagationBackground
 	del := metav1.DeleteOptions{PropagationPolicy: &bg}
 	sel := metav1.ListOptions{LabelSelector: fluxPartOf}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -169,7 +170,7 @@ func FuzzDecodeInput(f *testing.F) {
 	fuzzFixtures(f, db)
 	svc := services.New(services.Config{DataDir: f.TempDir(), DB: db})
 	reg := svc.Registry()
-	ctx := services.WithActor(context.Background(), model.Actor{User: "fuzz", Role: model.RoleAdmin, Source: "test"})
+	ctx := model.WithActor(context.Background(), model.Actor{User: "fuzz", Role: model.RoleAdmin, Source: "test"})
 
 	f.Fuzz(func(t *testing.T, proc uint8, input []byte) {
 		name := fuzzProcedures[int(proc)%len(fuzzProcedures)]
@@ -214,7 +215,7 @@ func FuzzDecodeInput(f *testing.F) {
 
 // expectedBadRequest says why input must be refused as BAD_REQUEST whatever
 // the store holds ("" when it may be valid).
-func expectedBadRequest(p *services.Procedure, input []byte) string {
+func expectedBadRequest(p api.Info, input []byte) string {
 	trimmed := bytes.TrimSpace(input)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
 		return ""
@@ -232,7 +233,7 @@ func expectedBadRequest(p *services.Procedure, input []byte) string {
 }
 
 // unknownField returns a top-level key of input that p has no field for.
-func unknownField(p *services.Procedure, input []byte) string {
+func unknownField(p api.Info, input []byte) string {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(bytes.TrimSpace(input), &obj) != nil {
 		return ""
@@ -249,7 +250,7 @@ func unknownField(p *services.Procedure, input []byte) string {
 	return ""
 }
 
-func checkAcceptedInput(t *testing.T, name string, p *services.Procedure, input []byte) {
+func checkAcceptedInput(t *testing.T, name string, p api.Info, input []byte) {
 	t.Helper()
 	if why := expectedBadRequest(p, input); why != "" {
 		t.Fatalf("%s accepted %q, which is %s", name, short(input), why)

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -43,39 +44,8 @@ func FluxName(fullName string) string {
 	return name
 }
 
-// EnableGitOpsInput is repositories.enableGitOps's input.
-type EnableGitOpsInput struct {
-	RepositoryID string             `json:"repositoryId" required:"true" doc:"repository id"`
-	Config       EnableGitOpsConfig `json:"config" doc:"Flux source settings"`
-	ClusterID    string             `json:"clusterId,omitempty" doc:"cluster to create the GitRepository on (default every cluster of the project's environments)"`
-}
-
-// EnableGitOpsConfig is the Flux source configuration of a repository.
-type EnableGitOpsConfig struct {
-	FluxNamespace string `json:"fluxNamespace,omitempty" doc:"namespace of Flux (default flux-system)"`
-	SyncInterval  string `json:"syncInterval,omitempty" doc:"how often Flux fetches (default 1m)"`
-	SecretRef     string `json:"secretRef,omitempty" doc:"Secret with the Git credentials, in the Flux namespace"`
-}
-
-// Validate implements Validator.
-func (in *EnableGitOpsInput) Validate(fe model.FieldErrors) {
-	checkDNSLabel(fe, "config.fluxNamespace", in.Config.FluxNamespace)
-	checkDuration(fe, "config.syncInterval", in.Config.SyncInterval)
-	if in.Config.SecretRef != "" {
-		checkDNSLabel(fe, "config.secretRef", in.Config.SecretRef)
-	}
-}
-
-// EnableGitOpsResult is repositories.enableGitOps's result.
-type EnableGitOpsResult struct {
-	Success          bool     `json:"success"`
-	FluxResourceName string   `json:"fluxResourceName"`
-	Namespace        string   `json:"namespace"`
-	Clusters         []string `json:"clusters"`
-}
-
 func (s *Services) registerGitOpsRepo(r *Registry) {
-	register(r, "repositories.enableGitOps", model.RoleAdmin, true, "Create or update the Flux GitRepository of a repository", s.EnableGitOps)
+	bind(r, api.EnableGitOps, s.EnableGitOps)
 }
 
 // repoClusters returns the clusters a repository's GitRepository lives on:
@@ -144,10 +114,10 @@ func gitRepositoryObject(r model.Repository, ns, name, interval, secretRef strin
 }
 
 // EnableGitOps implements repositories.enableGitOps.
-func (s *Services) EnableGitOps(ctx context.Context, in EnableGitOpsInput) (EnableGitOpsResult, error) {
+func (s *Services) EnableGitOps(ctx context.Context, in api.EnableGitOpsInput) (api.EnableGitOpsResult, error) {
 	r, err := s.repository(in.RepositoryID)
 	if err != nil {
-		return EnableGitOpsResult{}, err
+		return api.EnableGitOpsResult{}, err
 	}
 	cfg := in.Config
 	if cfg.FluxNamespace == "" {
@@ -158,19 +128,19 @@ func (s *Services) EnableGitOps(ctx context.Context, in EnableGitOpsInput) (Enab
 	}
 	clusters, err := s.repoClusters(r, in.ClusterID)
 	if err != nil {
-		return EnableGitOpsResult{}, err
+		return api.EnableGitOpsResult{}, err
 	}
 	name := FluxName(r.FullName)
 	for _, cid := range clusters {
 		k, c, err := s.kubeFor(cid)
 		if err != nil {
-			return EnableGitOpsResult{}, err
+			return api.EnableGitOpsResult{}, err
 		}
 		if err := requireFlux(ctx, k, c); err != nil {
-			return EnableGitOpsResult{}, err
+			return api.EnableGitOpsResult{}, err
 		}
 		if err := applyObject(ctx, k.dyn, gitRepositoryObject(r, cfg.FluxNamespace, name, cfg.SyncInterval, cfg.SecretRef)); err != nil {
-			return EnableGitOpsResult{}, err
+			return api.EnableGitOpsResult{}, err
 		}
 	}
 	err = s.db.Update(func(tx *store.Tx) error {
@@ -188,9 +158,9 @@ func (s *Services) EnableGitOps(ctx context.Context, in EnableGitOpsInput) (Enab
 		return store.Repositories.Put(tx, cur)
 	})
 	if err != nil {
-		return EnableGitOpsResult{}, err
+		return api.EnableGitOpsResult{}, err
 	}
-	return EnableGitOpsResult{Success: true, FluxResourceName: name, Namespace: cfg.FluxNamespace, Clusters: clusters}, nil
+	return api.EnableGitOpsResult{Success: true, FluxResourceName: name, Namespace: cfg.FluxNamespace, Clusters: clusters}, nil
 }
 
 func orDefault(v, def string) string {

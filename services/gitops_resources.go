@@ -14,116 +14,20 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/store"
 )
 
-// DependsOnRef names a Flux object this one waits for.
-type DependsOnRef struct {
-	Name      string `json:"name" required:"true" doc:"name of the Kustomization or HelmRelease"`
-	Namespace string `json:"namespace,omitempty" doc:"its namespace (default the same)"`
-}
-
-// ChartSource is where a HelmRelease's chart comes from.
-type ChartSource struct {
-	Kind      string `json:"kind,omitempty" enum:"GitRepository|HelmRepository" doc:"source kind (default GitRepository: the repository's)"`
-	Name      string `json:"name,omitempty" doc:"source name (default the repository's GitRepository, or the release name for a HelmRepository with url)"`
-	URL       string `json:"url,omitempty" doc:"HelmRepository URL: gitopstui creates the HelmRepository"`
-	Namespace string `json:"namespace,omitempty" doc:"source namespace (default the Flux namespace)"`
-}
-
-// Remediation is a HelmRelease's install or upgrade remediation.
-type Remediation struct {
-	Retries              *int  `json:"retries,omitempty" doc:"retries before giving up (-1: forever)"`
-	RemediateLastFailure *bool `json:"remediateLastFailure,omitempty" doc:"remediate the last failure (upgrade)"`
-}
-
-// ResourceConfig is a Kustomization's or HelmRelease's settings. Durations
-// and references are checked by the API server against Flux's CRDs, so what
-// gitopstui accepts is what Flux accepts.
-type ResourceConfig struct {
-	Path          string            `json:"path,omitempty" doc:"kustomization: path in the repository (default the environment's gitPath)"`
-	Prune         *bool             `json:"prune,omitempty" doc:"kustomization: delete what leaves Git (default true)"`
-	HealthChecks  []json.RawMessage `json:"healthChecks,omitempty" doc:"kustomization: objects to wait for ({apiVersion, kind, name, namespace})"`
-	DependsOn     []DependsOnRef    `json:"dependsOn,omitempty" doc:"objects to wait for first"`
-	Interval      string            `json:"interval,omitempty" doc:"reconcile interval (default the environment's syncInterval)"`
-	Timeout       string            `json:"timeout,omitempty" doc:"timeout of apply and health checks"`
-	RetryInterval string            `json:"retryInterval,omitempty" doc:"interval between retries after a failure"`
-	Wait          *bool             `json:"wait,omitempty" doc:"kustomization: wait for every applied object to be ready"`
-
-	Chart           string            `json:"chart,omitempty" doc:"helm: chart name (HelmRepository) or path (GitRepository)"`
-	ChartVersion    string            `json:"chartVersion,omitempty" doc:"helm: chart version (semver range)"`
-	Source          *ChartSource      `json:"source,omitempty" doc:"helm: chart source"`
-	ReleaseName     string            `json:"releaseName,omitempty" doc:"helm: release name (default the resource name)"`
-	Values          json.RawMessage   `json:"values,omitempty" doc:"helm: values"`
-	ValuesFrom      []json.RawMessage `json:"valuesFrom,omitempty" doc:"helm: values from ConfigMaps/Secrets ({kind, name, valuesKey, targetPath})"`
-	Install         *Remediation      `json:"install,omitempty" doc:"helm: install remediation"`
-	Upgrade         *Remediation      `json:"upgrade,omitempty" doc:"helm: upgrade remediation"`
-	CreateNamespace *bool             `json:"createNamespace,omitempty" doc:"helm: create the target namespace"`
-	CleanupOnFail   *bool             `json:"cleanupOnFail,omitempty" doc:"helm: delete new resources of a failed upgrade"`
-}
-
-// CreateResourceInput is gitops.createGitOpsResource's input.
-type CreateResourceInput struct {
-	ProjectID     string         `json:"projectId" required:"true" doc:"project id"`
-	EnvironmentID string         `json:"environmentId" required:"true" doc:"environment id"`
-	RepositoryID  string         `json:"repositoryId,omitempty" doc:"repository (default the environment's)"`
-	Name          string         `json:"name" required:"true" doc:"name of the Flux object"`
-	Type          string         `json:"type" required:"true" enum:"kustomization|helm" doc:"kustomization or helm"`
-	Config        ResourceConfig `json:"config" doc:"settings"`
-}
-
-// Validate implements Validator.
-func (in *CreateResourceInput) Validate(fe model.FieldErrors) {
-	checkDNSLabel(fe, "name", in.Name)
-	checkEnum(fe, "type", in.Type, model.ResourceKustomization, model.ResourceHelm)
-	checkResourceConfig(fe, in.Type, &in.Config)
-}
-
-func checkResourceConfig(fe model.FieldErrors, typ string, c *ResourceConfig) {
-	if c.Path != "" {
-		checkGitPath(fe, "config.path", c.Path)
-	}
-	if typ == model.ResourceHelm {
-		if c.Chart == "" {
-			fe.Add("config.chart", "required for a helm resource")
-		}
-		if c.Path != "" || c.Prune != nil || len(c.HealthChecks) > 0 || c.Wait != nil {
-			fe.Add("config", "path, prune, healthChecks and wait are kustomization settings")
-		}
-		if c.Source != nil {
-			checkEnum(fe, "config.source.kind", c.Source.Kind, "GitRepository", "HelmRepository")
-			if c.Source.URL != "" && c.Source.Kind == "GitRepository" {
-				fe.Add("config.source.url", "only for a HelmRepository source")
-			}
-		}
-	} else if c.Chart != "" || c.ChartVersion != "" || c.Source != nil || c.Values != nil || len(c.ValuesFrom) > 0 ||
-		c.Install != nil || c.Upgrade != nil || c.CreateNamespace != nil || c.CleanupOnFail != nil || c.ReleaseName != "" {
-		fe.Add("config", "chart, values and the other helm settings need type helm")
-	}
-	if len(c.Values) > 0 && c.Values[0] != '{' {
-		fe.Add("config.values", "must be an object")
-	}
-}
-
-// ResourceSummary is the created resource as the spec returns it.
-type ResourceSummary struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Type      string    `json:"type"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"createdAt"`
-}
-
 func (s *Services) registerGitOpsResources(r *Registry) {
-	register(r, "gitops.createGitOpsResource", model.RoleOperator, true, "Create a Flux Kustomization or HelmRelease for an environment", s.CreateResource)
-	register(r, "gitops.listGitOpsResources", model.RoleViewer, false, "List GitOps resources with their live status", s.ListResources)
-	register(r, "gitops.getGitOpsResource", model.RoleViewer, false, "Get a GitOps resource with conditions, events and revisions", s.GetResource)
-	register(r, "gitops.updateGitOpsResource", model.RoleOperator, true, "Change a GitOps resource's config and re-apply it", s.UpdateResource)
-	register(r, "gitops.deleteGitOpsResource", model.RoleOperator, true, "Delete a GitOps resource (its record stays with deletedAt)", s.DeleteResource)
-	register(r, "gitops.triggerSync", model.RoleOperator, true, "Ask Flux to reconcile the source and the resource now", s.TriggerSync)
-	register(r, "gitops.suspendGitOpsResource", model.RoleOperator, true, "Suspend a resource's reconciliation", s.SuspendResource)
-	register(r, "gitops.resumeGitOpsResource", model.RoleOperator, true, "Resume a resource's reconciliation", s.ResumeResource)
+	bind(r, api.CreateGitOpsResource, s.CreateResource)
+	bind(r, api.ListGitOpsResources, s.ListResources)
+	bind(r, api.GetGitOpsResource, s.GetResource)
+	bind(r, api.UpdateGitOpsResource, s.UpdateResource)
+	bind(r, api.DeleteGitOpsResource, s.DeleteResource)
+	bind(r, api.TriggerSync, s.TriggerSync)
+	bind(r, api.SuspendGitOpsResource, s.SuspendResource)
+	bind(r, api.ResumeGitOpsResource, s.ResumeResource)
 }
 
 // resourceContext is what applying a resource needs.
@@ -190,149 +94,9 @@ func boolOr(p *bool, def bool) bool {
 	return *p
 }
 
-func rawList(items []json.RawMessage) ([]any, error) {
-	out := make([]any, 0, len(items))
-	for _, it := range items {
-		var v any
-		if err := json.Unmarshal(it, &v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// buildObject turns a resource record into its Flux object.
-func buildObject(r model.GitOpsResource, cfg ResourceConfig, rc resourceContext) (*unstructured.Unstructured, []*unstructured.Unstructured, error) {
-	g := rc.repo.GitOpsConfig
-	labels := map[string]any{labelManagedBy: "gitopstui", labelResourceID: r.ID, labelEnvID: r.EnvironmentID, labelProjectID: r.ProjectID, labelRepoID: r.RepositoryID}
-	spec := map[string]any{
-		"interval": orDefault(cfg.Interval, orDefault(rc.env.GitOpsConfig.SyncInterval, "5m")),
-		"suspend":  r.Suspended,
-	}
-	if cfg.Timeout != "" {
-		spec["timeout"] = cfg.Timeout
-	}
-	if cfg.RetryInterval != "" {
-		spec["retryInterval"] = cfg.RetryInterval
-	}
-	if len(cfg.DependsOn) > 0 {
-		deps := make([]any, len(cfg.DependsOn))
-		for i, d := range cfg.DependsOn {
-			m := map[string]any{"name": d.Name}
-			if d.Namespace != "" {
-				m["namespace"] = d.Namespace
-			}
-			deps[i] = m
-		}
-		spec["dependsOn"] = deps
-	}
-	var extra []*unstructured.Unstructured
-	kind := "Kustomization"
-	apiVersion := kustomizationGVR.GroupVersion().String()
-	if r.Type == model.ResourceKustomization {
-		spec["path"] = orDefault(cfg.Path, rc.env.GitOpsConfig.GitPath)
-		spec["prune"] = boolOr(cfg.Prune, true)
-		spec["targetNamespace"] = rc.env.Namespace
-		spec["sourceRef"] = map[string]any{"kind": "GitRepository", "name": g.FluxResourceName}
-		if cfg.Wait != nil {
-			spec["wait"] = *cfg.Wait
-		}
-		if len(cfg.HealthChecks) > 0 {
-			hc, err := rawList(cfg.HealthChecks)
-			if err != nil {
-				return nil, nil, err
-			}
-			spec["healthChecks"] = hc
-		}
-	} else {
-		kind, apiVersion = "HelmRelease", helmReleaseGVR.GroupVersion().String()
-		src := ChartSource{Kind: "GitRepository", Name: g.FluxResourceName}
-		if cfg.Source != nil {
-			src = *cfg.Source
-			if src.Kind == "" {
-				src.Kind = "GitRepository"
-			}
-			if src.Name == "" {
-				if src.Kind == "GitRepository" {
-					src.Name = g.FluxResourceName
-				} else {
-					src.Name = r.Name
-				}
-			}
-		}
-		if src.Kind == "HelmRepository" && src.URL != "" {
-			extra = append(extra, &unstructured.Unstructured{Object: map[string]any{
-				"apiVersion": helmRepositoryGVR.GroupVersion().String(), "kind": "HelmRepository",
-				"metadata": map[string]any{"name": src.Name, "namespace": r.Namespace, "labels": labels},
-				"spec":     map[string]any{"url": src.URL, "interval": orDefault(cfg.Interval, "1h")},
-			}})
-		}
-		chartSpec := map[string]any{"chart": cfg.Chart, "sourceRef": map[string]any{"kind": src.Kind, "name": src.Name}}
-		if src.Namespace != "" {
-			chartSpec["sourceRef"].(map[string]any)["namespace"] = src.Namespace
-		}
-		if cfg.ChartVersion != "" {
-			chartSpec["version"] = cfg.ChartVersion
-		}
-		spec["chart"] = map[string]any{"spec": chartSpec}
-		spec["targetNamespace"] = rc.env.Namespace
-		if cfg.ReleaseName != "" {
-			spec["releaseName"] = cfg.ReleaseName
-		}
-		if len(cfg.Values) > 0 {
-			var v any
-			if err := json.Unmarshal(cfg.Values, &v); err != nil {
-				return nil, nil, err
-			}
-			spec["values"] = v
-		}
-		if len(cfg.ValuesFrom) > 0 {
-			vf, err := rawList(cfg.ValuesFrom)
-			if err != nil {
-				return nil, nil, err
-			}
-			spec["valuesFrom"] = vf
-		}
-		install := map[string]any{}
-		if cfg.CreateNamespace != nil {
-			install["createNamespace"] = *cfg.CreateNamespace
-		}
-		if cfg.Install != nil && cfg.Install.Retries != nil {
-			install["remediation"] = map[string]any{"retries": int64(*cfg.Install.Retries)}
-		}
-		if len(install) > 0 {
-			spec["install"] = install
-		}
-		upgrade := map[string]any{}
-		if cfg.CleanupOnFail != nil {
-			upgrade["cleanupOnFail"] = *cfg.CleanupOnFail
-		}
-		if cfg.Upgrade != nil {
-			rem := map[string]any{}
-			if cfg.Upgrade.Retries != nil {
-				rem["retries"] = int64(*cfg.Upgrade.Retries)
-			}
-			if cfg.Upgrade.RemediateLastFailure != nil {
-				rem["remediateLastFailure"] = *cfg.Upgrade.RemediateLastFailure
-			}
-			upgrade["remediation"] = rem
-		}
-		if len(upgrade) > 0 {
-			spec["upgrade"] = upgrade
-		}
-	}
-	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": apiVersion, "kind": kind,
-		"metadata": map[string]any{"name": r.Name, "namespace": r.Namespace, "labels": labels},
-		"spec":     spec,
-	}}
-	return obj, extra, nil
-}
-
 // applyResource server-side applies a resource's objects; the API server's
 // validation errors come back as BAD_REQUEST naming config fields.
-func applyResource(ctx context.Context, r model.GitOpsResource, cfg ResourceConfig, rc resourceContext) error {
+func applyResource(ctx context.Context, r model.GitOpsResource, cfg api.ResourceConfig, rc resourceContext) error {
 	obj, extra, err := buildObject(r, cfg, rc)
 	if err != nil {
 		return model.Wrap(model.CodeBadRequest, err, "build "+r.Type)
@@ -373,36 +137,36 @@ func configFieldError(err error) error {
 }
 
 // CreateResource implements gitops.createGitOpsResource.
-func (s *Services) CreateResource(ctx context.Context, in CreateResourceInput) (ResourceSummary, error) {
+func (s *Services) CreateResource(ctx context.Context, in api.CreateResourceInput) (api.ResourceSummary, error) {
 	rc, err := s.loadResourceContext(ctx, in.EnvironmentID, in.RepositoryID)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
 	if rc.env.ProjectID != in.ProjectID {
 		fe := model.FieldErrors{}
 		fe.Add("environmentId", "environment "+rc.env.ID+" belongs to project "+rc.env.ProjectID)
-		return ResourceSummary{}, fe.Err()
+		return api.ResourceSummary{}, fe.Err()
 	}
 	now := s.now()
 	cfgJSON, _ := json.Marshal(in.Config)
 	r := model.GitOpsResource{
 		ID: newID("gr"), ProjectID: in.ProjectID, EnvironmentID: in.EnvironmentID, RepositoryID: rc.repo.ID,
-		Name: in.Name, Namespace: orDefault(rc.repo.GitOpsConfig.FluxNamespace, fluxbundle.DefaultNamespace), Type: in.Type,
+		Name: in.Name, Namespace: orDefault(in.Namespace, orDefault(rc.repo.GitOpsConfig.FluxNamespace, fluxbundle.DefaultNamespace)), Type: string(in.Type),
 		Config: cfgJSON, Status: model.StatusPending, Suspended: !rc.env.GitOpsConfig.AutoSync, CreatedAt: now, UpdatedAt: now,
 	}
 	if r.Suspended {
 		r.Status = model.StatusSuspended
 	}
 	if err := s.checkResourceNameFree(r); err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
 	if err := applyResource(ctx, r, in.Config, rc); err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
 	if err := s.db.Update(func(tx *store.Tx) error { return store.Resources.Put(tx, r) }); err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
-	return ResourceSummary{ID: r.ID, Name: r.Name, Type: r.Type, Status: r.Status, CreatedAt: r.CreatedAt}, nil
+	return api.ResourceSummary{ID: r.ID, Name: r.Name, Type: r.Type, Status: r.Status, CreatedAt: r.CreatedAt}, nil
 }
 
 // checkResourceNameFree refuses a name already used in the project's
@@ -436,123 +200,81 @@ func (s *Services) checkResourceNameFree(r model.GitOpsResource) error {
 	})
 }
 
-// ListResourcesInput filters gitops.listGitOpsResources.
-type ListResourcesInput struct {
-	ProjectID     string `json:"projectId,omitempty" doc:"only this project"`
-	EnvironmentID string `json:"environmentId,omitempty" doc:"only this environment"`
-	Type          string `json:"type,omitempty" enum:"kustomization|helm" doc:"only this type"`
-}
-
-// Validate implements Validator.
-func (in *ListResourcesInput) Validate(fe model.FieldErrors) {
-	checkEnum(fe, "type", in.Type, model.ResourceKustomization, model.ResourceHelm)
-}
-
-// EnvSummary and RepoSummary are the short forms a resource list carries.
-type EnvSummary struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	ClusterID string `json:"clusterId"`
-}
-
-// RepoSummary is a repository's short form.
-type RepoSummary struct {
-	ID       string `json:"id"`
-	FullName string `json:"fullName"`
-	URL      string `json:"url"`
-}
-
-// ResourceView is a resource with its environment and repository.
-type ResourceView struct {
-	model.GitOpsResource
-	Environment *EnvSummary  `json:"environment,omitempty"`
-	Repository  *RepoSummary `json:"repository,omitempty"`
-}
-
 // ListResources implements gitops.listGitOpsResources, reading live status first.
-func (s *Services) ListResources(ctx context.Context, in ListResourcesInput) ([]ResourceView, error) {
+func (s *Services) ListResources(ctx context.Context, in api.ListResourcesInput) ([]api.ResourceView, error) {
 	if err := s.refreshResources(ctx, in.ProjectID, in.EnvironmentID); err != nil {
 		return nil, err
 	}
+	typ := string(in.Type)
 	q := store.Query[model.GitOpsResource]{Index: "live"}
 	switch {
 	case in.EnvironmentID != "":
 		q.Index, q.Value = "environment", in.EnvironmentID
 	case in.ProjectID != "":
 		q.Index, q.Value = "project", in.ProjectID
-	case in.Type != "":
-		q.Index, q.Value = "type", in.Type
+	case typ != "":
+		q.Index, q.Value = "type", typ
 	}
 	q.Filter = func(r model.GitOpsResource) bool {
-		return (in.Type == "" || r.Type == in.Type) && (in.ProjectID == "" || r.ProjectID == in.ProjectID)
+		return (typ == "" || r.Type == typ) && (in.ProjectID == "" || r.ProjectID == in.ProjectID)
 	}
-	var out []ResourceView
+	var out []api.ResourceView
 	err := s.db.View(func(tx *store.Tx) error {
 		res, _, err := store.Resources.List(tx, q)
 		if err != nil {
 			return err
 		}
-		envs, repos := map[string]*EnvSummary{}, map[string]*RepoSummary{}
+		envs, repos := map[string]api.EnvSummary{}, map[string]api.RepoSummary{}
 		for _, r := range res {
-			v := ResourceView{GitOpsResource: r}
-			v.Config = nil
-			if e, ok := envs[r.EnvironmentID]; ok {
-				v.Environment = e
-			} else if e, err := store.Environments.Get(tx, r.EnvironmentID); err == nil {
-				envs[r.EnvironmentID] = &EnvSummary{ID: e.ID, Name: e.Name, Namespace: e.Namespace, ClusterID: e.ClusterID}
-				v.Environment = envs[r.EnvironmentID]
+			e, ok := envs[r.EnvironmentID]
+			if !ok {
+				e = envSummary(tx, r.EnvironmentID)
+				envs[r.EnvironmentID] = e
 			}
-			if rp, ok := repos[r.RepositoryID]; ok {
-				v.Repository = rp
-			} else if rp, err := store.Repositories.Get(tx, r.RepositoryID); err == nil {
-				repos[r.RepositoryID] = &RepoSummary{ID: rp.ID, FullName: rp.FullName, URL: rp.URL}
-				v.Repository = repos[r.RepositoryID]
+			rp, ok := repos[r.RepositoryID]
+			if !ok {
+				rp = repoSummary(tx, r.RepositoryID)
+				repos[r.RepositoryID] = rp
 			}
-			out = append(out, v)
+			out = append(out, api.NewResourceView(r, e, rp))
 		}
 		return nil
 	})
-	if out == nil {
-		out = []ResourceView{}
+	return nonNil(out), err
+}
+
+// envSummary is the short form of environment id (only the id when it is gone).
+func envSummary(tx *store.Tx, id string) api.EnvSummary {
+	e, err := store.Environments.Get(tx, id)
+	if err != nil {
+		return api.EnvSummary{ID: id}
 	}
-	return out, err
+	return api.EnvSummary{ID: e.ID, Name: e.Name, Namespace: e.Namespace, ClusterID: e.ClusterID}
 }
 
-// Event is a Kubernetes event of a resource.
-type Event struct {
-	Type    string    `json:"type"`
-	Reason  string    `json:"reason"`
-	Message string    `json:"message"`
-	Count   int32     `json:"count"`
-	Time    time.Time `json:"time"`
-}
-
-// ResourceDetail is gitops.getGitOpsResource's result.
-type ResourceDetail struct {
-	ResourceView
-	Live     *Observed `json:"live,omitempty"`
-	Events   []Event   `json:"events"`
-	Chain    []string  `json:"chain,omitempty"`
-	LiveErr  string    `json:"liveError,omitempty"`
-	Manifest string    `json:"manifest,omitempty"`
+// repoSummary is the short form of repository id (only the id when it is gone).
+func repoSummary(tx *store.Tx, id string) api.RepoSummary {
+	rp, err := store.Repositories.Get(tx, id)
+	if err != nil {
+		return api.RepoSummary{ID: id}
+	}
+	return api.RepoSummary{ID: rp.ID, FullName: rp.FullName, URL: rp.URL}
 }
 
 // GetResource implements gitops.getGitOpsResource: live conditions, the
 // object's events newest first, revisions and the chain of why it is not ready.
-func (s *Services) GetResource(ctx context.Context, in IDInput) (ResourceDetail, error) {
+func (s *Services) GetResource(ctx context.Context, in api.IDInput) (api.ResourceDetail, error) {
 	r, err := s.resource(in.ID)
 	if err != nil {
-		return ResourceDetail{}, err
+		return api.ResourceDetail{}, err
 	}
-	d := ResourceDetail{ResourceView: ResourceView{GitOpsResource: r}, Events: []Event{}}
-	env, err := s.environment(r.EnvironmentID)
-	if err == nil {
-		d.Environment = &EnvSummary{ID: env.ID, Name: env.Name, Namespace: env.Namespace, ClusterID: env.ClusterID}
-	}
-	if rp, err := s.repository(r.RepositoryID); err == nil {
-		d.Repository = &RepoSummary{ID: rp.ID, FullName: rp.FullName, URL: rp.URL}
-	}
+	var d api.ResourceDetail
+	var env model.Environment
+	err = s.db.View(func(tx *store.Tx) error {
+		d = resourceDetail(r, envSummary(tx, r.EnvironmentID), repoSummary(tx, r.RepositoryID))
+		env, err = store.Environments.Get(tx, r.EnvironmentID)
+		return nil
+	})
 	if r.DeletedAt != nil || err != nil {
 		return d, nil
 	}
@@ -567,30 +289,53 @@ func (s *Services) GetResource(ctx context.Context, in IDInput) (ResourceDetail,
 		return d, nil
 	}
 	o := observe(u, s.now())
-	d.Live = &o
 	if updated, changed, err := s.recordObserved(r.ID, o); err == nil {
-		d.GitOpsResource = updated
+		r = updated
 		if changed {
-			s.hub.publish(StatusEvent{Resource: updated})
+			s.hub.publish(api.StatusEvent{Resource: updated})
 		}
 	}
-	d.Config = r.Config
-	d.Events = s.events(ctx, k, u)
-	d.Chain = s.whyNotReady(ctx, k, r, o)
-	return d, nil
+	live := resourceDetail(r, d.Environment, d.Repository)
+	live.Conditions = conditions(o.Conditions)
+	live.DependsOn, live.SourceRef, live.LastHandledReconcileAt = o.DependsOn, o.SourceRef, o.LastHandledReconcile
+	live.LiveObservedAt = &o.ObservedAt
+	live.Events = s.events(ctx, k, u)
+	live.Chain = s.whyNotReady(ctx, k, r, o)
+	live.Manifest = manifestYAML(u)
+	return live, nil
 }
 
-func (s *Services) events(ctx context.Context, k kube, u *unstructured.Unstructured) []Event {
+// resourceDetail is a resource as getGitOpsResource returns it, before the
+// live read adds conditions and events.
+func resourceDetail(r model.GitOpsResource, e api.EnvSummary, rp api.RepoSummary) api.ResourceDetail {
+	cfg := r.Config
+	if len(cfg) == 0 {
+		cfg = json.RawMessage("{}")
+	}
+	return api.ResourceDetail{ResourceView: api.NewResourceView(r, e, rp), Config: cfg, Conditions: []api.Condition{}, Events: []api.Event{}}
+}
+
+// conditions converts Kubernetes conditions to the contract's.
+func conditions(cs []metav1.Condition) []api.Condition {
+	out := make([]api.Condition, len(cs))
+	for i, c := range cs {
+		out[i] = api.Condition{Type: c.Type, Status: string(c.Status), Reason: c.Reason, Message: c.Message,
+			LastTransitionTime: timeString(c.LastTransitionTime.Time)}
+	}
+	return out
+}
+
+func (s *Services) events(ctx context.Context, k kube, u *unstructured.Unstructured) []api.Event {
 	sel := fields.Set{"involvedObject.name": u.GetName(), "involvedObject.kind": u.GetKind()}.AsSelector().String()
 	l, err := k.cs.CoreV1().Events(u.GetNamespace()).List(ctx, metav1.ListOptions{FieldSelector: sel})
-	out := []Event{}
+	out := []api.Event{}
 	if err != nil {
 		return out
 	}
 	for _, e := range l.Items {
-		out = append(out, Event{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count, Time: eventTime(e)})
+		out = append(out, api.Event{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count, Timestamp: eventTime(e)})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
 	return out
 }
 
@@ -651,25 +396,19 @@ func (s *Services) liveResource(id string) (model.GitOpsResource, error) {
 	return r, err
 }
 
-// UpdateResourceInput is gitops.updateGitOpsResource's input.
-type UpdateResourceInput struct {
-	ID     string          `json:"id" required:"true" doc:"resource id"`
-	Config json.RawMessage `json:"config" required:"true" doc:"settings to merge into the current config (JSON merge patch)"`
-}
-
 // UpdateResource implements gitops.updateGitOpsResource: merge, validate, re-apply.
-func (s *Services) UpdateResource(ctx context.Context, in UpdateResourceInput) (ResourceSummary, error) {
+func (s *Services) UpdateResource(ctx context.Context, in api.UpdateResourceInput) (api.UpdateResult, error) {
 	r, err := s.liveResource(in.ID)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.UpdateResult{}, err
 	}
 	merged, err := mergePatch(r.Config, in.Config)
 	if err != nil {
 		fe := model.FieldErrors{}
 		fe.Add("config", err.Error())
-		return ResourceSummary{}, fe.Err()
+		return api.UpdateResult{}, fe.Err()
 	}
-	var cfg ResourceConfig
+	var cfg api.ResourceConfig
 	fe := model.FieldErrors{}
 	if err := DecodeInput(merged, &cfg); err != nil {
 		e := model.AsError(err)
@@ -678,25 +417,25 @@ func (s *Services) UpdateResource(ctx context.Context, in UpdateResourceInput) (
 				fe.Add("config."+f, fmt.Sprint(m))
 			}
 		}
-		return ResourceSummary{}, fe.Err()
+		return api.UpdateResult{}, fe.Err()
 	}
-	checkResourceConfig(fe, r.Type, &cfg)
+	cfg.Check(fe, "config.", api.ResourceType(r.Type))
 	if err := fe.Err(); err != nil {
-		return ResourceSummary{}, err
+		return api.UpdateResult{}, err
 	}
 	rc, err := s.loadResourceContext(ctx, r.EnvironmentID, r.RepositoryID)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.UpdateResult{}, err
 	}
 	if err := applyResource(ctx, r, cfg, rc); err != nil {
-		return ResourceSummary{}, err
+		return api.UpdateResult{}, err
 	}
 	r.Config, _ = json.Marshal(cfg)
 	r.UpdatedAt = s.now()
 	if err := s.db.Update(func(tx *store.Tx) error { return store.Resources.Put(tx, r) }); err != nil {
-		return ResourceSummary{}, err
+		return api.UpdateResult{}, err
 	}
-	return ResourceSummary{ID: r.ID, Name: r.Name, Type: r.Type, Status: r.Status, CreatedAt: r.CreatedAt}, nil
+	return api.UpdateResult{ID: r.ID, UpdatedAt: r.UpdatedAt, Name: r.Name, Type: r.Type, Status: r.Status}, nil
 }
 
 // mergePatch applies an RFC 7386 JSON merge patch.
@@ -738,22 +477,22 @@ func mergeValue(d, p any) any {
 
 // DeleteResource implements gitops.deleteGitOpsResource: the cluster object is
 // deleted, the record stays with deletedAt and leaves the lists.
-func (s *Services) DeleteResource(ctx context.Context, in IDInput) (Deleted, error) {
+func (s *Services) DeleteResource(ctx context.Context, in api.IDInput) (api.Deleted, error) {
 	r, err := s.liveResource(in.ID)
 	if err != nil {
-		return Deleted{}, err
+		return api.Deleted{}, err
 	}
 	env, err := s.environment(r.EnvironmentID)
 	if err != nil {
-		return Deleted{}, err
+		return api.Deleted{}, err
 	}
 	k, _, err := s.kubeFor(env.ClusterID)
 	if err != nil {
-		return Deleted{}, err
+		return api.Deleted{}, err
 	}
 	err = k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace).Delete(ctx, r.Name, metav1.DeleteOptions{})
 	if err != nil && model.CodeOf(kubeError(err, "")) != model.CodeNotFound {
-		return Deleted{}, kubeError(err, "delete "+r.Type+" "+r.Namespace+"/"+r.Name)
+		return api.Deleted{}, kubeError(err, "delete "+r.Type+" "+r.Namespace+"/"+r.Name)
 	}
 	if r.Type == model.ResourceHelm {
 		hr, _ := k.dyn.Resource(helmRepositoryGVR).Namespace(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelResourceID + "=" + r.ID})
@@ -772,5 +511,5 @@ func (s *Services) DeleteResource(ctx context.Context, in IDInput) (Deleted, err
 		cur.DeletedAt, cur.UpdatedAt = &now, now
 		return store.Resources.Put(tx, cur)
 	})
-	return Deleted{Success: err == nil, ID: r.ID}, err
+	return api.Deleted{Success: err == nil, ID: r.ID}, err
 }

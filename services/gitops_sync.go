@@ -13,34 +13,13 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
-// DefaultSyncWait bounds how long triggerSync waits for Flux to handle the request.
+// DefaultSyncWait bounds how long triggerSync waits for Flux to handle the
+// request of a manual-sync (suspended) resource, which it suspends again after.
 const DefaultSyncWait = 30 * time.Second
-
-// TriggerSyncInput is gitops.triggerSync's input.
-type TriggerSyncInput struct {
-	ID          string `json:"id" required:"true" doc:"resource id"`
-	WaitSeconds *int   `json:"waitSeconds,omitempty" doc:"how long to wait for Flux to handle it (default 30, 0: do not wait)"`
-}
-
-// Validate implements Validator.
-func (in *TriggerSyncInput) Validate(fe model.FieldErrors) {
-	if in.WaitSeconds != nil && (*in.WaitSeconds < 0 || *in.WaitSeconds > 600) {
-		fe.Add("waitSeconds", "must be between 0 and 600")
-	}
-}
-
-// SyncResult is gitops.triggerSync's result.
-type SyncResult struct {
-	Success     bool       `json:"success"`
-	Message     string     `json:"message"`
-	RequestedAt string     `json:"requestedAt"`
-	SyncedAt    *time.Time `json:"syncedAt,omitempty"`
-	Revision    string     `json:"revision,omitempty"`
-	Status      string     `json:"status,omitempty"`
-}
 
 func annotatePatch(requestedAt string) []byte {
 	p, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{meta.ReconcileRequestAnnotation: requestedAt}}})
@@ -57,46 +36,49 @@ func suspendPatch(suspend bool) []byte {
 // source-controller runs), then on the resource; it waits (bounded) for
 // status.lastHandledReconcileAt to echo it. In a manual-sync environment a
 // suspended resource is resumed for this one reconcile and suspended again.
-func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncResult, error) {
+func (s *Services) TriggerSync(ctx context.Context, in api.TriggerSyncInput) (api.SyncResult, error) {
 	r, err := s.liveResource(in.ID)
 	if err != nil {
-		return SyncResult{}, err
+		return api.SyncResult{}, err
 	}
 	env, err := s.environment(r.EnvironmentID)
 	if err != nil {
-		return SyncResult{}, err
+		return api.SyncResult{}, err
 	}
 	repo, err := s.repository(r.RepositoryID)
 	if err != nil {
-		return SyncResult{}, err
+		return api.SyncResult{}, err
 	}
 	k, _, err := s.kubeFor(env.ClusterID)
 	if err != nil {
-		return SyncResult{}, err
+		return api.SyncResult{}, err
 	}
 	gvr := resourceGVR(r.Type)
 	ri := k.dyn.Resource(gvr).Namespace(r.Namespace)
 	u, err := ri.Get(ctx, r.Name, metav1.GetOptions{})
 	if err != nil {
-		return SyncResult{}, kubeError(err, "read "+r.Type+" "+r.Namespace+"/"+r.Name)
+		return api.SyncResult{}, kubeError(err, "read "+r.Type+" "+r.Namespace+"/"+r.Name)
 	}
 	manual := !env.GitOpsConfig.AutoSync
 	suspended := observe(u, s.now()).Suspended
 	if suspended && !manual {
-		return SyncResult{}, model.Errorf(model.CodeBadRequest, "%s %s is suspended: resume it (gitops.resumeGitOpsResource) before syncing", r.Type, r.Name).
+		return api.SyncResult{}, model.Errorf(model.CodeBadRequest, "%s %s is suspended: resume it (gitops.resumeGitOpsResource) before syncing", r.Type, r.Name).
 			WithDetail("id", r.ID).WithDetail("suspended", true)
 	}
-	requestedAt := s.now().Format(time.RFC3339Nano)
-	wait := DefaultSyncWait
-	if in.WaitSeconds != nil {
-		wait = time.Duration(*in.WaitSeconds) * time.Second
+	now := s.now()
+	requestedAt := now.Format(time.RFC3339Nano)
+	wait := time.Duration(in.WaitSeconds) * time.Second
+	if suspended && wait == 0 {
+		// A manual-sync resource is resumed for this one reconcile: it must
+		// be suspended again once Flux has handled it, so the call waits.
+		wait = DefaultSyncWait
 	}
 	deadline := time.Now().Add(wait)
 	if repo.GitOpsConfig.FluxResourceName != "" {
 		src := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace)
 		_, err := src.Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{})
 		if err != nil && model.CodeOf(kubeError(err, "")) != model.CodeNotFound {
-			return SyncResult{}, kubeError(err, "annotate GitRepository "+repo.GitOpsConfig.FluxResourceName)
+			return api.SyncResult{}, kubeError(err, "annotate GitRepository "+repo.GitOpsConfig.FluxResourceName)
 		}
 		if err == nil && wait > 0 {
 			// As `flux reconcile ... --with-source`: the source fetches the new
@@ -104,19 +86,19 @@ func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncRe
 			// request with the old artifact (and a manual-sync one is suspended
 			// again before it sees the new one).
 			if err := waitSourceHandled(ctx, src, repo.GitOpsConfig.FluxResourceName, requestedAt, deadline); err != nil {
-				return SyncResult{}, err
+				return api.SyncResult{}, err
 			}
 		}
 	}
 	if suspended {
 		if _, err := ri.Patch(ctx, r.Name, types.MergePatchType, suspendPatch(false), metav1.PatchOptions{}); err != nil {
-			return SyncResult{}, kubeError(err, "resume "+r.Name+" for one sync")
+			return api.SyncResult{}, kubeError(err, "resume "+r.Name+" for one sync")
 		}
 	}
 	if _, err := ri.Patch(ctx, r.Name, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{}); err != nil {
-		return SyncResult{}, kubeError(err, "annotate "+r.Name)
+		return api.SyncResult{}, kubeError(err, "annotate "+r.Name)
 	}
-	res := SyncResult{RequestedAt: requestedAt}
+	res := api.SyncResult{RequestedAt: requestedAt, SyncedAt: now}
 	remaining := wait
 	if wait > 0 {
 		remaining = max(time.Until(deadline), time.Millisecond)
@@ -129,25 +111,25 @@ func (s *Services) TriggerSync(ctx context.Context, in TriggerSyncInput) (SyncRe
 		_, err := ri.Patch(sctx, r.Name, types.MergePatchType, suspendPatch(true), metav1.PatchOptions{})
 		cancel()
 		if err != nil {
-			return SyncResult{}, kubeError(err, "suspend "+r.Name+" again after the sync")
+			return api.SyncResult{}, kubeError(err, "suspend "+r.Name+" again after the sync")
 		}
 		o.Suspended, o.Status = true, model.StatusSuspended
 	}
 	if werr != nil {
-		return SyncResult{}, werr
+		return api.SyncResult{}, werr
 	}
 	if _, _, err := s.recordObserved(r.ID, o); err != nil {
-		return SyncResult{}, err
+		return api.SyncResult{}, err
 	}
 	res.Status, res.Revision = o.Status, o.LastAppliedRevision
 	switch {
 	case !handled && wait == 0:
-		res.Success, res.Message = true, "sync requested"
+		res.Success = true
+		res.Message = fmt.Sprintf("sync of %s %s triggered; Flux handles it on its next loop (deployments.get and getGitOpsResource show the result)", r.Type, r.Name)
 	case !handled:
 		res.Message = fmt.Sprintf("sync requested at %s; Flux did not handle it within %s (is the controller running?)", requestedAt, wait)
 	default:
-		now := s.now()
-		res.Success, res.SyncedAt = true, &now
+		res.Success, res.Handled, res.SyncedAt = true, true, s.now()
 		res.Message = fmt.Sprintf("%s %s reconciled at revision %s", r.Type, r.Name, orDefault(o.LastAppliedRevision, "(none)"))
 		if o.ErrorMessage != "" {
 			res.Message += ": " + o.ErrorMessage
@@ -229,39 +211,39 @@ func waitSourceHandled(ctx context.Context, ri dynamic.ResourceInterface, name, 
 }
 
 // SuspendResource implements gitops.suspendGitOpsResource.
-func (s *Services) SuspendResource(ctx context.Context, in IDInput) (ResourceSummary, error) {
+func (s *Services) SuspendResource(ctx context.Context, in api.IDInput) (api.ResourceSummary, error) {
 	return s.setSuspended(ctx, in.ID, true)
 }
 
 // ResumeResource implements gitops.resumeGitOpsResource.
-func (s *Services) ResumeResource(ctx context.Context, in IDInput) (ResourceSummary, error) {
+func (s *Services) ResumeResource(ctx context.Context, in api.IDInput) (api.ResourceSummary, error) {
 	return s.setSuspended(ctx, in.ID, false)
 }
 
-func (s *Services) setSuspended(ctx context.Context, id string, suspend bool) (ResourceSummary, error) {
+func (s *Services) setSuspended(ctx context.Context, id string, suspend bool) (api.ResourceSummary, error) {
 	r, err := s.liveResource(id)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
 	env, err := s.environment(r.EnvironmentID)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
 	k, _, err := s.kubeFor(env.ClusterID)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
 	u, err := k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, suspendPatch(suspend), metav1.PatchOptions{})
 	if err != nil {
-		return ResourceSummary{}, kubeError(err, "patch "+r.Name)
+		return api.ResourceSummary{}, kubeError(err, "patch "+r.Name)
 	}
 	o := observe(u, s.now())
 	updated, _, err := s.recordObserved(r.ID, o)
 	if err != nil {
-		return ResourceSummary{}, err
+		return api.ResourceSummary{}, err
 	}
-	s.hub.publish(StatusEvent{Resource: updated})
-	return ResourceSummary{ID: updated.ID, Name: updated.Name, Type: updated.Type, Status: updated.Status, CreatedAt: updated.CreatedAt}, nil
+	s.hub.publish(api.StatusEvent{Resource: updated})
+	return api.ResourceSummary{ID: updated.ID, Name: updated.Name, Type: updated.Type, Status: updated.Status, CreatedAt: updated.CreatedAt}, nil
 }
 
 // applyEnvironmentGitOps makes an environment's GitOps config take effect on
@@ -300,7 +282,7 @@ func (s *Services) applyEnvironmentGitOps(ctx context.Context, env model.Environ
 			}
 			contexts[r.RepositoryID] = rc
 		}
-		var cfg ResourceConfig
+		var cfg api.ResourceConfig
 		_ = json.Unmarshal(r.Config, &cfg)
 		r.Suspended = !env.GitOpsConfig.AutoSync
 		cfg.Interval = ""
@@ -333,7 +315,7 @@ func (s *Services) applyEnvironmentGitOps(ctx context.Context, env model.Environ
 		return err
 	}
 	for _, r := range res {
-		s.hub.publish(StatusEvent{Resource: r})
+		s.hub.publish(api.StatusEvent{Resource: r})
 	}
 	return applyErr
 }

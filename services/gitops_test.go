@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 )
 
@@ -55,7 +56,7 @@ func setupGitOps(t *testing.T, envName string, autoSync bool) gitopsEnv {
 	mustCall(t, svc, "repositories.create", map[string]any{"id": "repo-456", "projectId": "proj-shop", "fullName": repoName, "url": "https://git.example.com/" + repoName + ".git"}, nil)
 	mustCall(t, svc, "environments.configureGitOps", map[string]any{"environmentId": "env-" + envName,
 		"config": map[string]any{"enabled": true, "autoSync": autoSync, "repositoryId": "repo-456", "syncInterval": "2m"}}, nil)
-	var en services.EnableGitOpsResult
+	var en api.EnableGitOpsResult
 	mustCall(t, svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-456", "config": map[string]any{"fluxNamespace": "flux-system", "syncInterval": "1m", "secretRef": "git-auth"}}, &en)
 	return gitopsEnv{svc: svc, c: c, dyn: dynamic.NewForConfigOrDie(c.Config()), env: "env-" + envName, ns: ns, repo: "repo-456", gitRepo: en.FluxResourceName}
 }
@@ -107,10 +108,10 @@ func TestEnableGitOpsAndFluxStatus(t *testing.T) {
 	wantCode(t, callProc(t, g.svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-nope", "config": map[string]any{}}, nil), model.CodeRepositoryNotFound)
 	wantCode(t, callProc(t, g.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": "repo-nope"}, nil), model.CodeRepositoryNotFound)
 
-	var st services.FluxStatus
+	var st api.FluxStatus
 	patchStatus(t, g.dyn, gitGVR, "flux-system", g.gitRepo, map[string]any{"conditions": []any{cond("Reconciling", "True", "Progressing", "fetching"), cond("Ready", "Unknown", "Progressing", "fetching")}})
 	mustCall(t, g.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": g.repo}, &st)
-	if st.Status != model.SyncReconciling {
+	if string(st.SyncStatus) != model.SyncReconciling {
 		t.Fatalf("reconciling: %+v", st)
 	}
 	patchStatus(t, g.dyn, gitGVR, "flux-system", g.gitRepo, map[string]any{
@@ -118,12 +119,12 @@ func TestEnableGitOpsAndFluxStatus(t *testing.T) {
 		"artifact":   map[string]any{"revision": "main@sha1:0123456789abcdef0123456789abcdef01234567", "path": "x", "url": "http://x", "digest": "sha256:00", "lastUpdateTime": time.Now().UTC().Format(time.RFC3339)},
 	})
 	mustCall(t, g.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": g.repo}, &st)
-	if st.Status != model.SyncReady || st.LastSyncCommit != "0123456789abcdef0123456789abcdef01234567" {
+	if string(st.SyncStatus) != model.SyncReady || st.LastSyncCommit != "0123456789abcdef0123456789abcdef01234567" {
 		t.Fatalf("ready: %+v", st)
 	}
 	patchStatus(t, g.dyn, gitGVR, "flux-system", g.gitRepo, map[string]any{"conditions": []any{cond("Ready", "False", "GitOperationFailed", "authentication required")}})
 	mustCall(t, g.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": g.repo}, &st)
-	if st.Status != model.SyncFailed || st.Message != "authentication required" {
+	if string(st.SyncStatus) != model.SyncFailed || st.ErrorMessage != "authentication required" {
 		t.Fatalf("failed: %+v", st)
 	}
 }
@@ -140,7 +141,7 @@ func TestEnableGitOpsWithoutFlux(t *testing.T) {
 func TestCreateAndManageKustomization(t *testing.T) {
 	g := setupGitOps(t, "staging", true)
 	ctx := context.Background()
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	mustCall(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "web", "type": "kustomization",
 		"config": map[string]any{"prune": true, "interval": "5m", "timeout": "2m", "retryInterval": "1m",
 			"healthChecks": []any{map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": g.ns}},
@@ -153,7 +154,7 @@ func TestCreateAndManageKustomization(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := u.Object["spec"].(map[string]any)
-	if spec["path"] != "./k8s/overlays/staging" || spec["targetNamespace"] != g.ns || spec["prune"] != true || spec["interval"] != "5m" ||
+	if spec["path"] != "./k8s/overlays/staging" || spec["targetNamespace"] != g.ns || spec["prune"] != true || !sameDuration(spec["interval"], "5m") ||
 		spec["sourceRef"].(map[string]any)["name"] != g.gitRepo || len(spec["healthChecks"].([]any)) != 1 || len(spec["dependsOn"].([]any)) != 1 {
 		t.Fatalf("Kustomization spec: %v", spec)
 	}
@@ -183,7 +184,7 @@ func TestCreateAndManageKustomization(t *testing.T) {
 	mustCall(t, g.svc, "gitops.updateGitOpsResource", map[string]any{"id": sum.ID, "config": map[string]any{"prune": false, "interval": "10m", "dependsOn": nil}}, nil)
 	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{})
 	spec = u.Object["spec"].(map[string]any)
-	if spec["prune"] != false || spec["interval"] != "10m" || spec["dependsOn"] != nil || spec["timeout"] != "2m" {
+	if spec["prune"] != false || !sameDuration(spec["interval"], "10m") || spec["dependsOn"] != nil || !sameDuration(spec["timeout"], "2m") {
 		t.Fatalf("after update: %v", spec)
 	}
 	wantCode(t, callProc(t, g.svc, "gitops.updateGitOpsResource", map[string]any{"id": sum.ID, "config": map[string]any{"chart": "x"}}, nil), model.CodeBadRequest)
@@ -200,9 +201,9 @@ func TestCreateAndManageKustomization(t *testing.T) {
 		{[]any{cond("Ready", "True", "ReconciliationSucceeded", "Applied revision: main@sha1:abc")}, model.StatusReady},
 	} {
 		patchStatus(t, g.dyn, ksGVR, "flux-system", "web", map[string]any{"conditions": tc.conds})
-		var list []services.ResourceView
+		var list []api.ResourceView
 		mustCall(t, g.svc, "gitops.listGitOpsResources", map[string]any{"environmentId": g.env, "type": "kustomization"}, &list)
-		if len(list) != 1 || list[0].Status != tc.want || list[0].Environment == nil || list[0].Environment.Name != "staging" || list[0].Repository == nil || list[0].Repository.ID != g.repo {
+		if len(list) != 1 || list[0].Status != tc.want || list[0].Environment.ID == "" || list[0].Environment.Name != "staging" || list[0].Repository.ID == "" || list[0].Repository.ID != g.repo {
 			t.Fatalf("list with %v: %+v", tc.conds, list)
 		}
 	}
@@ -217,10 +218,11 @@ func TestCreateAndManageKustomization(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var d services.ResourceDetail
+	var d api.ResourceDetail
 	mustCall(t, g.svc, "gitops.getGitOpsResource", map[string]any{"id": sum.ID}, &d)
-	if d.Live == nil || d.Status != model.StatusFailed || d.ErrorMessage != "Source artifact not found" || d.LastAppliedRevision != "main@sha1:aaa" ||
-		d.LastAttemptedRevision != "main@sha1:bbb" || len(d.Live.Conditions) != 1 {
+	if d.LiveObservedAt == nil || d.Status != model.StatusFailed || d.ErrorMessage != "Source artifact not found" || d.LastAppliedRevision != "main@sha1:aaa" ||
+		d.LastAttemptedRevision != "main@sha1:bbb" || len(d.Conditions) != 1 ||
+		d.Conditions[0].Type != "Ready" || d.Conditions[0].LastTransitionTime == "" || len(d.Config) == 0 || d.Events[0].Timestamp.IsZero() {
 		t.Fatalf("detail: %+v", d)
 	}
 	if len(d.Events) != 2 || d.Events[0].Message != "newer event" {
@@ -231,7 +233,7 @@ func TestCreateAndManageKustomization(t *testing.T) {
 	}
 
 	// Suspend and resume.
-	var rs services.ResourceSummary
+	var rs api.ResourceSummary
 	mustCall(t, g.svc, "gitops.suspendGitOpsResource", map[string]any{"id": sum.ID}, &rs)
 	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{})
 	if rs.Status != model.StatusSuspended || u.Object["spec"].(map[string]any)["suspend"] != true {
@@ -251,7 +253,7 @@ func TestCreateAndManageKustomization(t *testing.T) {
 	if _, err := g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{}); err == nil {
 		t.Fatal("Kustomization still on the cluster")
 	}
-	var list []services.ResourceView
+	var list []api.ResourceView
 	mustCall(t, g.svc, "gitops.listGitOpsResources", map[string]any{"projectId": "proj-shop"}, &list)
 	if len(list) != 0 {
 		t.Fatalf("deleted resource still listed: %+v", list)
@@ -266,11 +268,12 @@ func TestCreateAndManageKustomization(t *testing.T) {
 func TestHelmRelease(t *testing.T) {
 	g := setupGitOps(t, "helm", true)
 	ctx := context.Background()
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	mustCall(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "redis", "type": "helm",
-		"config": map[string]any{"chart": "redis", "chartVersion": "19.x", "source": map[string]any{"kind": "HelmRepository", "url": "https://charts.example.com"},
+		"config": map[string]any{"chartName": "redis", "chartVersion": "19.x", "sourceType": "HelmRepository", "source": map[string]any{"url": "https://charts.example.com"},
 			"values": map[string]any{"replica": map[string]any{"replicaCount": 2}}, "valuesFrom": []any{map[string]any{"kind": "ConfigMap", "name": "redis-values"}},
-			"install": map[string]any{"retries": 3}, "upgrade": map[string]any{"retries": 2, "remediateLastFailure": true}, "createNamespace": true, "cleanupOnFail": true}}, &sum)
+			"install": map[string]any{"remediation": map[string]any{"retries": 3}, "createNamespace": true},
+			"upgrade": map[string]any{"remediation": map[string]any{"retries": 2, "remediateLastFailure": true}, "cleanupOnFail": true}}}, &sum)
 	u, err := g.dyn.Resource(hrGVR).Namespace("flux-system").Get(ctx, "redis", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -279,6 +282,8 @@ func TestHelmRelease(t *testing.T) {
 	chart := spec["chart"].(map[string]any)["spec"].(map[string]any)
 	if chart["chart"] != "redis" || chart["version"] != "19.x" || chart["sourceRef"].(map[string]any)["kind"] != "HelmRepository" ||
 		spec["install"].(map[string]any)["createNamespace"] != true || spec["upgrade"].(map[string]any)["cleanupOnFail"] != true ||
+		spec["install"].(map[string]any)["remediation"].(map[string]any)["retries"] != int64(3) ||
+		spec["upgrade"].(map[string]any)["remediation"].(map[string]any)["remediateLastFailure"] != true ||
 		spec["values"].(map[string]any)["replica"] == nil || len(spec["valuesFrom"].([]any)) != 1 || spec["targetNamespace"] != g.ns {
 		t.Fatalf("HelmRelease spec: %v", spec)
 	}
@@ -332,13 +337,13 @@ func echoReconcile(t *testing.T, dyn dynamic.Interface, name, revision string, s
 func TestTriggerSync(t *testing.T) {
 	g := setupGitOps(t, "sync", true)
 	ctx := context.Background()
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	mustCall(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "app-sync", "type": "kustomization"}, &sum)
 	stop := echoReconcile(t, g.dyn, "app-sync", "main@sha1:1111111111111111111111111111111111111111", nil)
 	defer stop()
-	var res services.SyncResult
+	var res api.SyncResult
 	mustCall(t, g.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 30}, &res)
-	if !res.Success || res.SyncedAt == nil || res.Status != model.StatusReady || res.Revision != "main@sha1:1111111111111111111111111111111111111111" {
+	if !res.Success || !res.Handled || res.SyncedAt.IsZero() || res.Status != model.StatusReady || res.Revision != "main@sha1:1111111111111111111111111111111111111111" {
 		t.Fatalf("sync: %+v", res)
 	}
 	u, _ := g.dyn.Resource(gitGVR).Namespace("flux-system").Get(ctx, g.gitRepo, metav1.GetOptions{})
@@ -350,7 +355,7 @@ func TestTriggerSync(t *testing.T) {
 func TestManualSyncEnvironment(t *testing.T) {
 	g := setupGitOps(t, "manual", false)
 	ctx := context.Background()
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	mustCall(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "app-manual", "type": "kustomization"}, &sum)
 	suspended := func() bool {
 		u, err := g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "app-manual", metav1.GetOptions{})
@@ -366,7 +371,7 @@ func TestManualSyncEnvironment(t *testing.T) {
 	saw := make(chan bool, 1)
 	stop := echoReconcile(t, g.dyn, "app-manual", "main@sha1:2222222222222222222222222222222222222222", saw)
 	defer stop()
-	var res services.SyncResult
+	var res api.SyncResult
 	mustCall(t, g.svc, "gitops.triggerSync", map[string]any{"id": sum.ID}, &res)
 	if !res.Success || <-saw {
 		t.Fatalf("manual sync did not reconcile while resumed: %+v", res)
@@ -378,7 +383,7 @@ func TestManualSyncEnvironment(t *testing.T) {
 	mustCall(t, g.svc, "environments.configureGitOps", map[string]any{"environmentId": g.env, "config": map[string]any{"autoSync": true, "syncInterval": "7m", "gitPath": "./deploy/manual"}}, nil)
 	u, _ := g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "app-manual", metav1.GetOptions{})
 	spec := u.Object["spec"].(map[string]any)
-	if spec["suspend"] != false || spec["interval"] != "7m" || spec["path"] != "./deploy/manual" {
+	if spec["suspend"] == true || !sameDuration(spec["interval"], "7m") || spec["path"] != "./deploy/manual" {
 		t.Fatalf("configureGitOps did not reach the Kustomization: %v", spec)
 	}
 	mustCall(t, g.svc, "environments.configureGitOps", map[string]any{"environmentId": g.env, "config": map[string]any{"gitBranch": "release"}}, nil)
@@ -395,13 +400,13 @@ func TestWatcher(t *testing.T) {
 	g := setupGitOps(t, "watch", true)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	mustCall(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "app-watch", "type": "kustomization"}, &sum)
 	events := g.svc.Subscribe(ctx)
 	if err := g.svc.StartWatchers(ctx); err != nil {
 		t.Fatal(err)
 	}
-	next := func(what string, ok func(services.StatusEvent) bool) services.StatusEvent {
+	next := func(what string, ok func(api.StatusEvent) bool) api.StatusEvent {
 		t.Helper()
 		timeout := time.After(30 * time.Second)
 		for {
@@ -418,7 +423,7 @@ func TestWatcher(t *testing.T) {
 	shaGit := strings.Repeat("a", 40)
 	patchStatus(t, g.dyn, ksGVR, "flux-system", "app-watch", map[string]any{"lastAppliedRevision": "main@sha1:" + shaGit, "lastAttemptedRevision": "main@sha1:" + shaGit,
 		"conditions": []any{cond("Ready", "True", "ReconciliationSucceeded", "applied")}})
-	e := next("ready with a commit nobody made", func(e services.StatusEvent) bool {
+	e := next("ready with a commit nobody made", func(e api.StatusEvent) bool {
 		return e.Deployment != nil && e.Deployment.DeploymentMethod == model.MethodGitOpsGit
 	})
 	if e.Deployment.GitCommitSha != shaGit || e.Deployment.Status != model.DeploySuccess || e.Resource.Status != model.StatusReady {
@@ -430,7 +435,7 @@ func TestWatcher(t *testing.T) {
 	var dep model.Deployment
 	mustCall(t, g.svc, "deployments.create", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "deploymentMethod": "gitops-ui", "gitCommitSha": shaUI, "image": "web:2"}, &dep)
 	patchStatus(t, g.dyn, ksGVR, "flux-system", "app-watch", map[string]any{"lastAppliedRevision": "main@sha1:" + shaUI, "lastAttemptedRevision": "main@sha1:" + shaUI})
-	next("gitops-ui success", func(e services.StatusEvent) bool {
+	next("gitops-ui success", func(e api.StatusEvent) bool {
 		return e.Deployment != nil && e.Deployment.ID == dep.ID && e.Deployment.Status == model.DeploySuccess
 	})
 
@@ -439,7 +444,7 @@ func TestWatcher(t *testing.T) {
 	mustCall(t, g.svc, "deployments.create", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "deploymentMethod": "gitops-ui", "gitCommitSha": shaBad}, &dep)
 	patchStatus(t, g.dyn, ksGVR, "flux-system", "app-watch", map[string]any{"lastAttemptedRevision": "main@sha1:" + shaBad,
 		"conditions": []any{cond("Ready", "False", "BuildFailed", "kustomize build failed: accumulating resources")}})
-	e = next("gitops-ui failed", func(e services.StatusEvent) bool { return e.Deployment != nil && e.Deployment.ID == dep.ID })
+	e = next("gitops-ui failed", func(e api.StatusEvent) bool { return e.Deployment != nil && e.Deployment.ID == dep.ID })
 	if e.Deployment.Status != model.DeployFailed || !strings.Contains(e.Deployment.ErrorMessage, "kustomize build failed") {
 		t.Fatalf("failed deployment: %+v", e.Deployment)
 	}
@@ -449,15 +454,15 @@ func TestWatcher(t *testing.T) {
 	shaAfter := strings.Repeat("d", 40)
 	patchStatus(t, g.dyn, ksGVR, "flux-system", "app-watch", map[string]any{"lastAppliedRevision": "main@sha1:" + shaAfter, "lastAttemptedRevision": "main@sha1:" + shaAfter,
 		"conditions": []any{cond("Ready", "True", "ReconciliationSucceeded", "applied")}})
-	next("after restart", func(e services.StatusEvent) bool { return e.Deployment != nil && e.Deployment.GitCommitSha == shaAfter })
+	next("after restart", func(e api.StatusEvent) bool { return e.Deployment != nil && e.Deployment.GitCommitSha == shaAfter })
 
-	var page services.Page[model.Deployment]
+	var page []model.Deployment
 	mustCall(t, g.svc, "deployments.list", map[string]any{"environmentId": g.env, "deploymentMethod": "gitops-git"}, &page)
 	seen := map[string]int{}
-	for _, d := range page.Items {
+	for _, d := range page {
 		seen[d.GitCommitSha]++
 	}
-	if seen[shaGit] != 1 || seen[shaAfter] != 1 || len(page.Items) != 2 {
+	if seen[shaGit] != 1 || seen[shaAfter] != 1 || len(page) != 2 {
 		t.Fatalf("gitops-git records (want one per commit): %v", seen)
 	}
 }
@@ -466,7 +471,7 @@ func TestWatcher(t *testing.T) {
 // a watcher, deployments.get reads the cluster before answering.
 func TestShortLivedReadSeesFluxOutcome(t *testing.T) {
 	g := setupGitOps(t, "poll", true)
-	var sum services.ResourceSummary
+	var sum api.ResourceSummary
 	mustCall(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "app-poll", "type": "kustomization"}, &sum)
 	sha := strings.Repeat("e", 40)
 	var dep model.Deployment
@@ -481,4 +486,16 @@ func TestShortLivedReadSeesFluxOutcome(t *testing.T) {
 	if dep.Status != model.DeploySuccess || dep.CompletedAt == nil || dep.GitOpsResourceID != sum.ID {
 		t.Fatalf("after Flux applied: %+v", dep)
 	}
+}
+
+// sameDuration reports whether a Flux spec's duration (the API types write
+// "5m0s") is the duration want.
+func sameDuration(got any, want string) bool {
+	s, ok := got.(string)
+	if !ok {
+		return false
+	}
+	g, err1 := time.ParseDuration(s)
+	w, err2 := time.ParseDuration(want)
+	return err1 == nil && err2 == nil && g == w
 }

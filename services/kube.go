@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // RequestTimeout bounds one call to a cluster's API server.
@@ -86,27 +87,14 @@ func (s *Services) RESTConfig(c model.Cluster) (*rest.Config, error) {
 	return rest.CopyConfig(cfg), nil
 }
 
-// ClusterStatus is what a live check of a cluster found.
-type ClusterStatus struct {
-	Reachable     bool      `json:"reachable"`
-	ServerVersion string    `json:"serverVersion,omitempty"`
-	K3s           bool      `json:"k3s"`
-	Nodes         int       `json:"nodes"`
-	NodesReady    int       `json:"nodesReady"`
-	FluxInstalled bool      `json:"fluxInstalled"`
-	FluxVersion   string    `json:"fluxVersion,omitempty"`
-	Error         string    `json:"error,omitempty"`
-	CheckedAt     time.Time `json:"checkedAt"`
-}
-
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // fluxPartOf is the label selector of Flux's own objects.
 const fluxPartOf = "app.kubernetes.io/part-of=flux"
 
 // probeCluster checks reachability, version, nodes and Flux within probeTimeout.
-func (s *Services) probeCluster(ctx context.Context, c model.Cluster) ClusterStatus {
-	st := ClusterStatus{CheckedAt: s.now()}
+func (s *Services) probeCluster(ctx context.Context, c model.Cluster) api.ClusterStatus {
+	st := api.ClusterStatus{CheckedAt: s.now()}
 	cfg, err := s.RESTConfig(c)
 	if err != nil {
 		st.Error = model.AsError(err).Message

@@ -7,40 +7,22 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
-// MaxInputBytes bounds a procedure's JSON input.
-const MaxInputBytes = 8 << 20
-
-// Field describes one input field of a procedure, for `gitopstui procedures`
-// and for the forms the UI builds.
-type Field struct {
-	Name     string   `json:"name"`
-	Type     string   `json:"type"`
-	Required bool     `json:"required"`
-	Doc      string   `json:"doc,omitempty"`
-	Enum     []string `json:"enum,omitempty"`
-	Fields   []Field  `json:"fields,omitempty"`
-}
-
-// Procedure is one operation of the platform API.
-type Procedure struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Role        model.Role `json:"role"`
-	Mutation    bool       `json:"mutation"`
-	Fields      []Field    `json:"input"`
-	call        func(ctx context.Context, raw []byte) (any, error)
+// procedure is one bound procedure: its declaration and its handler.
+type procedure struct {
+	info api.Info
+	call func(ctx context.Context, raw []byte) (any, error)
 }
 
 // Registry maps every procedure name to its typed handler.
 type Registry struct {
-	procs map[string]*Procedure
+	procs map[string]*procedure
 	svc   *Services
 }
 
@@ -50,19 +32,22 @@ type Validator interface {
 }
 
 // Procedures lists every procedure, sorted by name.
-func (r *Registry) Procedures() []*Procedure {
-	out := make([]*Procedure, 0, len(r.procs))
+func (r *Registry) Procedures() []api.Info {
+	out := make([]api.Info, 0, len(r.procs))
 	for _, p := range r.procs {
-		out = append(out, p)
+		out = append(out, p.info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // Lookup returns the procedure called name.
-func (r *Registry) Lookup(name string) (*Procedure, bool) {
+func (r *Registry) Lookup(name string) (api.Info, bool) {
 	p, ok := r.procs[name]
-	return p, ok
+	if !ok {
+		return api.Info{}, false
+	}
+	return p.info, true
 }
 
 // Call runs procedure name with JSON input raw as the actor in ctx: decode and
@@ -73,21 +58,21 @@ func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, erro
 		return nil, model.Errorf(model.CodeNotFound, "unknown procedure %q (run `gitopstui procedures` for the list)", name).
 			WithDetail("procedure", name)
 	}
-	actor := ActorFrom(ctx)
+	actor := model.ActorFrom(ctx)
 	var res any
 	var err error
 	switch {
-	case !actor.Role.Allows(p.Role):
+	case !actor.Role.Allows(p.info.Role):
 		// A refused mutation is audited too: who tried what matters most here.
-		err = model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.Role, actor.User, actor.Role).
-			WithDetail("procedure", name).WithDetail("required", string(p.Role)).WithDetail("role", string(actor.Role))
-	case len(raw) > MaxInputBytes:
-		err = model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), MaxInputBytes)
+		err = model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.info.Role, actor.User, actor.Role).
+			WithDetail("procedure", name).WithDetail("required", string(p.info.Role)).WithDetail("role", string(actor.Role))
+	case len(raw) > api.MaxInputBytes:
+		err = model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), api.MaxInputBytes)
 		raw = nil // not kept in the audit log
 	default:
 		res, err = p.call(ctx, raw)
 	}
-	if p.Mutation {
+	if p.info.Mutation {
 		r.audit(actor, name, raw, err)
 	}
 	if err != nil {
@@ -116,15 +101,14 @@ func (r *Registry) audit(actor model.Actor, name string, raw []byte, callErr err
 	_ = r.svc.db.Update(func(tx *store.Tx) error { return store.Audit.Put(tx, e) })
 }
 
-// register adds a typed procedure.
-func register[I any, O any](r *Registry, name string, role model.Role, mutation bool, desc string, h func(ctx context.Context, in I) (O, error)) {
-	if _, dup := r.procs[name]; dup {
-		panic("duplicate procedure " + name)
+// bind registers handler h for the declaration p: decode and check the
+// input strictly, then run h.
+func bind[I, O any](r *Registry, p api.Proc[I, O], h func(ctx context.Context, in I) (O, error)) {
+	if _, dup := r.procs[p.Name]; dup {
+		panic("duplicate procedure " + p.Name)
 	}
-	var zero I
-	r.procs[name] = &Procedure{
-		Name: name, Description: desc, Role: role, Mutation: mutation,
-		Fields: describe(reflect.TypeOf(zero)),
+	r.procs[p.Name] = &procedure{
+		info: p.Info(),
 		call: func(ctx context.Context, raw []byte) (any, error) {
 			var in I
 			if err := DecodeInput(raw, &in); err != nil {
@@ -159,18 +143,6 @@ func jsonTypeName(t reflect.Type) string {
 	return t.String()
 }
 
-func jsonName(f reflect.StructField) (string, bool) {
-	tag := f.Tag.Get("json")
-	if tag == "-" || !f.IsExported() {
-		return "", false
-	}
-	name, _, _ := strings.Cut(tag, ",")
-	if name == "" {
-		name = f.Name
-	}
-	return name, true
-}
-
 // checkRequired reports every zero field tagged required:"true", recursing
 // into nested structs and slices of structs that are present and were decoded
 // without a problem of their own.
@@ -203,7 +175,7 @@ func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, ok := jsonName(f)
+		name, ok := api.JSONName(f)
 		if !ok {
 			continue
 		}
@@ -221,63 +193,4 @@ func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
 		}
 		checkRequired(fv, path, fe)
 	}
-}
-
-func describe(t reflect.Type) []Field {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil || t.Kind() != reflect.Struct {
-		return nil
-	}
-	var out []Field
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, ok := jsonName(f)
-		if !ok {
-			continue
-		}
-		fd := Field{Name: name, Type: typeName(f.Type), Required: f.Tag.Get("required") == "true", Doc: f.Tag.Get("doc")}
-		if e := f.Tag.Get("enum"); e != "" {
-			fd.Enum = strings.Split(e, "|")
-		}
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) {
-			fd.Fields = describe(ft)
-		}
-		out = append(out, fd)
-	}
-	return out
-}
-
-func typeName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t == reflect.TypeOf(json.RawMessage{}):
-		return "any"
-	case t == reflect.TypeOf(time.Time{}):
-		return "time"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return "integer"
-	case reflect.Float64:
-		return "number"
-	case reflect.Slice:
-		return "[]" + typeName(t.Elem())
-	case reflect.Map:
-		return "map[string]" + typeName(t.Elem())
-	case reflect.Struct:
-		return "object"
-	}
-	return t.String()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // catalogProcedures is every procedure of the catalog with the role it needs
@@ -79,12 +80,12 @@ func TestRegistryProcedures(t *testing.T) {
 		t.Fatal("Lookup found an unknown procedure")
 	}
 
-	field := func(proc string, path ...string) services.Field {
+	field := func(proc string, path ...string) api.Field {
 		t.Helper()
 		p, _ := h.reg.Lookup(proc)
 		fields := p.Fields
 		for i, name := range path {
-			j := slices.IndexFunc(fields, func(f services.Field) bool { return f.Name == name })
+			j := slices.IndexFunc(fields, func(f api.Field) bool { return f.Name == name })
 			if j < 0 {
 				t.Fatalf("%s has no input field %s", proc, strings.Join(path[:i+1], "."))
 			}
@@ -93,7 +94,7 @@ func TestRegistryProcedures(t *testing.T) {
 			}
 			fields = fields[j].Fields
 		}
-		return services.Field{}
+		return api.Field{}
 	}
 	f := field("projects.create", "name")
 	if !f.Required || f.Type != "string" {
@@ -174,7 +175,7 @@ func TestRegistryRoles(t *testing.T) {
 func TestRegistryDefaultActor(t *testing.T) {
 	h := newCatalogHarness(t)
 	// Without an actor in the context the caller is the local user, admin, via the CLI.
-	a := services.ActorFrom(context.Background())
+	a := model.ActorFrom(context.Background())
 	catEq(t, "role", a.Role, model.RoleAdmin)
 	catEq(t, "source", a.Source, "cli")
 	if a.User == "" {
@@ -191,7 +192,7 @@ func TestRegistryDefaultActor(t *testing.T) {
 
 func TestRegistryInputLimit(t *testing.T) {
 	h := newCatalogHarness(t)
-	big := `{"name":"` + strings.Repeat("x", services.MaxInputBytes) + `"}`
+	big := `{"name":"` + strings.Repeat("x", api.MaxInputBytes) + `"}`
 	h.fail("projects.create", big, model.CodeBadRequest)
 	p := h.ok("audit.list", `{}`)
 	catEq(t, "audited", catS(t, p, "items.0.code"), "BAD_REQUEST")
@@ -200,5 +201,24 @@ func TestRegistryInputLimit(t *testing.T) {
 	}
 	if l := h.ok("projects.list", nil); len(catA(t, l, "")) != 0 {
 		t.Fatalf("oversized input created %v", l)
+	}
+}
+
+// TestEveryDeclarationIsBound: the registry serves exactly the procedures the
+// contract declares, each with the declared role and input fields.
+func TestEveryDeclarationIsBound(t *testing.T) {
+	reg := services.New(services.Config{}).Registry()
+	decls := api.Infos()
+	if got := reg.Procedures(); len(got) != len(decls) {
+		t.Fatalf("registry serves %d procedures, the contract declares %d", len(got), len(decls))
+	}
+	for _, d := range decls {
+		p, ok := reg.Lookup(d.Name)
+		if !ok {
+			t.Fatalf("%s is declared but not bound", d.Name)
+		}
+		if p.Role != d.Role || p.Mutation != d.Mutation || p.Input != d.Input || p.Result != d.Result {
+			t.Fatalf("%s bound as %+v, declared %+v", d.Name, p, d)
+		}
 	}
 }

@@ -2,79 +2,18 @@ package services
 
 import (
 	"context"
-	"regexp"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
-
-// CreateRepositoryInput is repositories.create's input.
-type CreateRepositoryInput struct {
-	ID            string          `json:"id,omitempty" doc:"repository id (generated when empty)"`
-	ProjectID     string          `json:"projectId" required:"true" doc:"project id"`
-	FullName      string          `json:"fullName" required:"true" doc:"owner/name, e.g. acme/shop-config"`
-	URL           string          `json:"url" required:"true" doc:"clone URL (https://, ssh:// or git@host:path)"`
-	DefaultBranch string          `json:"defaultBranch,omitempty" doc:"default branch (main)"`
-	Auth          *model.RepoAuth `json:"auth,omitempty" doc:"where credentials come from (a reference, never a secret)"`
-}
-
-var fullNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+$`)
-
-var envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// Validate implements Validator.
-func (in *CreateRepositoryInput) Validate(fe model.FieldErrors) {
-	checkID(fe, "id", in.ID)
-	checkFullName(fe, in.FullName)
-	checkGitURL(fe, "url", in.URL)
-	checkBranch(fe, "defaultBranch", in.DefaultBranch)
-	checkAuth(fe, in.Auth)
-}
-
-// maxFullName bounds a repository's owner/name; it is a store index key.
-const maxFullName = 256
-
-func checkFullName(fe model.FieldErrors, v string) {
-	if len(v) > maxFullName {
-		fe.Add("fullName", "must be at most "+itoa(maxFullName)+" characters")
-		return
-	}
-	if v != "" && !fullNamePattern.MatchString(v) {
-		fe.Add("fullName", "must look like owner/name")
-	}
-}
-
-func checkAuth(fe model.FieldErrors, a *model.RepoAuth) {
-	if a == nil {
-		return
-	}
-	checkEnum(fe, "auth.type", a.Type, model.AuthNone, model.AuthTokenEnv, model.AuthBasicEnv, model.AuthSSHKey, model.AuthSSHAgent, model.AuthCredentialHelper)
-	if a.Type == "" {
-		fe.Add("auth.type", "required")
-	}
-	for field, v := range map[string]string{"auth.tokenEnv": a.TokenEnv, "auth.usernameEnv": a.UsernameEnv} {
-		if v != "" && !envVarPattern.MatchString(v) {
-			fe.Add(field, "must be the name of an environment variable (the secret stays in the environment)")
-		}
-	}
-	switch a.Type {
-	case model.AuthTokenEnv, model.AuthBasicEnv:
-		if a.TokenEnv == "" {
-			fe.Add("auth.tokenEnv", "required for auth type "+a.Type)
-		}
-	case model.AuthSSHKey:
-		if a.KeyFile == "" {
-			fe.Add("auth.keyFile", "required for auth type ssh-key")
-		}
-	}
-}
 
 func repoNotFound(id string) error {
 	return model.Errorf(model.CodeRepositoryNotFound, "repository %q not found", id).WithDetail("id", id)
 }
 
 // CreateRepository implements repositories.create.
-func (s *Services) CreateRepository(_ context.Context, in CreateRepositoryInput) (model.Repository, error) {
+func (s *Services) CreateRepository(_ context.Context, in api.CreateRepositoryInput) (model.Repository, error) {
 	now := s.now()
 	r := model.Repository{ProjectID: in.ProjectID, FullName: in.FullName, URL: in.URL, DefaultBranch: in.DefaultBranch,
 		Auth: in.Auth, CreatedAt: now, UpdatedAt: now}
@@ -107,13 +46,8 @@ func (s *Services) CreateRepository(_ context.Context, in CreateRepositoryInput)
 	return r, err
 }
 
-// ListRepositoriesInput filters repositories.list.
-type ListRepositoriesInput struct {
-	ProjectID string `json:"projectId,omitempty" doc:"only this project's repositories"`
-}
-
 // ListRepositories implements repositories.list.
-func (s *Services) ListRepositories(_ context.Context, in ListRepositoriesInput) ([]model.Repository, error) {
+func (s *Services) ListRepositories(_ context.Context, in api.ListRepositoriesInput) ([]model.Repository, error) {
 	q := store.Query[model.Repository]{}
 	if in.ProjectID != "" {
 		q.Index, q.Value = "project", in.ProjectID
@@ -131,7 +65,7 @@ func (s *Services) ListRepositories(_ context.Context, in ListRepositoriesInput)
 }
 
 // GetRepository implements repositories.get.
-func (s *Services) GetRepository(_ context.Context, in IDInput) (model.Repository, error) {
+func (s *Services) GetRepository(_ context.Context, in api.IDInput) (model.Repository, error) {
 	return s.repository(in.ID)
 }
 
@@ -148,40 +82,8 @@ func (s *Services) repository(id string) (model.Repository, error) {
 	return r, err
 }
 
-// UpdateRepositoryInput is repositories.update's input: absent fields stay.
-type UpdateRepositoryInput struct {
-	ID            string          `json:"id" required:"true" doc:"repository id"`
-	FullName      *string         `json:"fullName,omitempty" doc:"owner/name"`
-	URL           *string         `json:"url,omitempty" doc:"clone URL"`
-	DefaultBranch *string         `json:"defaultBranch,omitempty" doc:"default branch"`
-	Auth          *model.RepoAuth `json:"auth,omitempty" doc:"credential reference"`
-}
-
-// Validate implements Validator.
-func (in *UpdateRepositoryInput) Validate(fe model.FieldErrors) {
-	if in.FullName != nil {
-		if *in.FullName == "" {
-			fe.Add("fullName", "must not be empty")
-		}
-		checkFullName(fe, *in.FullName)
-	}
-	if in.URL != nil {
-		if *in.URL == "" {
-			fe.Add("url", "must not be empty")
-		}
-		checkGitURL(fe, "url", *in.URL)
-	}
-	if in.DefaultBranch != nil {
-		if *in.DefaultBranch == "" {
-			fe.Add("defaultBranch", "must not be empty")
-		}
-		checkBranch(fe, "defaultBranch", *in.DefaultBranch)
-	}
-	checkAuth(fe, in.Auth)
-}
-
 // UpdateRepository implements repositories.update.
-func (s *Services) UpdateRepository(_ context.Context, in UpdateRepositoryInput) (model.Repository, error) {
+func (s *Services) UpdateRepository(_ context.Context, in api.UpdateRepositoryInput) (model.Repository, error) {
 	var r model.Repository
 	err := s.db.Update(func(tx *store.Tx) error {
 		var err error
@@ -214,7 +116,7 @@ func (s *Services) UpdateRepository(_ context.Context, in UpdateRepositoryInput)
 }
 
 // DeleteRepository implements repositories.delete.
-func (s *Services) DeleteRepository(_ context.Context, in RemoveInput) (Deleted, error) {
+func (s *Services) DeleteRepository(_ context.Context, in api.RemoveInput) (api.Deleted, error) {
 	err := s.db.Update(func(tx *store.Tx) error {
 		r, err := store.Repositories.Get(tx, in.ID)
 		if err != nil {
@@ -239,44 +141,35 @@ func (s *Services) DeleteRepository(_ context.Context, in RemoveInput) (Deleted,
 		}
 		return store.Repositories.Delete(tx, in.ID)
 	})
-	return Deleted{Success: err == nil, ID: in.ID}, err
-}
-
-// FluxStatusInput is repositories.getFluxStatus's input.
-type FluxStatusInput struct {
-	RepositoryID string `json:"repositoryId" required:"true" doc:"repository id"`
-}
-
-// FluxStatus is a repository's Flux source status.
-type FluxStatus struct {
-	RepositoryID     string `json:"repositoryId"`
-	Enabled          bool   `json:"enabled"`
-	FluxResourceName string `json:"fluxResourceName,omitempty"`
-	Status           string `json:"status"`
-	LastSyncCommit   string `json:"lastSyncCommit,omitempty"`
-	LastSyncAt       any    `json:"lastSyncAt,omitempty"`
-	Message          string `json:"message,omitempty"`
+	return api.Deleted{Success: err == nil, ID: in.ID}, err
 }
 
 // GetFluxStatus implements repositories.getFluxStatus: it reads the
 // repository's GitRepository live (Ready → ready, in progress → reconciling,
 // otherwise failed with the condition message; lastSyncCommit from the artifact).
-func (s *Services) GetFluxStatus(ctx context.Context, in FluxStatusInput) (FluxStatus, error) {
+func (s *Services) GetFluxStatus(ctx context.Context, in api.FluxStatusInput) (api.FluxStatus, error) {
 	r, err := s.repository(in.RepositoryID)
 	if err != nil {
-		return FluxStatus{}, err
+		return api.FluxStatus{}, err
+	}
+	if !r.GitOpsConfig.Enabled {
+		return api.FluxStatus{}, model.Errorf(model.CodeGitOpsNotEnabled, "repository %s is not enabled for GitOps: run repositories.enableGitOps", r.ID).
+			WithDetail("repositoryId", r.ID)
 	}
 	g, err := s.liveFluxStatus(ctx, r)
 	if err != nil {
-		return FluxStatus{}, err
+		return api.FluxStatus{}, err
 	}
-	st := FluxStatus{RepositoryID: r.ID, Enabled: g.Enabled, FluxResourceName: g.FluxResourceName, Status: g.LastSyncStatus,
-		LastSyncCommit: g.LastSyncCommit, Message: g.LastSyncMessage}
+	if g.LastSyncStatus == "" || g.LastSyncStatus == model.SyncUnknown {
+		g.LastSyncStatus = model.SyncReconciling // not seen by Flux yet
+	}
+	st := api.FluxStatus{SyncStatus: api.SyncStatus(g.LastSyncStatus), LastSyncCommit: g.LastSyncCommit,
+		RepositoryID: r.ID, FluxResourceName: g.FluxResourceName}
 	if g.LastSyncAt != nil {
-		st.LastSyncAt = g.LastSyncAt
+		st.LastSyncTime = timeString(*g.LastSyncAt)
 	}
-	if st.Status == "" {
-		st.Status = model.SyncUnknown
+	if st.SyncStatus != api.SyncReady {
+		st.ErrorMessage = g.LastSyncMessage
 	}
 	return st, nil
 }

@@ -159,9 +159,7 @@ func TestRepositoriesDelete(t *testing.T) {
 	h.ok("repositories.delete", `{"id":"repo-used","force":true}`)
 	g := h.ok("environments.getGitOpsConfig", `{"environmentId":"env-prod"}`)
 	catEq(t, "gitops disabled", catJ(t, g, "enabled"), any(false))
-	if _, has := g.(map[string]any)["repositoryId"]; has {
-		t.Fatalf("repositoryId left: %v", g)
-	}
+	catEq(t, "repositoryId cleared", catS(t, g, "repositoryId"), "")
 }
 
 func TestRepositoriesGetFluxStatus(t *testing.T) {
@@ -170,10 +168,8 @@ func TestRepositoriesGetFluxStatus(t *testing.T) {
 	h.mkRepo("repo-456", "shop", "acme/shop")
 	h.mkRepo("repo-synced", "shop", "acme/synced")
 
-	st := h.okAs(h.as("val", model.RoleViewer), "repositories.getFluxStatus", `{"repositoryId":"repo-456"}`)
-	catEq(t, "repositoryId", catS(t, st, "repositoryId"), "repo-456")
-	catEq(t, "enabled", catJ(t, st, "enabled"), any(false))
-	catEq(t, "status", catS(t, st, "status"), model.SyncUnknown)
+	// Not enabled: the reference's GITOPS_NOT_ENABLED ("call enableGitOps first").
+	h.failCtx(h.as("val", model.RoleViewer), "repositories.getFluxStatus", `{"repositoryId":"repo-456"}`, model.CodeGitOpsNotEnabled)
 
 	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	err := h.db.Update(func(tx *store.Tx) error {
@@ -188,13 +184,15 @@ func TestRepositoriesGetFluxStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st = h.ok("repositories.getFluxStatus", `{"repositoryId":"repo-synced"}`)
-	catEq(t, "enabled", catJ(t, st, "enabled"), any(true))
-	catEq(t, "status", catS(t, st, "status"), model.SyncReady)
+	st := h.ok("repositories.getFluxStatus", `{"repositoryId":"repo-synced"}`)
+	catEq(t, "repositoryId", catS(t, st, "repositoryId"), "repo-synced")
+	catEq(t, "syncStatus", catS(t, st, "syncStatus"), model.SyncReady)
 	catEq(t, "fluxResourceName", catS(t, st, "fluxResourceName"), "shop-synced")
 	catEq(t, "lastSyncCommit", catS(t, st, "lastSyncCommit"), "0123456789abcdef0123456789abcdef01234567")
-	catEq(t, "lastSyncAt", catS(t, st, "lastSyncAt"), "2025-06-01T12:00:00Z")
-	catEq(t, "message", catS(t, st, "message"), "stored artifact")
+	catEq(t, "lastSyncTime", catS(t, st, "lastSyncTime"), "2025-06-01T12:00:00Z")
+	if _, has := st.(map[string]any)["errorMessage"]; has {
+		t.Fatalf("a ready source has no errorMessage: %v", st)
+	}
 
 	h.runErrCases(t, "repositories.getFluxStatus", []catErrCase{
 		{"missing repositoryId", `{}`, model.CodeBadRequest, []string{"repositoryId"}},

@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"os"
-	"os/user"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/gitx"
 	"github.com/gitopstui/gitopstui/services/validate"
 	"github.com/gitopstui/gitopstui/store"
@@ -83,7 +80,7 @@ func (s *Services) now() time.Time { return s.clock().UTC() }
 // Registry returns the procedure registry, built once.
 func (s *Services) Registry() *Registry {
 	s.regOnce.Do(func() {
-		r := &Registry{procs: map[string]*Procedure{}, svc: s}
+		r := &Registry{procs: map[string]*procedure{}, svc: s}
 		s.registerCatalog(r)
 		s.registerClusters(r)
 		s.registerDeployments(r)
@@ -94,34 +91,6 @@ func (s *Services) Registry() *Registry {
 		s.reg = r
 	})
 	return s.reg
-}
-
-type actorKey struct{}
-
-// WithActor returns ctx carrying the caller's identity and role.
-func WithActor(ctx context.Context, a model.Actor) context.Context {
-	return context.WithValue(ctx, actorKey{}, a)
-}
-
-// ActorFrom returns the caller in ctx; without one it is the local OS user as
-// admin through the CLI.
-func ActorFrom(ctx context.Context) model.Actor {
-	if a, ok := ctx.Value(actorKey{}).(model.Actor); ok {
-		return a
-	}
-	return LocalActor("cli")
-}
-
-// LocalActor is the user running this process, with the admin role.
-func LocalActor(source string) model.Actor {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if name == "" {
-		name = "local"
-	}
-	return model.Actor{User: name, Role: model.RoleAdmin, Source: source}
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func contains(xs []string, x string) bool { return slices.Contains(xs, x) }
@@ -26,3 +27,11 @@ func ids[T any](xs []T, id func(T) string) []string {
 }
 
 func joinIDs[T any](xs []T, id func(T) string) string { return strings.Join(ids(xs, id), ", ") }
+
+// timeString formats t as RFC 3339 in UTC, "" for the zero time.
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

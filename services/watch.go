@@ -13,27 +13,21 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitx"
 	"github.com/gitopstui/gitopstui/store"
 )
-
-// StatusEvent tells subscribers that a resource's stored status changed, or
-// that a deployment was recorded or completed.
-type StatusEvent struct {
-	Resource   model.GitOpsResource `json:"resource"`
-	Deployment *model.Deployment    `json:"deployment,omitempty"`
-}
 
 // hub fans status events out to subscribers without ever blocking the
 // publisher: a subscriber that falls behind loses the oldest events.
 type hub struct {
 	mu   sync.Mutex
-	subs map[chan StatusEvent]struct{}
+	subs map[chan api.StatusEvent]struct{}
 }
 
-func newHub() *hub { return &hub{subs: map[chan StatusEvent]struct{}{}} }
+func newHub() *hub { return &hub{subs: map[chan api.StatusEvent]struct{}{}} }
 
-func (h *hub) publish(e StatusEvent) {
+func (h *hub) publish(e api.StatusEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
@@ -53,8 +47,8 @@ func (h *hub) publish(e StatusEvent) {
 }
 
 // Subscribe returns a channel of status events until ctx ends.
-func (s *Services) Subscribe(ctx context.Context) <-chan StatusEvent {
-	ch := make(chan StatusEvent, 256)
+func (s *Services) Subscribe(ctx context.Context) <-chan api.StatusEvent {
+	ch := make(chan api.StatusEvent, 256)
 	s.hub.mu.Lock()
 	s.hub.subs[ch] = struct{}{}
 	s.hub.mu.Unlock()
@@ -80,7 +74,7 @@ func (s *Services) recordObserved(id string, o Observed) (model.GitOpsResource, 
 		return err
 	})
 	for i := range deps {
-		s.hub.publish(StatusEvent{Resource: r, Deployment: &deps[i]})
+		s.hub.publish(api.StatusEvent{Resource: r, Deployment: &deps[i]})
 	}
 	return r, changed, err
 }
@@ -187,7 +181,7 @@ func (s *Services) observeObject(u *unstructured.Unstructured) {
 	}
 	r, changed, err := s.recordObserved(id, observe(u, s.now()))
 	if err == nil && changed {
-		s.hub.publish(StatusEvent{Resource: r})
+		s.hub.publish(api.StatusEvent{Resource: r})
 	}
 }
 
@@ -274,7 +268,7 @@ func (s *Services) relist(ctx context.Context, clusterID string) error {
 			}
 		}
 	}
-	var events []StatusEvent
+	var events []api.StatusEvent
 	err = s.db.Update(func(tx *store.Tx) error {
 		events = events[:0]
 		for _, x := range all {
@@ -286,10 +280,10 @@ func (s *Services) relist(ctx context.Context, clusterID string) error {
 				return err
 			}
 			if changed {
-				events = append(events, StatusEvent{Resource: r})
+				events = append(events, api.StatusEvent{Resource: r})
 			}
 			for i := range deps {
-				events = append(events, StatusEvent{Resource: r, Deployment: &deps[i]})
+				events = append(events, api.StatusEvent{Resource: r, Deployment: &deps[i]})
 			}
 		}
 		return nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -72,6 +73,108 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// 2: GitOps resource configs in the reference's Helm shape (chartName,
+	// sourceType, install.remediation, upgrade.remediation, cleanupOnFail
+	// and createNamespace under upgrade and install).
+	func(tx *bolt.Tx) error { return rewriteRecords(tx, Resources.name, upgradeResourceConfig) },
+}
+
+// rewriteRecords rewrites every JSON record of bucket name with f; records f
+// leaves alone are not written.
+func rewriteRecords(tx *bolt.Tx, name string, f func(rec map[string]any) bool) error {
+	b := tx.Bucket([]byte(name))
+	if b == nil {
+		return nil
+	}
+	updates := map[string][]byte{}
+	err := b.ForEach(func(k, v []byte) error {
+		var rec map[string]any
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decode %s %s: %w", name, k, err)
+		}
+		if f(rec) {
+			out, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			updates[string(k)] = out
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range updates {
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upgradeResourceConfig moves a first-round Helm config to the reference's
+// field names; it reports whether anything changed.
+func upgradeResourceConfig(rec map[string]any) bool {
+	cfg, ok := rec["config"].(map[string]any)
+	if !ok {
+		return false
+	}
+	changed := false
+	move := func(from string, to ...string) {
+		v, ok := cfg[from]
+		if !ok {
+			return
+		}
+		delete(cfg, from)
+		m := cfg
+		for _, k := range to[:len(to)-1] {
+			next, ok := m[k].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[k] = next
+			}
+			m = next
+		}
+		m[to[len(to)-1]] = v
+		changed = true
+	}
+	move("chart", "chartName")
+	if src, ok := cfg["source"].(map[string]any); ok {
+		if kind, ok := src["kind"]; ok {
+			cfg["sourceType"] = kind
+			delete(src, "kind")
+			changed = true
+		}
+		if len(src) == 0 {
+			delete(cfg, "source")
+		}
+	}
+	for _, stage := range []string{"install", "upgrade"} {
+		if m, ok := cfg[stage].(map[string]any); ok {
+			rem := map[string]any{}
+			for _, k := range []string{"retries", "remediateLastFailure"} {
+				if v, ok := m[k]; ok {
+					rem[k] = v
+					delete(m, k)
+				}
+			}
+			if len(rem) > 0 {
+				// The reference makes retries (and, for upgrades,
+				// remediateLastFailure) required: Flux's defaults.
+				if _, ok := rem["retries"]; !ok {
+					rem["retries"] = 0
+				}
+				if _, ok := rem["remediateLastFailure"]; !ok && stage == "upgrade" {
+					rem["remediateLastFailure"] = false
+				}
+				m["remediation"] = rem
+				changed = true
+			}
+		}
+	}
+	move("createNamespace", "install", "createNamespace")
+	move("cleanupOnFail", "upgrade", "cleanupOnFail")
+	return changed
 }
 
 // SchemaVersionCurrent is the schema version this build writes.

@@ -298,3 +298,14 @@ func (c *Collection[T]) Count(tx *Tx, index, value string) (int, error) {
 	}
 	return n, nil
 }
+
+// CursorAt returns the cursor that lists, in an index under value, the
+// records after record id (before it when Newest): what a page that ended
+// with id would return. A record that is not there is NOT_FOUND.
+func (c *Collection[T]) CursorAt(tx *Tx, value, id string) (string, error) {
+	v, err := c.Get(tx, id)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(indexKey(value, c.sortKey(v), c.id(v))), nil
+}

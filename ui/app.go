@@ -13,18 +13,18 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
-// Caller runs a procedure by name; services.Registry is one.
+// Caller runs a procedure by name; api.Registry is one.
 type Caller interface {
 	Call(ctx context.Context, name string, raw []byte) (any, error)
 }
 
 // ProcedureLister is implemented by callers that can list their procedures
-// (services.Registry does); the command palette builds forms from them.
+// (api.Registry does); the command palette builds forms from them.
 type ProcedureLister interface {
-	Procedures() []*services.Procedure
+	Procedures() []api.Info
 }
 
 // Options build one session's UI.
@@ -36,11 +36,11 @@ type Options struct {
 	// Ctx bounds every call the session makes (the SSH session's context).
 	Ctx context.Context
 	// Subscribe, when set, opens the live status subscription of this
-	// session (services.(*Services).Subscribe); it ends with ctx.
-	Subscribe func(ctx context.Context) <-chan services.StatusEvent
+	// session (api.(*Services).Subscribe); it ends with ctx.
+	Subscribe func(ctx context.Context) <-chan api.StatusEvent
 	// Procedures lists the procedures for the command palette; when nil and
 	// Caller is a ProcedureLister, its list is used.
-	Procedures []*services.Procedure
+	Procedures []api.Info
 	// Editor is the external editor command ($EDITOR) for manifests; empty
 	// means the in-app editor.
 	Editor string
@@ -104,7 +104,7 @@ type Model struct {
 	palette *palette
 	err     *model.Error
 	notice  string
-	sub     <-chan services.StatusEvent
+	sub     <-chan api.StatusEvent
 }
 
 // New builds the root model of one session.
@@ -134,7 +134,7 @@ func New(opts Options) Model {
 }
 
 // listen waits for the next status event.
-func listen(ch <-chan services.StatusEvent) tea.Cmd {
+func listen(ch <-chan api.StatusEvent) tea.Cmd {
 	if ch == nil {
 		return nil
 	}

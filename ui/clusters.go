@@ -10,14 +10,14 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // clustersScreen lists clusters with reachability, versions and live Flux health.
 type clustersScreen struct {
 	base
 	t       table
-	items   []services.ClusterView
+	items   []api.ClusterView
 	health  map[string]string // cluster id -> healthy/degraded/unhealthy/error code
 	checked bool
 	loaded  bool
@@ -45,15 +45,15 @@ func (c *clustersScreen) bindings() []key.Binding {
 
 func (c *clustersScreen) init() tea.Cmd {
 	c.working = "loading clusters"
-	return call[[]services.ClusterView](c.s, c.sid, "offline", "clusters.list", map[string]any{"live": false})
+	return invoke(c.s, c.sid, "offline", api.ListClusters, api.ClusterListInput{Live: new(false)})
 }
 
 func (c *clustersScreen) checkLive() tea.Cmd {
 	c.working = "checking clusters"
-	cmds := []tea.Cmd{call[[]services.ClusterView](c.s, c.sid, "live", "clusters.list", map[string]any{"live": true})}
+	cmds := []tea.Cmd{invoke(c.s, c.sid, "live", api.ListClusters, api.ClusterListInput{Live: new(true)})}
 	for _, cl := range c.items {
 		c.health[cl.ID] = "checking…"
-		cmds = append(cmds, call[services.FluxHealth](c.s, c.sid, cl.ID, "gitops.checkFluxHealth", map[string]any{"clusterId": cl.ID}))
+		cmds = append(cmds, invoke(c.s, c.sid, cl.ID, api.CheckFluxHealth, api.ClusterInput{ClusterID: cl.ID}))
 	}
 	return tea.Batch(cmds...)
 }
@@ -64,7 +64,7 @@ func (c *clustersScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return c, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[[]services.ClusterView]:
+	case doneMsg[[]api.ClusterView]:
 		c.working = ""
 		if msg.err != nil {
 			return c, fail(msg.err)
@@ -75,11 +75,11 @@ func (c *clustersScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.tag == "offline" {
 			return c, c.checkLive()
 		}
-	case doneMsg[services.FluxHealth]:
+	case doneMsg[api.FluxHealth]:
 		if msg.err != nil {
 			c.health[msg.tag] = codeOf(msg.err)
 		} else {
-			c.health[msg.tag] = msg.val.Status
+			c.health[msg.tag] = string(msg.val.Overall)
 		}
 	case tea.KeyPressMsg:
 		k := c.s.keys
@@ -181,13 +181,13 @@ func firstLine(s string) string {
 // controller with its replicas and conditions, and the CRDs.
 type healthScreen struct {
 	base
-	cl     services.ClusterView
-	h      *services.FluxHealth
+	cl     api.ClusterView
+	h      *api.FluxHealth
 	errTxt string
 	scroll int
 }
 
-func newHealth(s *session, cl services.ClusterView) *healthScreen {
+func newHealth(s *session, cl api.ClusterView) *healthScreen {
 	return &healthScreen{base: newBase(s), cl: cl}
 }
 
@@ -200,7 +200,7 @@ func (h *healthScreen) bindings() []key.Binding {
 
 func (h *healthScreen) init() tea.Cmd {
 	h.working = "checking flux health"
-	return call[services.FluxHealth](h.s, h.sid, "", "gitops.checkFluxHealth", map[string]any{"clusterId": h.cl.ID})
+	return invoke(h.s, h.sid, "", api.CheckFluxHealth, api.ClusterInput{ClusterID: h.cl.ID})
 }
 
 func (h *healthScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -208,7 +208,7 @@ func (h *healthScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return h, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.FluxHealth]:
+	case doneMsg[api.FluxHealth]:
 		h.working = ""
 		if msg.err != nil {
 			h.errTxt = msg.err.Error()
@@ -247,13 +247,13 @@ func (h *healthScreen) view(w, ht int) string {
 		return b.String()
 	}
 	fh := h.h
-	b.WriteString(fmt.Sprintf("status %s  version %s  namespace %s\n", st.statusStyle(fh.Status).Render(fh.Status), orDash(fh.Version), orDash(fh.Namespace)))
+	b.WriteString(fmt.Sprintf("status %s  version %s  namespace %s\n", st.statusStyle(string(fh.Overall)).Render(string(fh.Overall)), orDash(fh.Version), orDash(fh.Namespace)))
 	if fh.Message != "" {
 		b.WriteString(st.Muted.Render(fh.Message) + "\n")
 	}
 	var body []string
 	body = append(body, "", st.Header.Render("Controllers"))
-	for _, c := range fh.Controllers {
+	for _, c := range fh.Components {
 		state := "ready"
 		if !c.Ready {
 			state = "not ready"
@@ -298,7 +298,7 @@ func orDash(s string) string {
 }
 
 // newInstallForm is the install Flux form (namespace, version, registry).
-func newInstallForm(s *session, cl services.ClusterView) screen {
+func newInstallForm(s *session, cl api.ClusterView) screen {
 	f := newForm(
 		textIn("namespace", "namespace", "flux-system", "flux-system", checkDNSLabel),
 		textIn("version", "version", "", "newest embedded", nil),
@@ -307,22 +307,17 @@ func newInstallForm(s *session, cl services.ClusterView) screen {
 	var fs *formScreen
 	fs = newFormScreen(s, "Install Flux on "+cl.Name, "Applies Flux's CRDs and controllers from the embedded bundle (server-side apply).", f,
 		func(f *form, to int) tea.Cmd {
-			in := map[string]any{"clusterId": cl.ID}
-			for _, k := range []string{"namespace", "version", "registry"} {
-				if v := f.value(k); v != "" {
-					in[k] = v
-				}
-			}
-			return call[services.InstallFluxResult](s, to, "", "gitops.installFlux", in)
+			in := api.InstallFluxInput{ClusterID: cl.ID, Namespace: f.value("namespace"), Version: f.value("version"), Registry: f.value("registry")}
+			return invoke(s, to, "", api.InstallFlux, in)
 		},
 		func(msg tea.Msg) tea.Cmd {
-			r := msg.(doneMsg[services.InstallFluxResult]).val
+			r := msg.(doneMsg[api.InstallFluxResult]).val
 			return replace(newTextScreen(s, "Flux installed", installReport(s.styles, cl.Name, r)))
 		})
 	return fs
 }
 
-func installReport(st Styles, name string, r services.InstallFluxResult) string {
+func installReport(st Styles, name string, r api.InstallFluxResult) string {
 	var b strings.Builder
 	ok := st.OK.Render("success")
 	if !r.Success {
@@ -338,13 +333,13 @@ func installReport(st Styles, name string, r services.InstallFluxResult) string 
 // uninstallScreen asks for the cluster's name before uninstalling Flux.
 type uninstallScreen struct {
 	base
-	cl     services.ClusterView
+	cl     api.ClusterView
 	in     textinput.Model
 	delNS  bool
-	result *services.UninstallFluxResult
+	result *api.UninstallFluxResult
 }
 
-func newUninstall(s *session, cl services.ClusterView) *uninstallScreen {
+func newUninstall(s *session, cl api.ClusterView) *uninstallScreen {
 	ti := newInput()
 	ti.Prompt = "> "
 	ti.Placeholder = cl.Name
@@ -366,7 +361,7 @@ func (u *uninstallScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return u, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.UninstallFluxResult]:
+	case doneMsg[api.UninstallFluxResult]:
 		u.working = ""
 		if msg.err != nil {
 			return u, fail(msg.err)
@@ -392,7 +387,7 @@ func (u *uninstallScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 				return u, fail(badRequest(map[string]string{"confirmation": fmt.Sprintf("type %q to confirm", u.cl.Name)}))
 			}
 			u.working = "uninstalling flux"
-			return u, call[services.UninstallFluxResult](u.s, u.sid, "", "gitops.uninstallFlux", map[string]any{"clusterId": u.cl.ID, "deleteNamespace": u.delNS})
+			return u, invoke(u.s, u.sid, "", api.UninstallFlux, api.UninstallFluxInput{ClusterID: u.cl.ID, DeleteNamespace: u.delNS})
 		}
 	}
 	var cmd tea.Cmd

@@ -14,8 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
-	"github.com/gitopstui/gitopstui/services/validate"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 type editMode int
@@ -62,13 +61,13 @@ type configEditor struct {
 	p        model.Project
 	env      model.Environment
 	mode     editMode
-	file     *services.ConfigFile
+	file     *api.ConfigFile
 	text     string
 	area     textarea.Model
 	msg      textinput.Model
-	res      *validate.Result
+	res      *api.ValidateResult
 	conflict []map[string]any
-	commit   *services.CommitConfigResult
+	commit   *api.CommitConfigResult
 	scroll   int
 }
 
@@ -108,7 +107,7 @@ func (c *configEditor) bindings() []key.Binding {
 
 func (c *configEditor) init() tea.Cmd {
 	c.working = "reading manifest"
-	return call[services.ConfigFile](c.s, c.sid, "", "gitops.readConfig", map[string]any{"environmentId": c.env.ID})
+	return invoke(c.s, c.sid, "", api.ReadConfig, api.ReadConfigInput{EnvironmentID: c.env.ID})
 }
 
 // edit opens the text in the external editor or the in-app one.
@@ -138,7 +137,7 @@ func (c *configEditor) edit() tea.Cmd {
 
 func (c *configEditor) validate() tea.Cmd {
 	c.working = "validating"
-	return call[validate.Result](c.s, c.sid, "", "gitops.validateYAML", map[string]any{"yaml": c.text})
+	return invoke(c.s, c.sid, "", api.ValidateYAML, api.ValidateYAMLInput{YAML: c.text})
 }
 
 func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -148,7 +147,7 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 		return c, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.ConfigFile]:
+	case doneMsg[api.ConfigFile]:
 		c.working = ""
 		if msg.err != nil {
 			return c, fail(msg.err)
@@ -184,7 +183,7 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		c.text = msg.text
 		return c, c.validate()
-	case doneMsg[validate.Result]:
+	case doneMsg[api.ValidateResult]:
 		c.working = ""
 		c.mode = editReview
 		if msg.err != nil {
@@ -195,7 +194,7 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 		if !r.Valid {
 			return c, fail(model.Errorf(model.CodeYAMLInvalid, "%d error(s): fix them before committing (e edits again)", len(r.Errors)))
 		}
-	case doneMsg[services.CommitConfigResult]:
+	case doneMsg[api.CommitConfigResult]:
 		c.working = ""
 		if msg.err != nil {
 			e := model.AsError(msg.err)
@@ -249,12 +248,11 @@ func (c *configEditor) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			}
 			c.mode = editCommitting
 			c.working = "committing"
-			in := map[string]any{"projectId": c.p.ID, "environmentId": c.env.ID, "yaml": c.text, "commitMessage": m}
+			in := api.CommitConfigInput{ProjectID: c.p.ID, EnvironmentID: c.env.ID, YAML: c.text, CommitMessage: m}
 			if c.file != nil {
-				in["file"] = c.file.File
-				in["baseRevision"] = c.file.Revision
+				in.File, in.BaseRevision = c.file.File, c.file.Revision
 			}
-			return c, call[services.CommitConfigResult](c.s, c.sid, "", "gitops.commitConfigChanges", in)
+			return c, invoke(c.s, c.sid, "", api.CommitConfigChanges, in)
 		}
 		var cmd tea.Cmd
 		c.msg, cmd = c.msg.Update(msg)
@@ -329,10 +327,10 @@ func (c *configEditor) view(w, h int) string {
 	var lines []int
 	if c.res != nil {
 		for _, is := range c.res.Errors {
-			marks[is.Line] = append(marks[is.Line], st.Error.Render("✗ "+issueText(is)))
+			marks[is.Line] = append(marks[is.Line], st.Error.Render("✗ "+issueText(is.Line, is.Column, is.Field, is.Message, "")))
 		}
 		for _, is := range c.res.Warnings {
-			marks[is.Line] = append(marks[is.Line], st.Warn.Render("⚠ "+issueText(is)))
+			marks[is.Line] = append(marks[is.Line], st.Warn.Render("⚠ "+issueText(is.Line, is.Column, is.Field, is.Message, is.Suggestion)))
 		}
 	}
 	for l := range marks {
@@ -358,14 +356,14 @@ func (c *configEditor) view(w, h int) string {
 	return strings.Join(top, "\n") + "\n" + visible(body, &c.scroll, w, max(1, h-len(top)))
 }
 
-func issueText(is validate.Issue) string {
-	t := fmt.Sprintf("%d:%d ", is.Line, is.Column)
-	if is.Field != "" {
-		t += is.Field + ": "
+func issueText(line, column int, field, message, suggestion string) string {
+	t := fmt.Sprintf("%d:%d ", line, column)
+	if field != "" {
+		t += field + ": "
 	}
-	t += is.Message
-	if is.Suggestion != "" {
-		t += " (" + is.Suggestion + ")"
+	t += message
+	if suggestion != "" {
+		t += " (" + suggestion + ")"
 	}
 	return t
 }

@@ -10,26 +10,27 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // deployChanges is the deploy form's input as the procedures take it.
 type deployChanges struct {
-	Changes   map[string]any
+	Changes   api.ChangeSet
 	Message   string
 	Workload  string
 	Container string
 }
 
-func (c deployChanges) input(p model.Project, env model.Environment) map[string]any {
-	in := map[string]any{"projectId": p.ID, "environmentId": env.ID, "changes": c.Changes}
-	if c.Workload != "" {
-		in["workload"] = c.Workload
-	}
-	if c.Container != "" {
-		in["container"] = c.Container
-	}
-	return in
+// preview is the previewChanges input of the change.
+func (c deployChanges) preview(p model.Project, env model.Environment) api.PreviewInput {
+	return api.PreviewInput{ProjectID: p.ID, EnvironmentID: env.ID, Changes: c.Changes, Workload: c.Workload, Container: c.Container}
+}
+
+// deploy is the deployWithGitOps input of the same change.
+func (c deployChanges) deploy(p model.Project, env model.Environment) api.DeployInput {
+	ch := c.Changes
+	return api.DeployInput{ProjectID: p.ID, EnvironmentID: env.ID, Image: ch.Image, Replicas: ch.Replicas, Env: ch.Env,
+		Resources: ch.Resources, CommitMessage: c.Message, Workload: c.Workload, Container: c.Container}
 }
 
 func checkReplicas(v string) string {
@@ -52,8 +53,8 @@ func checkEnvList(v string) string {
 }
 
 // parseEnv reads "A=1, B=2, -C" (a leading - removes the variable).
-func parseEnv(v string) (map[string]any, error) {
-	out := map[string]any{}
+func parseEnv(v string) (map[string]*string, error) {
+	out := map[string]*string{}
 	for _, part := range strings.Split(v, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -67,7 +68,7 @@ func parseEnv(v string) (map[string]any, error) {
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {
 			return nil, fmt.Errorf("%q: write NAME=value (or -NAME to remove)", part)
 		}
-		out[k] = val
+		out[k] = &val
 	}
 	return out, nil
 }
@@ -96,35 +97,26 @@ func newDeployForm(s *session, p model.Project, env model.Environment) screen {
 }
 
 func changesFrom(f *form) (deployChanges, error) {
-	ch := map[string]any{}
-	if v := f.value("image"); v != "" {
-		ch["image"] = v
-	}
+	ch := api.ChangeSet{Image: f.value("image")}
 	if v := f.value("replicas"); v != "" {
 		n, _ := strconv.Atoi(v)
-		ch["replicas"] = n
+		ch.Replicas = new(int32(n))
 	}
 	if v := f.value("env"); v != "" {
-		env, _ := parseEnv(v)
-		ch["env"] = env
+		ch.Env, _ = parseEnv(v)
 	}
-	res := map[string]any{}
-	req, lim := map[string]any{}, map[string]any{}
-	for k, dst := range map[string][2]any{"cpuReq": {req, "cpu"}, "memReq": {req, "memory"}, "cpuLim": {lim, "cpu"}, "memLim": {lim, "memory"}} {
-		if v := f.value(k); v != "" {
-			dst[0].(map[string]any)[dst[1].(string)] = v
+	req := api.ResourceValues{CPU: f.value("cpuReq"), Memory: f.value("memReq")}
+	lim := api.ResourceValues{CPU: f.value("cpuLim"), Memory: f.value("memLim")}
+	if req != (api.ResourceValues{}) || lim != (api.ResourceValues{}) {
+		ch.Resources = &api.Resources{}
+		if req != (api.ResourceValues{}) {
+			ch.Resources.Requests = &req
+		}
+		if lim != (api.ResourceValues{}) {
+			ch.Resources.Limits = &lim
 		}
 	}
-	if len(req) > 0 {
-		res["requests"] = req
-	}
-	if len(lim) > 0 {
-		res["limits"] = lim
-	}
-	if len(res) > 0 {
-		ch["resources"] = res
-	}
-	if len(ch) == 0 {
+	if ch.Empty() {
 		return deployChanges{}, model.Errorf(model.CodeBadRequest, "name at least one of image, replicas, env, resources")
 	}
 	return deployChanges{Changes: ch, Message: f.value("message"), Workload: f.value("workload")}, nil
@@ -137,7 +129,7 @@ type previewScreen struct {
 	p      model.Project
 	env    model.Environment
 	c      deployChanges
-	res    *services.PreviewResult
+	res    *api.PreviewResult
 	scroll int
 }
 
@@ -156,7 +148,7 @@ func (v *previewScreen) bindings() []key.Binding {
 
 func (v *previewScreen) init() tea.Cmd {
 	v.working = "previewing"
-	return call[services.PreviewResult](v.s, v.sid, "", "gitops.previewChanges", v.c.input(v.p, v.env))
+	return invoke(v.s, v.sid, "", api.PreviewChanges, v.c.preview(v.p, v.env))
 }
 
 func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -164,7 +156,7 @@ func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return v, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.PreviewResult]:
+	case doneMsg[api.PreviewResult]:
 		v.working = ""
 		if msg.err != nil {
 			return v, fail(msg.err)
@@ -173,11 +165,7 @@ func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		v.res = &r
 	case tea.KeyPressMsg:
 		if msg.String() == "enter" && v.res != nil && v.working == "" {
-			in := v.c.input(v.p, v.env)
-			if v.c.Message != "" {
-				in["commitMessage"] = v.c.Message
-			}
-			return v, replace(newProgress(v.s, v.p, v.env, in, v.res.Summary))
+			return v, replace(newProgress(v.s, v.p, v.env, v.c.deploy(v.p, v.env), v.res.Summary))
 		}
 		v.scroll = scrollKeys(v.s.keys, msg, v.scroll, v.h)
 	}
@@ -193,7 +181,7 @@ func (v *previewScreen) view(w, h int) string {
 	im := r.Impact
 	var panel []string
 	panel = append(panel, st.Header.Render(fmt.Sprintf("Preview %s → %s@%s", r.Workload, r.Branch, shortSHA(r.BaseRevision)))+
-		st.Muted.Render(fmt.Sprintf("  %d file(s) ", r.Summary.Files))+st.OK.Render(fmt.Sprintf("+%d", r.Summary.Additions))+" "+st.Error.Render(fmt.Sprintf("-%d", r.Summary.Deletions)))
+		st.Muted.Render(fmt.Sprintf("  %d file(s) ", len(r.Summary.Files)))+st.OK.Render(fmt.Sprintf("+%d", r.Summary.Additions))+" "+st.Error.Render(fmt.Sprintf("-%d", r.Summary.Deletions)))
 	restart := st.OK.Render("no")
 	if im.WillRestartPods {
 		restart = st.Warn.Render("yes")
@@ -237,15 +225,15 @@ type progressScreen struct {
 	base
 	p       model.Project
 	env     model.Environment
-	in      map[string]any
-	sum     any
-	result  *services.DeployResult
+	in      api.DeployInput
+	sum     api.Summary
+	result  *api.DeployResult
 	dep     *model.Deployment
 	started time.Time
 	polls   int
 }
 
-func newProgress(s *session, p model.Project, env model.Environment, in map[string]any, sum any) *progressScreen {
+func newProgress(s *session, p model.Project, env model.Environment, in api.DeployInput, sum api.Summary) *progressScreen {
 	return &progressScreen{base: newBase(s), p: p, env: env, in: in, sum: sum}
 }
 
@@ -261,7 +249,7 @@ func (g *progressScreen) bindings() []key.Binding {
 func (g *progressScreen) init() tea.Cmd {
 	g.working = "committing"
 	g.started = g.s.now()
-	return call[services.DeployResult](g.s, g.sid, "", "gitops.deployWithGitOps", g.in)
+	return invoke(g.s, g.sid, "", api.DeployWithGitOps, g.in)
 }
 
 func (g *progressScreen) done() bool {
@@ -281,7 +269,7 @@ func (g *progressScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return g, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.DeployResult]:
+	case doneMsg[api.DeployResult]:
 		if msg.err != nil {
 			g.working = ""
 			return g, fail(msg.err)
@@ -304,7 +292,7 @@ func (g *progressScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			return g, nil
 		}
 		g.polls++
-		return g, call[model.Deployment](g.s, g.sid, "", "deployments.get", map[string]any{"id": g.result.DeploymentID})
+		return g, invoke(g.s, g.sid, "", api.GetDeployment, api.IDInput{ID: g.result.DeploymentID})
 	case doneMsg[model.Deployment]:
 		if msg.err == nil {
 			d := msg.val

@@ -9,10 +9,14 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
-// deploymentsScreen is the deployment history, newest first, paged by cursor.
+// pageSize is how many deployments one load asks for.
+const pageSize = 50
+
+// deploymentsScreen is the deployment history, newest first, paged by the
+// id of the last deployment seen (deployments.list's before).
 type deploymentsScreen struct {
 	base
 	projectID, envID string
@@ -37,17 +41,8 @@ func (d *deploymentsScreen) bindings() []key.Binding {
 
 func (d *deploymentsScreen) load(cursor string) tea.Cmd {
 	d.working = "loading deployments"
-	in := map[string]any{"limit": 50}
-	if d.projectID != "" {
-		in["projectId"] = d.projectID
-	}
-	if d.envID != "" {
-		in["environmentId"] = d.envID
-	}
-	if cursor != "" {
-		in["cursor"] = cursor
-	}
-	return call[services.Page[model.Deployment]](d.s, d.sid, cursor, "deployments.list", in)
+	in := api.ListDeploymentsInput{ProjectID: d.projectID, EnvironmentID: d.envID, Limit: pageSize, Before: cursor}
+	return invoke(d.s, d.sid, cursor, api.ListDeployments, in)
 }
 
 func (d *deploymentsScreen) init() tea.Cmd { return d.load("") }
@@ -58,7 +53,7 @@ func (d *deploymentsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return d, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.Page[model.Deployment]]:
+	case doneMsg[[]model.Deployment]:
 		d.working = ""
 		d.loaded = true
 		if msg.err != nil {
@@ -67,8 +62,11 @@ func (d *deploymentsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.tag == "" {
 			d.items = nil
 		}
-		d.items = append(d.items, msg.val.Items...)
-		d.next = msg.val.NextCursor
+		d.items = append(d.items, msg.val...)
+		d.next = ""
+		if len(msg.val) == pageSize {
+			d.next = msg.val[len(msg.val)-1].ID
+		}
 		d.t.setN(len(d.items))
 	case statusMsg:
 		if dep := msg.Deployment; dep != nil && (d.envID == "" || dep.EnvironmentID == d.envID) && (d.projectID == "" || dep.ProjectID == d.projectID) {

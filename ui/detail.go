@@ -9,19 +9,19 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // detailScreen shows one resource: conditions, events, revisions and the
 // chain of why it is not ready.
 type detailScreen struct {
 	base
-	v      services.ResourceView
-	d      *services.ResourceDetail
+	v      api.ResourceView
+	d      *api.ResourceDetail
 	scroll int
 }
 
-func newDetail(s *session, v services.ResourceView) *detailScreen {
+func newDetail(s *session, v api.ResourceView) *detailScreen {
 	return &detailScreen{base: newBase(s), v: v}
 }
 
@@ -33,7 +33,7 @@ func (d *detailScreen) bindings() []key.Binding {
 
 func (d *detailScreen) init() tea.Cmd {
 	d.working = "loading " + d.v.Name
-	return call[services.ResourceDetail](d.s, d.sid, "", "gitops.getGitOpsResource", map[string]any{"id": d.v.ID})
+	return invoke(d.s, d.sid, "", api.GetGitOpsResource, api.IDInput{ID: d.v.ID})
 }
 
 func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -41,14 +41,14 @@ func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return d, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.ResourceDetail]:
+	case doneMsg[api.ResourceDetail]:
 		d.working = ""
 		if msg.err != nil {
 			return d, fail(msg.err)
 		}
 		v := msg.val
 		d.d = &v
-	case doneMsg[services.SyncResult]:
+	case doneMsg[api.SyncResult]:
 		d.working = ""
 		if msg.err != nil {
 			return d, fail(msg.err)
@@ -62,21 +62,19 @@ func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		k := d.s.keys
 		switch {
 		case key.Matches(msg, k.YAML):
-			v := d.v
-			man := ""
+			det := api.ResourceDetail{ResourceView: d.v}
 			if d.d != nil {
-				v = d.d.ResourceView
-				man = d.d.Manifest
+				det = *d.d
 			}
-			ys := newYAMLScreen(d.s, v)
-			ys.text = resourceYAML(v, man)
+			ys := newYAMLScreen(d.s, det.ResourceView)
+			ys.text = resourceYAML(det)
 			return d, push(ys)
 		case key.Matches(msg, k.Sync):
 			d.working = "syncing " + d.v.Name
-			return d, call[services.SyncResult](d.s, d.sid, "", "gitops.triggerSync", map[string]any{"id": d.v.ID})
+			return d, invoke(d.s, d.sid, "", api.TriggerSync, api.TriggerSyncInput{ID: d.v.ID})
 		case key.Matches(msg, k.Edit):
 			if d.d != nil {
-				return d, push(newEditResource(d.s, d.sid, d.d.ResourceView))
+				return d, push(newEditResource(d.s, d.sid, *d.d))
 			}
 			return d, push(newEditLoader(d.s, d.v))
 		case key.Matches(msg, k.Refresh):
@@ -100,33 +98,25 @@ func (d *detailScreen) view(w, h int) string {
 		kind = "HelmRelease"
 	}
 	status := r.Status
-	if r.Live != nil {
-		status = r.Live.Status
-	}
 	l = append(l, st.Header.Render(fmt.Sprintf("%s %s/%s", kind, r.Namespace, r.Name))+"  "+st.statusStyle(status).Render(status))
-	if r.Environment != nil {
+	if r.Environment.Name != "" {
 		l = append(l, st.Label.Render("environment ")+r.Environment.Name+st.Label.Render("  cluster ")+r.Environment.ClusterID)
 	}
-	if r.Repository != nil {
+	if r.Repository.FullName != "" {
 		l = append(l, st.Label.Render("repository  ")+r.Repository.FullName+st.Muted.Render(" "+r.Repository.URL))
 	}
 	applied, attempted := r.LastAppliedRevision, r.LastAttemptedRevision
-	if r.Live != nil {
-		applied, attempted = r.Live.LastAppliedRevision, r.Live.LastAttemptedRevision
-	}
 	l = append(l, "", st.Header.Render("Revisions"),
 		"  applied    "+orDash(applied),
 		"  attempted  "+orDash(attempted))
-	if r.Live != nil {
-		if r.Live.SourceRef != "" {
-			l = append(l, "  source     "+r.Live.SourceRef)
-		}
-		if len(r.Live.DependsOn) > 0 {
-			l = append(l, "  dependsOn  "+strings.Join(r.Live.DependsOn, ", "))
-		}
-		if r.Live.Suspended {
-			l = append(l, "  "+st.Info.Render("suspended"))
-		}
+	if r.SourceRef != "" {
+		l = append(l, "  source     "+r.SourceRef)
+	}
+	if len(r.DependsOn) > 0 {
+		l = append(l, "  dependsOn  "+strings.Join(r.DependsOn, ", "))
+	}
+	if r.Suspended {
+		l = append(l, "  "+st.Info.Render("suspended"))
 	}
 	if r.LiveErr != "" {
 		l = append(l, "", st.Error.Render("live: "+oneLine(r.LiveErr)))
@@ -138,10 +128,10 @@ func (d *detailScreen) view(w, h int) string {
 		}
 	}
 	l = append(l, "", st.Header.Render("Conditions"))
-	if r.Live == nil || len(r.Live.Conditions) == 0 {
+	if len(r.Conditions) == 0 {
 		l = append(l, st.Muted.Render("  none"))
 	} else {
-		for _, c := range r.Live.Conditions {
+		for _, c := range r.Conditions {
 			l = append(l, fmt.Sprintf("  %s %s %s %s", pad(c.Type, 12), st.statusStyle(string(c.Status)).Render(pad(string(c.Status), 7)),
 				pad(c.Reason, 22), st.Muted.Render(oneLine(c.Message))))
 		}
@@ -156,7 +146,7 @@ func (d *detailScreen) view(w, h int) string {
 		if e.Type == "Warning" {
 			sty = st.Warn
 		}
-		l = append(l, fmt.Sprintf("  %s %s %s %s", pad(age(now, e.Time), 4), sty.Render(pad(e.Type, 8)), pad(e.Reason, 20), oneLine(e.Message)))
+		l = append(l, fmt.Sprintf("  %s %s %s %s", pad(age(now, e.Timestamp), 4), sty.Render(pad(e.Type, 8)), pad(e.Reason, 20), oneLine(e.Message)))
 	}
 	return visible(l, &d.scroll, w, h)
 }
@@ -164,10 +154,10 @@ func (d *detailScreen) view(w, h int) string {
 // yamlScreen shows a resource's YAML highlighted by chroma.
 type yamlScreen struct {
 	textScreen
-	v services.ResourceView
+	v api.ResourceView
 }
 
-func newYAMLScreen(s *session, v services.ResourceView) *yamlScreen {
+func newYAMLScreen(s *session, v api.ResourceView) *yamlScreen {
 	y := &yamlScreen{textScreen: textScreen{base: newBase(s), name: "YAML " + v.Name, lang: "yaml"}, v: v}
 	return y
 }
@@ -177,17 +167,17 @@ func (y *yamlScreen) init() tea.Cmd {
 		return nil
 	}
 	y.working = "loading " + y.v.Name
-	return call[services.ResourceDetail](y.s, y.sid, "", "gitops.getGitOpsResource", map[string]any{"id": y.v.ID})
+	return invoke(y.s, y.sid, "", api.GetGitOpsResource, api.IDInput{ID: y.v.ID})
 }
 
 func (y *yamlScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if d, ok := msg.(doneMsg[services.ResourceDetail]); ok {
+	if d, ok := msg.(doneMsg[api.ResourceDetail]); ok {
 		y.working = ""
 		if d.err != nil {
-			y.text = resourceYAML(y.v, "")
+			y.text = resourceYAML(api.ResourceDetail{ResourceView: y.v})
 			return y, fail(d.err)
 		}
-		y.text = resourceYAML(d.val.ResourceView, d.val.Manifest)
+		y.text = resourceYAML(d.val)
 		return y, nil
 	}
 	_, cmd := y.textScreen.update(msg)
@@ -203,8 +193,8 @@ func (y *yamlScreen) view(w, h int) string {
 
 // newEditResource edits a resource's main settings; the change is sent as a
 // JSON merge patch through gitops.updateGitOpsResource.
-func newEditResource(s *session, parent int, v services.ResourceView) screen {
-	var cfg services.ResourceConfig
+func newEditResource(s *session, parent int, v api.ResourceDetail) screen {
+	var cfg api.ResourceConfig
 	if len(v.Config) > 0 {
 		_ = json.Unmarshal(v.Config, &cfg)
 	}
@@ -215,7 +205,7 @@ func newEditResource(s *session, parent int, v services.ResourceView) screen {
 	}
 	if v.Type == model.ResourceHelm {
 		fields = append(fields,
-			textIn("chart", "chart", cfg.Chart, "", nonEmpty(nil)),
+			textIn("chartName", "chartName", cfg.ChartName, "", nonEmpty(nil)),
 			textIn("chartVersion", "chartVersion", cfg.ChartVersion, "*", nil))
 	} else {
 		fields = append(fields,
@@ -244,10 +234,14 @@ func newEditResource(s *session, parent int, v services.ResourceView) screen {
 			if len(patch) == 0 {
 				return pop("nothing changed")
 			}
-			return call[services.ResourceSummary](s, to, "", "gitops.updateGitOpsResource", map[string]any{"id": v.ID, "config": patch})
+			raw, err := json.Marshal(patch)
+			if err != nil {
+				return fail(err)
+			}
+			return invoke(s, to, "", api.UpdateGitOpsResource, api.UpdateResourceInput{ID: v.ID, Config: raw})
 		},
 		func(msg tea.Msg) tea.Cmd {
-			r := msg.(doneMsg[services.ResourceSummary]).val
+			r := msg.(doneMsg[api.UpdateResult]).val
 			return pop(fmt.Sprintf("updated %s: %s", r.Name, r.Status))
 		})
 }
@@ -268,9 +262,9 @@ func newCreateStep2(s *session, parent int, projectID, envID, typ, name string) 
 	var fields []field
 	if typ == model.ResourceHelm {
 		fields = []field{
-			textIn("chart", "chart", "", "podinfo", nonEmpty(nil)),
+			textIn("chartName", "chartName", "", "podinfo", nonEmpty(nil)),
 			textIn("chartVersion", "chartVersion", "", "6.x", nil),
-			choiceIn("sourceKind", "source", []string{"GitRepository", "HelmRepository"}, "HelmRepository"),
+			choiceIn("sourceType", "sourceType", api.SourceType("").Values(), string(api.SourceHelmRepository)),
 			textIn("sourceURL", "repository URL", "", "https://charts.example.com", nil),
 			textIn("interval", "interval", "", "env default", checkDuration),
 			boolIn("createNamespace", "createNamespace", false),
@@ -286,29 +280,12 @@ func newCreateStep2(s *session, parent int, projectID, envID, typ, name string) 
 	}
 	return newFormScreen(s, "Create "+typ+" "+name+" (2/2)", "Empty fields take the environment's defaults.", newForm(fields...),
 		func(f *form, to int) tea.Cmd {
-			cfg := map[string]any{}
-			for _, fl := range f.fields {
-				v := f.value(fl.key)
-				switch {
-				case fl.kind == boolField:
-					cfg[fl.key] = v == "true"
-				case fl.key == "sourceKind" || fl.key == "sourceURL":
-				case v != "":
-					cfg[fl.key] = v
-				}
-			}
-			if typ == model.ResourceHelm {
-				src := map[string]any{"kind": f.value("sourceKind")}
-				if u := f.value("sourceURL"); u != "" {
-					src["url"] = u
-				}
-				cfg["source"] = src
-			}
-			in := map[string]any{"projectId": projectID, "environmentId": envID, "name": name, "type": typ, "config": cfg}
-			return call[services.ResourceSummary](s, to, "", "gitops.createGitOpsResource", in)
+			in := api.CreateResourceInput{ProjectID: projectID, EnvironmentID: envID, Name: name, Type: api.ResourceType(typ),
+				Config: createConfig(f, typ)}
+			return invoke(s, to, "", api.CreateGitOpsResource, in)
 		},
 		func(msg tea.Msg) tea.Cmd {
-			r := msg.(doneMsg[services.ResourceSummary])
+			r := msg.(doneMsg[api.ResourceSummary])
 			r.tag = "created"
 			r.to = parent
 			return tea.Batch(pop(""), func() tea.Msg { return r })
@@ -319,10 +296,10 @@ func newCreateStep2(s *session, parent int, projectID, envID, typ, name string) 
 // edit form in its place.
 type editLoader struct {
 	base
-	v services.ResourceView
+	v api.ResourceView
 }
 
-func newEditLoader(s *session, v services.ResourceView) *editLoader {
+func newEditLoader(s *session, v api.ResourceView) *editLoader {
 	return &editLoader{base: newBase(s), v: v}
 }
 
@@ -331,21 +308,40 @@ func (e *editLoader) bindings() []key.Binding { return []key.Binding{e.s.keys.Ca
 
 func (e *editLoader) init() tea.Cmd {
 	e.working = "loading " + e.v.Name
-	return call[services.ResourceDetail](e.s, e.sid, "", "gitops.getGitOpsResource", map[string]any{"id": e.v.ID})
+	return invoke(e.s, e.sid, "", api.GetGitOpsResource, api.IDInput{ID: e.v.ID})
 }
 
 func (e *editLoader) update(msg tea.Msg) (screen, tea.Cmd) {
 	e.resize(msg)
-	if d, ok := msg.(doneMsg[services.ResourceDetail]); ok {
+	if d, ok := msg.(doneMsg[api.ResourceDetail]); ok {
 		e.working = ""
 		if d.err != nil {
 			return e, tea.Batch(pop(""), fail(d.err))
 		}
-		return e, replace(newEditResource(e.s, 0, d.val.ResourceView))
+		return e, replace(newEditResource(e.s, 0, d.val))
 	}
 	return e, nil
 }
 
 func (e *editLoader) view(w, h int) string {
 	return e.s.styles.Muted.Render("loading " + e.v.Name + "…")
+}
+
+// createConfig is the create wizard's second step as a resource config.
+func createConfig(f *form, typ string) api.ResourceConfig {
+	cfg := api.ResourceConfig{Interval: f.value("interval")}
+	if typ == model.ResourceHelm {
+		cfg.ChartName, cfg.ChartVersion = f.value("chartName"), f.value("chartVersion")
+		cfg.SourceType = api.SourceType(f.value("sourceType"))
+		if u := f.value("sourceURL"); u != "" {
+			cfg.Source = &api.ChartSource{URL: u}
+		}
+		if f.value("createNamespace") == "true" {
+			cfg.Install = &api.InstallConfig{CreateNamespace: new(true)}
+		}
+		return cfg
+	}
+	cfg.Path, cfg.Timeout = f.value("path"), f.value("timeout")
+	cfg.Prune, cfg.Wait = new(f.value("prune") == "true"), new(f.value("wait") == "true")
+	return cfg
 }

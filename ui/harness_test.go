@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -14,10 +16,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // -update rewrites the golden files under testdata/golden. The flag is
@@ -58,7 +59,21 @@ func (f *fakeCaller) ret(name string, v any) *fakeCaller {
 	return f.on(name, func(map[string]any) (any, error) { return v, nil })
 }
 
+// Call answers like the registry would: the procedure must be declared in
+// the contract, the input must decode strictly into its declared input type,
+// and the canned result must have its declared result type, so a contract
+// change cannot pass the UI tests unnoticed.
 func (f *fakeCaller) Call(_ context.Context, name string, raw []byte) (any, error) {
+	info, ok := declared(name)
+	if !ok {
+		return nil, fmt.Errorf("fake: %s is not a declared procedure", name)
+	}
+	typed := reflect.New(info.Input).Interface()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(typed); err != nil {
+		return nil, fmt.Errorf("fake: input of %s does not fit %s: %v", name, info.Input, err)
+	}
 	var in map[string]any
 	_ = json.Unmarshal(raw, &in)
 	f.mu.Lock()
@@ -69,7 +84,21 @@ func (f *fakeCaller) Call(_ context.Context, name string, raw []byte) (any, erro
 	if !ok {
 		return nil, model.Errorf(model.CodeNotFound, "fake: no result for %s", name)
 	}
-	return fn(in)
+	res, err := fn(in)
+	if err == nil && reflect.TypeOf(res) != info.Result {
+		return nil, fmt.Errorf("fake: canned result of %s is %T, the contract declares %s", name, res, info.Result)
+	}
+	return res, err
+}
+
+// declared finds procedure name in the contract.
+func declared(name string) (api.Info, bool) {
+	for _, i := range api.Infos() {
+		if i.Name == name {
+			return i, true
+		}
+	}
+	return api.Info{}, false
 }
 
 func (f *fakeCaller) called(name string) bool {
@@ -236,30 +265,30 @@ func eachSize(t *testing.T, c func() *fakeCaller, f func(h *harness, fc *fakeCal
 
 func ptr[T any](v T) *T { return &v }
 
-func cannedClusters() []services.ClusterView {
-	return []services.ClusterView{
-		{Cluster: model.Cluster{ID: "prod", Name: "prod", Context: "k3s-prod"}, Status: &services.ClusterStatus{
+func cannedClusters() []api.ClusterView {
+	return []api.ClusterView{
+		{Cluster: model.Cluster{ID: "prod", Name: "prod", Context: "k3s-prod"}, Status: &api.ClusterStatus{
 			Reachable: true, ServerVersion: "v1.31.4+k3s1", K3s: true, Nodes: 3, NodesReady: 3, FluxInstalled: true, FluxVersion: "v2.6.4"}},
-		{Cluster: model.Cluster{ID: "edge", Name: "edge", Context: "k3s-edge"}, Status: &services.ClusterStatus{
+		{Cluster: model.Cluster{ID: "edge", Name: "edge", Context: "k3s-edge"}, Status: &api.ClusterStatus{
 			Reachable: false, Error: "K3S_NOT_READY: dial tcp 10.0.0.9:6443: connect: connection refused"}},
 	}
 }
 
-func cannedHealth() services.FluxHealth {
-	return services.FluxHealth{Status: "degraded", Version: "v2.6.4", Namespace: "flux-system", CheckedAt: testNow,
-		Controllers: []services.ControllerHealth{
+func cannedHealth() api.FluxHealth {
+	return api.FluxHealth{Overall: api.HealthDegraded, Version: "v2.6.4", Namespace: "flux-system", CheckedAt: testNow,
+		Components: []api.ComponentHealth{
 			{Name: "source-controller", Image: "ghcr.io/fluxcd/source-controller:v1.6.2", Replicas: 1, ReadyReplicas: 1, Ready: true, Status: "Current",
-				Conditions: []metav1.Condition{{Type: "Available", Status: "True", Reason: "MinimumReplicasAvailable", Message: "Deployment has minimum availability."}}},
+				Conditions: []api.Condition{{Type: "Available", Status: "True", Reason: "MinimumReplicasAvailable", Message: "Deployment has minimum availability."}}},
 			{Name: "kustomize-controller", Image: "ghcr.io/fluxcd/kustomize-controller:v1.6.1", Replicas: 1, ReadyReplicas: 0, Ready: false, Status: "InProgress",
 				Message:    "Deployment does not have minimum availability.",
-				Conditions: []metav1.Condition{{Type: "Available", Status: "False", Reason: "MinimumReplicasUnavailable", Message: "Deployment does not have minimum availability."}}},
+				Conditions: []api.Condition{{Type: "Available", Status: "False", Reason: "MinimumReplicasUnavailable", Message: "Deployment does not have minimum availability."}}},
 		},
-		CRDs: []services.CRDHealth{{Name: "gitrepositories.source.toolkit.fluxcd.io", Established: true}, {Name: "kustomizations.kustomize.toolkit.fluxcd.io", Established: true}},
+		CRDs: []api.CRDHealth{{Name: "gitrepositories.source.toolkit.fluxcd.io", Established: true}, {Name: "kustomizations.kustomize.toolkit.fluxcd.io", Established: true}},
 	}
 }
 
-func cannedProject() services.ProjectView {
-	return services.ProjectView{
+func cannedProject() api.ProjectView {
+	return api.ProjectView{
 		Project: model.Project{ID: "shop", Name: "shop", CreatedAt: testNow.Add(-72 * time.Hour)},
 		Environments: []model.Environment{
 			{ID: "env-prod", ProjectID: "shop", Name: "prod", ClusterID: "prod", Namespace: "shop",
@@ -271,10 +300,10 @@ func cannedProject() services.ProjectView {
 	}
 }
 
-func cannedResources(n int) []services.ResourceView {
-	out := make([]services.ResourceView, 0, n)
+func cannedResources(n int) []api.ResourceView {
+	out := make([]api.ResourceView, 0, n)
 	statuses := []string{model.StatusReady, model.StatusReady, model.StatusFailed, model.StatusReconciling, model.StatusSuspended}
-	env := &services.EnvSummary{ID: "env-prod", Name: "prod", Namespace: "shop", ClusterID: "prod"}
+	env := api.EnvSummary{ID: "env-prod", Name: "prod", Namespace: "shop", ClusterID: "prod"}
 	for i := 0; i < n; i++ {
 		st := statuses[i%len(statuses)]
 		typ := model.ResourceKustomization
@@ -289,35 +318,43 @@ func cannedResources(n int) []services.ResourceView {
 		if st == model.StatusFailed {
 			r.ErrorMessage = "kustomize build failed: accumulating resources: missing file deployment.yaml"
 		}
-		out = append(out, services.ResourceView{GitOpsResource: r, Environment: env})
+		out = append(out, api.NewResourceView(r, env, api.RepoSummary{ID: "repo-456", FullName: "acme/shop-config"}))
 	}
 	return out
 }
 
-func cannedDetail() services.ResourceDetail {
+func cannedDetail() api.ResourceDetail {
 	v := cannedResources(3)[2]
-	v.Config = json.RawMessage(`{"chart":"podinfo","chartVersion":"6.x","interval":"5m","source":{"kind":"HelmRepository","name":"podinfo"}}`)
-	return services.ResourceDetail{ResourceView: v, Events: []services.Event{
-		{Type: "Warning", Reason: "InstallFailed", Message: "Helm install failed: timed out waiting for the condition", Count: 3, Time: testNow.Add(-10 * time.Minute)},
-		{Type: "Normal", Reason: "ArtifactUpToDate", Message: "artifact up-to-date with remote revision", Count: 1, Time: testNow.Add(-time.Hour)},
+	v.Status, v.LastAppliedRevision, v.LastAttemptedRevision = model.StatusFailed, "6.7.0", "6.7.1"
+	return api.ResourceDetail{ResourceView: v, Events: []api.Event{
+		{Type: "Warning", Reason: "InstallFailed", Message: "Helm install failed: timed out waiting for the condition", Count: 3, Timestamp: testNow.Add(-10 * time.Minute)},
+		{Type: "Normal", Reason: "ArtifactUpToDate", Message: "artifact up-to-date with remote revision", Count: 1, Timestamp: testNow.Add(-time.Hour)},
 	},
-		Live: &services.Observed{Status: model.StatusFailed, LastAppliedRevision: "6.7.0", LastAttemptedRevision: "6.7.1", SourceRef: "HelmRepository/flux-system/podinfo",
-			DependsOn: []string{"infra"}, Conditions: []metav1.Condition{{Type: "Ready", Status: "False", Reason: "InstallFailed", Message: "Helm install failed"}}},
-		Chain: []string{"dependsOn infra: not ready", "source HelmRepository/flux-system/podinfo: fetch failed", "Ready=False: Helm install failed"},
+		Config:    json.RawMessage(`{"chartName":"podinfo","chartVersion":"6.x","interval":"5m","sourceType":"HelmRepository","source":{"name":"podinfo"}}`),
+		SourceRef: "HelmRepository/flux-system/podinfo", DependsOn: []string{"infra"},
+		Manifest: "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app-00002\n  namespace: flux-system\nspec:\n" +
+			"  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n      version: 6.x\n  interval: 5m\n",
+		Conditions: []api.Condition{{Type: "Ready", Status: "False", Reason: "InstallFailed", Message: "Helm install failed"}},
+		Chain:      []string{"dependsOn infra: not ready", "source HelmRepository/flux-system/podinfo: fetch failed", "Ready=False: Helm install failed"},
 	}
 }
 
-func cannedDeployments() services.Page[model.Deployment] {
+func cannedDeployments() []model.Deployment {
 	mk := func(i int, method, status string) model.Deployment {
 		return model.Deployment{ID: fmt.Sprintf("dep-%d", i), ProjectID: "shop", EnvironmentID: "env-prod", DeploymentMethod: method, Status: status,
 			Image: "ghcr.io/acme/web:1.4." + fmt.Sprint(i), GitCommitSha: fmt.Sprintf("abc%d%036d", i, 0), GitCommitURL: "https://git.example.com/acme/shop-config/commit/abc",
 			DeployedBy: "alice", Message: "deploy web 1.4." + fmt.Sprint(i), CreatedAt: testNow.Add(-time.Duration(i) * time.Hour),
 			Diff: "--- a/k8s/overlays/prod/kustomization.yaml\n+++ b/k8s/overlays/prod/kustomization.yaml\n@@ -3,2 +3,2 @@\n images:\n-  - name: web\n-    newTag: 1.4.1\n+  - name: web\n+    newTag: 1.4.2\n"}
 	}
-	return services.Page[model.Deployment]{Items: []model.Deployment{
+	out := []model.Deployment{
 		mk(1, model.MethodGitOpsUI, model.DeploySuccess), mk(2, model.MethodGitOpsGit, model.DeploySuccess),
 		mk(3, model.MethodPipeline, model.DeployFailed), mk(4, model.MethodManual, model.DeployPending),
-	}, NextCursor: "c2"}
+	}
+	// A full first page (deployments.list's default limit), so the screen offers more.
+	for i := 5; i <= 50; i++ {
+		out = append(out, mk(i, model.MethodGitOpsUI, model.DeploySuccess))
+	}
+	return out
 }
 
 // catalogFake answers the catalog and list procedures.

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // paletteEntry is a screen to jump to or a procedure to run.
@@ -21,7 +21,7 @@ type paletteEntry struct {
 	name string
 	desc string
 	open func() screen
-	proc *services.Procedure
+	proc api.Info
 }
 
 // palette is the `:` command palette.
@@ -140,10 +140,10 @@ func (p *palette) view(w, h int) string {
 // flatField is one leaf of a procedure's input, with its dotted path.
 type flatField struct {
 	path []string
-	f    services.Field
+	f    api.Field
 }
 
-func flatten(prefix []string, fs []services.Field) []flatField {
+func flatten(prefix []string, fs []api.Field) []flatField {
 	var out []flatField
 	for _, f := range fs {
 		p := append(append([]string(nil), prefix...), f.Name)
@@ -157,7 +157,7 @@ func flatten(prefix []string, fs []services.Field) []flatField {
 }
 
 // newProcForm builds a form from a procedure's input fields and runs it.
-func newProcForm(s *session, pr *services.Procedure) screen {
+func newProcForm(s *session, pr api.Info) screen {
 	flat := flatten(nil, pr.Fields)
 	// Required fields first: they are what the form cannot do without.
 	sort.SliceStable(flat, func(i, j int) bool { return flat[i].f.Required && !flat[j].f.Required })
@@ -200,7 +200,11 @@ func newProcForm(s *session, pr *services.Procedure) screen {
 				}
 				setPath(in, ff.path, val)
 			}
-			return call[any](s, to, "", pr.Name, in)
+			raw, err := json.Marshal(in)
+			if err != nil {
+				return fail(err)
+			}
+			return invokeRaw(s, to, pr, raw)
 		},
 		func(msg tea.Msg) tea.Cmd {
 			res := msg.(doneMsg[any]).val

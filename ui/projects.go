@@ -9,7 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // projectsScreen lists projects.
@@ -32,7 +32,7 @@ func (p *projectsScreen) bindings() []key.Binding {
 
 func (p *projectsScreen) init() tea.Cmd {
 	p.working = "loading projects"
-	return call[[]model.Project](p.s, p.sid, "", "projects.list", map[string]any{})
+	return invoke(p.s, p.sid, "", api.ListProjects, api.Empty{})
 }
 
 func (p *projectsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -90,7 +90,7 @@ func (p *projectsScreen) view(w, h int) string {
 type envScreen struct {
 	base
 	p     model.Project
-	view_ *services.ProjectView
+	view_ *api.ProjectView
 	t     table
 }
 
@@ -130,7 +130,7 @@ func (e *envScreen) bindings() []key.Binding {
 
 func (e *envScreen) init() tea.Cmd {
 	e.working = "loading environments"
-	return call[services.ProjectView](e.s, e.sid, "", "projects.get", map[string]any{"id": e.p.ID})
+	return invoke(e.s, e.sid, "", api.GetProject, api.IDInput{ID: e.p.ID})
 }
 
 func (e *envScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -139,7 +139,7 @@ func (e *envScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return e, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[services.ProjectView]:
+	case doneMsg[api.ProjectView]:
 		e.working = ""
 		if msg.err != nil {
 			return e, fail(msg.err)
@@ -147,11 +147,13 @@ func (e *envScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		v := msg.val
 		e.view_ = &v
 		e.t.setN(len(v.Environments))
-	case doneMsg[services.GitOpsConfigView]:
+	case doneMsg[api.ConfigureGitOpsResult]:
 		if msg.err == nil && e.view_ != nil {
+			c := msg.val.Config
 			for i := range e.view_.Environments {
-				if e.view_.Environments[i].ID == msg.val.EnvironmentID {
-					e.view_.Environments[i].GitOpsConfig = msg.val.GitOpsConfig
+				if e.view_.Environments[i].ID == c.EnvironmentID {
+					e.view_.Environments[i].GitOpsConfig = model.GitOpsConfig{Enabled: c.Enabled, AutoSync: c.AutoSync,
+						GitBranch: c.GitBranch, GitPath: c.GitPath, SyncInterval: c.SyncInterval, RepositoryID: c.RepositoryID}
 				}
 			}
 		}
@@ -240,14 +242,12 @@ func newGitOpsForm(s *session, parent int, p model.Project, env model.Environmen
 	)
 	return newFormScreen(s, "GitOps config of "+env.Name, "Project "+p.Name+", namespace "+env.Namespace+" on "+env.ClusterID+".", f,
 		func(f *form, to int) tea.Cmd {
-			cfg := map[string]any{
-				"enabled": f.flag("enabled"), "autoSync": f.flag("autoSync"),
-				"gitBranch": f.value("gitBranch"), "gitPath": f.value("gitPath"), "syncInterval": f.value("syncInterval"),
-			}
-			return call[services.GitOpsConfigView](s, to, "", "environments.configureGitOps", map[string]any{"environmentId": env.ID, "config": cfg})
+			cfg := api.GitOpsConfigPatch{Enabled: new(f.flag("enabled")), AutoSync: new(f.flag("autoSync")),
+				GitBranch: new(f.value("gitBranch")), GitPath: new(f.value("gitPath")), SyncInterval: new(f.value("syncInterval"))}
+			return invoke(s, to, "", api.ConfigureGitOps, api.ConfigureGitOpsInput{EnvironmentID: env.ID, Config: cfg})
 		},
 		func(msg tea.Msg) tea.Cmd {
-			d := msg.(doneMsg[services.GitOpsConfigView])
+			d := msg.(doneMsg[api.ConfigureGitOpsResult])
 			d.to = parent
 			return tea.Batch(pop("GitOps config of "+env.Name+" saved"), func() tea.Msg { return d })
 		})

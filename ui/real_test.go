@@ -8,6 +8,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -45,7 +46,7 @@ func realServices(t *testing.T) *services.Services {
 		t.Fatal(err)
 	}
 	svc := services.New(services.Config{DataDir: dir, DB: db})
-	ctx := services.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleAdmin, Source: "test"})
+	ctx := model.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleAdmin, Source: "test"})
 	for _, c := range []struct{ name, in string }{
 		{"projects.create", `{"name":"shop","id":"shop"}`},
 		{"clusters.register", `{"name":"lab","id":"lab","kubeconfig":"` + kc + `","context":"lab"}`},
@@ -62,7 +63,7 @@ func realServices(t *testing.T) *services.Services {
 // TestRealRegistryCatalogScreens drives the UI over the real registry and store.
 func TestRealRegistryCatalogScreens(t *testing.T) {
 	svc := realServices(t)
-	ctx := services.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleAdmin, Source: "test"})
+	ctx := model.WithActor(context.Background(), model.Actor{User: "alice", Role: model.RoleAdmin, Source: "test"})
 	h := newHarness(t, svc.Registry(), 80, 24, func(o *Options) { o.Ctx = ctx })
 	h.contains("Clusters (1)", "lab", "unreachable")
 	h.press("2")
@@ -78,7 +79,7 @@ func TestRealRegistryCatalogScreens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := res.(services.GitOpsConfigView); v.AutoSync || v.GitPath != "./k8s/overlays/prod" {
+	if v := res.(api.GitOpsConfigView); v.AutoSync || v.GitPath != "./k8s/overlays/prod" {
 		t.Fatalf("stored config %+v", v)
 	}
 	// The palette lists the real procedures and runs one.

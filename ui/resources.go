@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 var sortModes = []string{"name", "status", "age", "type"}
@@ -24,7 +24,7 @@ var sortModes = []string{"name", "status", "age", "type"}
 type resourcesScreen struct {
 	base
 	sc        scopeInfo
-	items     []services.ResourceView
+	items     []api.ResourceView
 	keys      []string // lowercased search text per item
 	index     map[string]int
 	shown     []int // filtered and sorted indexes into items
@@ -75,22 +75,16 @@ func (r *resourcesScreen) bindings() []key.Binding {
 
 func (r *resourcesScreen) init() tea.Cmd {
 	r.working = "loading resources"
-	in := map[string]any{}
-	if r.sc.projectID != "" {
-		in["projectId"] = r.sc.projectID
-	}
-	if r.sc.envID != "" {
-		in["environmentId"] = r.sc.envID
-	}
-	return call[[]services.ResourceView](r.s, r.sid, "", "gitops.listGitOpsResources", in)
+	in := api.ListResourcesInput{ProjectID: r.sc.projectID, EnvironmentID: r.sc.envID}
+	return invoke(r.s, r.sid, "", api.ListGitOpsResources, in)
 }
 
-func searchKey(v *services.ResourceView) string {
+func searchKey(v *api.ResourceView) string {
 	return strings.ToLower(v.Name + " " + v.Namespace + " " + v.Type + " " + v.Status + " " + v.ErrorMessage)
 }
 
 // setItems replaces the rows.
-func (r *resourcesScreen) setItems(items []services.ResourceView) {
+func (r *resourcesScreen) setItems(items []api.ResourceView) {
 	r.items = items
 	r.keys = make([]string, len(items))
 	r.index = make(map[string]int, len(items))
@@ -174,7 +168,7 @@ func statusRank(s string) int {
 	return 4
 }
 
-func (r *resourcesScreen) current() *services.ResourceView {
+func (r *resourcesScreen) current() *api.ResourceView {
 	if r.t.n == 0 || r.t.cursor >= len(r.shown) {
 		return nil
 	}
@@ -198,10 +192,7 @@ func (r *resourcesScreen) live(e statusMsg) {
 			return
 		}
 		v := &r.items[i]
-		env, repo := v.Environment, v.Repository
-		v.GitOpsResource = res
-		v.Config = nil
-		v.Environment, v.Repository = env, repo
+		*v = api.NewResourceView(res, v.Environment, v.Repository)
 		r.keys[i] = searchKey(v)
 		if r.filter.Value() != "" || sortModes[r.sortBy] == "status" {
 			r.refilter()
@@ -209,9 +200,7 @@ func (r *resourcesScreen) live(e statusMsg) {
 		return
 	}
 	if res.DeletedAt == nil && r.loaded {
-		v := services.ResourceView{GitOpsResource: res}
-		v.Config = nil
-		r.setItems(append(r.items, v))
+		r.setItems(append(r.items, api.NewResourceView(res, api.EnvSummary{ID: res.EnvironmentID}, api.RepoSummary{ID: res.RepositoryID})))
 	}
 }
 
@@ -221,7 +210,7 @@ func (r *resourcesScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return r, nil
 	}
 	switch msg := msg.(type) {
-	case doneMsg[[]services.ResourceView]:
+	case doneMsg[[]api.ResourceView]:
 		r.working = ""
 		r.loaded = true
 		if msg.err != nil {
@@ -230,7 +219,7 @@ func (r *resourcesScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		r.setItems(msg.val)
 	case statusMsg:
 		r.live(msg)
-	case doneMsg[services.SyncResult]:
+	case doneMsg[api.SyncResult]:
 		r.working = ""
 		if msg.err != nil {
 			return r, fail(msg.err)
@@ -241,13 +230,13 @@ func (r *resourcesScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			text += " (" + v.Revision + ")"
 		}
 		return r, tea.Batch(notify(text), r.init())
-	case doneMsg[services.ResourceSummary]:
+	case doneMsg[api.ResourceSummary]:
 		r.working = ""
 		if msg.err != nil {
 			return r, fail(msg.err)
 		}
 		return r, tea.Batch(notify(msg.tag+" "+msg.val.Name+": "+msg.val.Status), r.init())
-	case doneMsg[json.RawMessage]:
+	case doneMsg[api.Deleted]:
 		r.working = ""
 		if msg.err != nil {
 			return r, fail(msg.err)
@@ -316,22 +305,22 @@ func (r *resourcesScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Sync):
 		r.working = "syncing " + name
-		return r, call[services.SyncResult](r.s, r.sid, name, "gitops.triggerSync", map[string]any{"id": id})
+		return r, invoke(r.s, r.sid, name, api.TriggerSync, api.TriggerSyncInput{ID: id})
 	case key.Matches(msg, k.Suspend):
-		verb, proc := "suspend", "gitops.suspendGitOpsResource"
+		verb, proc := "suspend", api.SuspendGitOpsResource
 		if cur.Suspended || cur.Status == model.StatusSuspended {
-			verb, proc = "resume", "gitops.resumeGitOpsResource"
+			verb, proc = "resume", api.ResumeGitOpsResource
 		}
 		r.confirm = &confirmDialog{
 			text: fmt.Sprintf("%s %s %s/%s?", strings.ToUpper(verb[:1])+verb[1:], cur.Type, cur.Namespace, name),
 			busy: verb + " " + name,
-			run:  call[services.ResourceSummary](r.s, r.sid, verb, proc, map[string]any{"id": id}),
+			run:  invoke(r.s, r.sid, verb, proc, api.IDInput{ID: id}),
 		}
 	case key.Matches(msg, k.Delete):
 		r.confirm = &confirmDialog{
 			text:   fmt.Sprintf("Delete %s %s/%s from the cluster? (the record stays, marked deleted)", cur.Type, cur.Namespace, name),
 			busy:   "deleting " + name,
-			run:    call[json.RawMessage](r.s, r.sid, "deleted "+name, "gitops.deleteGitOpsResource", map[string]any{"id": id}),
+			run:    invoke(r.s, r.sid, "deleted "+name, api.DeleteGitOpsResource, api.IDInput{ID: id}),
 			danger: true,
 		}
 	case key.Matches(msg, k.Detail, k.Open):
@@ -470,11 +459,11 @@ func (c *confirmDialog) view(st Styles, w int) string {
 	return st.Dialog.Width(min(w-2, max(40, lipgloss.Width(c.text)+4))).Render(body)
 }
 
-// resourceYAML renders the Flux object of a resource: the manifest from the
-// detail when there is one, else built from the stored config.
-func resourceYAML(v services.ResourceView, manifest string) string {
-	if strings.TrimSpace(manifest) != "" {
-		return manifest
+// resourceYAML renders the Flux object of a resource: the live manifest
+// from the detail when there is one, else built from the stored config.
+func resourceYAML(v api.ResourceDetail) string {
+	if strings.TrimSpace(v.Manifest) != "" {
+		return v.Manifest
 	}
 	kind, api := "Kustomization", "kustomize.toolkit.fluxcd.io/v1"
 	if v.Type == model.ResourceHelm {

@@ -6,9 +6,7 @@ import (
 	"testing"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
-	"github.com/gitopstui/gitopstui/services/manifest"
-	"github.com/gitopstui/gitopstui/services/validate"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 func TestClustersScreen(t *testing.T) {
@@ -26,8 +24,8 @@ func TestClustersScreen(t *testing.T) {
 
 func TestInstallFluxForm(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
-		return catalogFake().ret("gitops.installFlux", services.InstallFluxResult{Success: true, Version: "v2.6.4", Namespace: "flux-system", Applied: 42,
-			Components: []services.ComponentStatus{{Name: "source-controller", Status: "ready", Version: "v1.6.2"}, {Name: "kustomize-controller", Status: "ready", Version: "v1.6.1"}}})
+		return catalogFake().ret("gitops.installFlux", api.InstallFluxResult{Success: true, Version: "v2.6.4", Namespace: "flux-system", Applied: 42,
+			Components: []api.ComponentStatus{{Name: "source-controller", Status: "ready", Version: "v1.6.2"}, {Name: "kustomize-controller", Status: "ready", Version: "v1.6.1"}}})
 	}, func(h *harness, fc *fakeCaller) {
 		h.press("i")
 		for range 11 {
@@ -58,7 +56,7 @@ func TestInstallFluxForm(t *testing.T) {
 
 func TestUninstallTypedConfirmation(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
-		return catalogFake().ret("gitops.uninstallFlux", services.UninstallFluxResult{Success: true, Namespace: "flux-system", Deleted: []string{"Deployment/source-controller", "CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io"}, FinalizersRemoved: 2})
+		return catalogFake().ret("gitops.uninstallFlux", api.UninstallFluxResult{Success: true, Namespace: "flux-system", Deleted: []string{"Deployment/source-controller", "CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io"}, FinalizersRemoved: 2})
 	}, func(h *harness, fc *fakeCaller) {
 		h.press("u")
 		h.typ("prd")
@@ -83,7 +81,7 @@ func TestProjectsEnvironmentsGitOpsForm(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
 		return catalogFake().on("environments.configureGitOps", func(in map[string]any) (any, error) {
 			cfg := in["config"].(map[string]any)
-			return services.GitOpsConfigView{EnvironmentID: "env-prod", GitOpsConfig: model.GitOpsConfig{Enabled: cfg["enabled"].(bool), AutoSync: cfg["autoSync"].(bool),
+			return api.ConfigureGitOpsResult{Success: true, Config: api.GitOpsConfigView{EnvironmentID: "env-prod", Enabled: cfg["enabled"].(bool), AutoSync: cfg["autoSync"].(bool),
 				GitBranch: cfg["gitBranch"].(string), GitPath: cfg["gitPath"].(string), SyncInterval: cfg["syncInterval"].(string)}}, nil
 		})
 	}, func(h *harness, fc *fakeCaller) {
@@ -133,10 +131,10 @@ func TestProjectsEnvironmentsGitOpsForm(t *testing.T) {
 func TestResourcesScreen(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
 		return catalogFake().
-			ret("gitops.triggerSync", services.SyncResult{Success: true, Message: "reconciled", Revision: "main@sha1:abcdef0123456"}).
-			ret("gitops.suspendGitOpsResource", services.ResourceSummary{Name: "app-00000", Status: "suspended"}).
-			ret("gitops.resumeGitOpsResource", services.ResourceSummary{Name: "app-00004", Status: "ready"}).
-			ret("gitops.deleteGitOpsResource", map[string]any{"id": "res-00000", "deleted": true})
+			ret("gitops.triggerSync", api.SyncResult{Success: true, Message: "reconciled", Revision: "main@sha1:abcdef0123456"}).
+			ret("gitops.suspendGitOpsResource", api.ResourceSummary{Name: "app-00000", Status: "suspended"}).
+			ret("gitops.resumeGitOpsResource", api.ResourceSummary{Name: "app-00004", Status: "ready"}).
+			ret("gitops.deleteGitOpsResource", api.Deleted{ID: "res-00000", Success: true})
 	}, func(h *harness, fc *fakeCaller) {
 		h.press("2", "enter", "enter")
 		h.contains("Resources prod (12)", "app-00000", "main@", "kustomize build")
@@ -183,20 +181,22 @@ func TestResourcesScreen(t *testing.T) {
 func TestResourcesLiveUpdate(t *testing.T) {
 	h := newHarness(t, catalogFake(), 80, 24)
 	h.press("3")
-	r := cannedResources(1)[0].GitOpsResource
+	v := cannedResources(1)[0]
+	r := model.GitOpsResource{ID: v.ID, ProjectID: v.ProjectID, EnvironmentID: v.EnvironmentID, RepositoryID: v.RepositoryID, Name: v.Name,
+		Namespace: v.Namespace, Type: v.Type, Status: v.Status, LastAppliedRevision: v.LastAppliedRevision, CreatedAt: v.CreatedAt}
 	r.Status, r.ErrorMessage = model.StatusFailed, "timed out"
-	h.send(statusMsg(services.StatusEvent{Resource: r}))
+	h.send(statusMsg(api.StatusEvent{Resource: r}))
 	h.contains("timed out")
 	nr := r
 	nr.ID, nr.Name, nr.Status, nr.ErrorMessage = "res-new", "zz-new", model.StatusReady, ""
-	h.send(statusMsg(services.StatusEvent{Resource: nr}))
+	h.send(statusMsg(api.StatusEvent{Resource: nr}))
 	h.contains("Resources (13)")
 	h.golden("resources_live")
 }
 
 func TestResourceDetailYAMLEdit(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
-		return catalogFake().ret("gitops.updateGitOpsResource", services.ResourceSummary{Name: "app-00002", Status: "reconciling"})
+		return catalogFake().ret("gitops.updateGitOpsResource", api.UpdateResult{ID: "res-00002", Name: "app-00002", Status: "reconciling", UpdatedAt: testNow})
 	}, func(h *harness, fc *fakeCaller) {
 		h.press("3", "down", "down", "d")
 		h.contains("HelmRelease flux-system/app-00002", "Why not ready", "dependsOn infra: not ready", "InstallFailed", "6.7.1")
@@ -222,7 +222,7 @@ func TestResourceDetailYAMLEdit(t *testing.T) {
 
 func TestCreateWizard(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
-		return catalogFake().ret("gitops.createGitOpsResource", services.ResourceSummary{ID: "res-x", Name: "podinfo", Type: "helm", Status: "pending"})
+		return catalogFake().ret("gitops.createGitOpsResource", api.ResourceSummary{ID: "res-x", Name: "podinfo", Type: "helm", Status: "pending"})
 	}, func(h *harness, fc *fakeCaller) {
 		h.press("2", "enter", "enter", "c")
 		h.press("space", "tab")
@@ -240,7 +240,7 @@ func TestCreateWizard(t *testing.T) {
 		in := fc.last("gitops.createGitOpsResource")
 		cfg := in["config"].(map[string]any)
 		src := cfg["source"].(map[string]any)
-		if in["type"] != "helm" || in["name"] != "podinfo" || in["environmentId"] != "env-prod" || cfg["chart"] != "podinfo" || src["url"] != "https://stefanprodan.github.io/podinfo" {
+		if in["type"] != "helm" || in["name"] != "podinfo" || in["environmentId"] != "env-prod" || cfg["chartName"] != "podinfo" || cfg["sourceType"] != "HelmRepository" || src["url"] != "https://stefanprodan.github.io/podinfo" {
 			t.Fatalf("create input %v", in)
 		}
 		h.contains("created podinfo: pending")
@@ -249,13 +249,13 @@ func TestCreateWizard(t *testing.T) {
 
 func previewFake() *fakeCaller {
 	return catalogFake().
-		ret("gitops.previewChanges", services.PreviewResult{
+		ret("gitops.previewChanges", api.PreviewResult{
 			Diff:     "--- a/k8s/overlays/prod/kustomization.yaml\n+++ b/k8s/overlays/prod/kustomization.yaml\n@@ -1,4 +1,4 @@\n images:\n   - name: ghcr.io/acme/web\n-    newTag: 1.4.1\n+    newTag: 1.4.2\n",
-			Summary:  manifest.Summary{Additions: 1, Deletions: 1, Files: 1},
-			Impact:   manifest.Impact{WillRestartPods: true, EstimatedDowntime: "none", DowntimeReason: "rolling update with 3 replicas", AffectedResources: []string{"Deployment/web"}},
-			Warnings: []string{"image tag is not pinned by digest"}, Workload: "Deployment/web", BaseRevision: "0123456789abcdef0123456789abcdef01234567", Branch: "main", Files: []string{"k8s/overlays/prod/kustomization.yaml"},
+			Summary:  api.Summary{Additions: 1, Deletions: 1, Files: []string{"k8s/overlays/prod/kustomization.yaml"}},
+			Impact:   api.Impact{WillRestartPods: true, EstimatedDowntime: "none", DowntimeReason: "rolling update with 3 replicas", AffectedResources: []string{"Deployment/web"}},
+			Warnings: []string{"image tag is not pinned by digest"}, Workload: "Deployment/web", BaseRevision: "0123456789abcdef0123456789abcdef01234567", Branch: "main",
 		}).
-		ret("gitops.deployWithGitOps", services.DeployResult{DeploymentID: "dep-9", CommitSha: "fedcba9876543210fedcba9876543210fedcba98", GitURL: "https://git.example.com/acme/shop-config/commit/fedcba9", Branch: "main", Attempts: 1, Message: "deploy: web 1.4.2"}).
+		ret("gitops.deployWithGitOps", api.DeployResult{DeploymentID: "dep-9", CommitSha: "fedcba9876543210fedcba9876543210fedcba98", GitURL: "https://git.example.com/acme/shop-config/commit/fedcba9", Branch: "main", Attempts: 1, Message: "deploy: web 1.4.2"}).
 		ret("deployments.get", model.Deployment{ID: "dep-9", Status: model.DeployPending})
 }
 
@@ -286,6 +286,9 @@ func TestDeployFlow(t *testing.T) {
 			t.Fatal("committed before confirmation")
 		}
 		h.press("enter")
+		if dep := fc.last("gitops.deployWithGitOps"); dep["image"] != "ghcr.io/acme/web:1.4.2" || dep["replicas"] != float64(3) || dep["changes"] != nil {
+			t.Fatalf("deploy input is not the reference's top-level shape: %v", dep)
+		}
 		h.contains("commit fedcba9", "waiting for Flux", "https://git.example.com/acme/shop-config/commit/fedcba9")
 		h.golden("deploy_progress")
 		h.send(pollMsg{to: h.m.top().id()})
@@ -293,7 +296,7 @@ func TestDeployFlow(t *testing.T) {
 			t.Fatal("no polling fallback")
 		}
 		dep := model.Deployment{ID: "dep-9", Status: model.DeploySuccess, GitCommitURL: "https://git.example.com/acme/shop-config/commit/fedcba9"}
-		h.send(statusMsg(services.StatusEvent{Deployment: &dep}))
+		h.send(statusMsg(api.StatusEvent{Deployment: &dep}))
 		h.contains("Deployed.", "deployment success")
 		h.golden("deploy_success")
 	})
@@ -312,21 +315,21 @@ func TestDeployFailed(t *testing.T) {
 
 func configFake() *fakeCaller {
 	return catalogFake().
-		ret("gitops.readConfig", services.ConfigFile{File: "k8s/overlays/prod/deployment.yaml", YAML: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n", Revision: "0123456789abcdef0123456789abcdef01234567", Branch: "main"}).
+		ret("gitops.readConfig", api.ConfigFile{File: "k8s/overlays/prod/deployment.yaml", YAML: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n", Revision: "0123456789abcdef0123456789abcdef01234567", Branch: "main"}).
 		on("gitops.validateYAML", func(in map[string]any) (any, error) {
 			y := in["yaml"].(string)
 			if strings.Contains(y, "replica: ") {
-				return validate.Result{Valid: false, Documents: 1,
-					Errors:   []validate.Issue{{Document: 1, Line: 6, Column: 3, Field: "spec.replica", Message: `unknown field "replica"`}},
-					Warnings: []validate.Issue{{Document: 1, Line: 1, Column: 1, Message: "no resource limits", Suggestion: "set resources.limits"}}}, nil
+				return api.ValidateResult{Valid: false, Documents: 1,
+					Errors:   []api.YAMLError{{Document: 1, Line: 6, Column: 3, Field: "spec.replica", Message: `unknown field "replica"`}},
+					Warnings: []api.YAMLWarning{{Document: 1, Line: 1, Column: 1, Message: "no resource limits", Suggestion: "set resources.limits"}}}, nil
 			}
-			return validate.Result{Valid: true, Documents: 1}, nil
+			return api.ValidateResult{Valid: true, Documents: 1}, nil
 		})
 }
 
 func TestConfigEditorInApp(t *testing.T) {
 	eachSize(t, func() *fakeCaller {
-		return configFake().ret("gitops.commitConfigChanges", services.CommitConfigResult{CommitSha: "aaaabbbbccccdddd", GitURL: "https://git.example.com/c/aaaabbbb", Branch: "main", File: "k8s/overlays/prod/deployment.yaml"})
+		return configFake().ret("gitops.commitConfigChanges", api.CommitConfigResult{CommitSha: "aaaabbbbccccdddd", GitURL: "https://git.example.com/c/aaaabbbb", Branch: "main", File: "k8s/overlays/prod/deployment.yaml"})
 	}, func(h *harness, fc *fakeCaller) {
 		h.press("2", "enter", "E")
 		h.contains("ctrl+s validates", "kind: Deployment")
@@ -382,7 +385,7 @@ func TestDeploymentsHistory(t *testing.T) {
 		h.contains("gitops-ui", "gitops-git", "pipeline", "manual", "abc1000", "n: more")
 		h.golden("deployments")
 		h.press("n")
-		if in := fc.last("deployments.list"); in["cursor"] != "c2" {
+		if in := fc.last("deployments.list"); in["before"] != "dep-50" || in["limit"] != float64(50) {
 			t.Fatalf("paging input %v", in)
 		}
 		h.press("g", "enter")
@@ -392,10 +395,10 @@ func TestDeploymentsHistory(t *testing.T) {
 }
 
 func TestPaletteAndProcedureForm(t *testing.T) {
-	procs := []*services.Procedure{
-		{Name: "projects.create", Description: "Create a project", Role: model.RoleAdmin, Fields: []services.Field{
+	procs := []api.Info{
+		{Name: "projects.create", Description: "Create a project", Role: model.RoleAdmin, Fields: []api.Field{
 			{Name: "name", Type: "string", Required: true, Doc: "display name"}, {Name: "id", Type: "string", Doc: "project id"}}},
-		{Name: "gitops.triggerSync", Description: "Sync", Role: model.RoleOperator, Fields: []services.Field{
+		{Name: "gitops.triggerSync", Description: "Sync", Role: model.RoleOperator, Fields: []api.Field{
 			{Name: "id", Type: "string", Required: true}, {Name: "waitSeconds", Type: "integer"}}},
 	}
 	for _, sz := range sizes {

@@ -14,7 +14,7 @@ import (
 	"github.com/alecthomas/chroma/v2/styles"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // session is what every screen of one program shares: the caller, the actor,
@@ -24,7 +24,7 @@ type session struct {
 	ctx    context.Context
 	caller Caller
 	actor  model.Actor
-	procs  []*services.Procedure
+	procs  []api.Info
 	editor string
 	keys   KeyMap
 	styles Styles
@@ -61,7 +61,7 @@ type (
 	// replaceMsg swaps the top screen for another.
 	replaceMsg struct{ s screen }
 	// statusMsg is one event of the status subscription.
-	statusMsg services.StatusEvent
+	statusMsg api.StatusEvent
 	// subClosedMsg says the subscription ended.
 	subClosedMsg struct{}
 	// sizeMsg tells screens the size of the body.
@@ -91,43 +91,30 @@ type doneMsg[T any] struct {
 
 func (d doneMsg[T]) target() int { return d.to }
 
-// call returns a command that runs procedure name with input in (copied now,
-// marshalled here) and decodes its result into a T.
-func call[T any](s *session, to int, tag, name string, in any) tea.Cmd {
+// invoke returns a command that runs procedure p with input in through the
+// typed contract and delivers its typed result to screen to.
+func invoke[I, O any](s *session, to int, tag string, p api.Proc[I, O], in I) tea.Cmd {
 	ctx, c := s.ctx, s.caller
-	raw, err := json.Marshal(in)
 	return func() tea.Msg {
-		var out T
-		if err != nil {
-			return doneMsg[T]{to: to, tag: tag, err: err}
-		}
 		if c == nil {
-			return doneMsg[T]{to: to, tag: tag, err: model.Errorf(model.CodeInternal, "no caller")}
+			return doneMsg[O]{to: to, tag: tag, err: model.Errorf(model.CodeInternal, "no caller")}
 		}
-		res, err := c.Call(ctx, name, raw)
-		if err != nil {
-			return doneMsg[T]{to: to, tag: tag, err: err}
-		}
-		// The registry returns typed results: use them as they are when the
-		// type matches (no JSON round trip for 10,000 resources).
-		if v, ok := res.(T); ok {
-			return doneMsg[T]{to: to, tag: tag, val: v}
-		}
-		err = decodeInto(name, res, &out)
-		return doneMsg[T]{to: to, tag: tag, val: out, err: err}
+		out, err := api.Invoke(ctx, c, p, in)
+		return doneMsg[O]{to: to, tag: tag, val: out, err: err}
 	}
 }
 
-// decodeInto converts a procedure's result into out through JSON.
-func decodeInto(name string, res any, out any) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return model.Wrap(model.CodeInternal, err, "encode result of "+name)
+// invokeRaw runs the procedure info names with a JSON input a palette form
+// built from the procedure's own field declarations.
+func invokeRaw(s *session, to int, info api.Info, raw json.RawMessage) tea.Cmd {
+	ctx, c := s.ctx, s.caller
+	return func() tea.Msg {
+		if c == nil {
+			return doneMsg[any]{to: to, err: model.Errorf(model.CodeInternal, "no caller")}
+		}
+		res, err := c.Call(ctx, info.Name, raw)
+		return doneMsg[any]{to: to, val: res, err: err}
 	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return model.Wrap(model.CodeInternal, err, "decode result of "+name)
-	}
-	return nil
 }
 
 // highlighter memoises chroma lexers, the style and the formatter of one

@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // The smoke tests run the real Bubble Tea program (renderer, input, commands
@@ -43,11 +43,11 @@ type smoke struct {
 	last *atomic.Value
 }
 
-func startProgram(t *testing.T, c Caller, sub chan services.StatusEvent) smoke {
+func startProgram(t *testing.T, c Caller, sub chan api.StatusEvent) smoke {
 	t.Helper()
 	opts := Options{Caller: c, Actor: model.Actor{User: "alice", Role: model.RoleAdmin}, Dark: true, Ctx: context.Background()}
 	if sub != nil {
-		opts.Subscribe = func(context.Context) <-chan services.StatusEvent { return sub }
+		opts.Subscribe = func(context.Context) <-chan api.StatusEvent { return sub }
 	}
 	last := &atomic.Value{}
 	last.Store("")
@@ -87,7 +87,7 @@ func keys(tm smoke, ks ...string) {
 }
 
 func TestSmokeDeployPreviewConfirm(t *testing.T) {
-	sub := make(chan services.StatusEvent, 4)
+	sub := make(chan api.StatusEvent, 4)
 	fc := previewFake()
 	tm := startProgram(t, fc, sub)
 	waitScreen(t, tm, "Clusters (2)")
@@ -103,7 +103,7 @@ func TestSmokeDeployPreviewConfirm(t *testing.T) {
 	keys(tm, "enter")
 	waitScreen(t, tm, "waiting for Flux")
 	dep := model.Deployment{ID: "dep-9", Status: model.DeploySuccess, GitCommitURL: "https://git.example.com/acme/shop-config/commit/fedcba9"}
-	sub <- services.StatusEvent{Deployment: &dep}
+	sub <- api.StatusEvent{Deployment: &dep}
 	waitScreen(t, tm, "Deployed.")
 	if !fc.called("gitops.deployWithGitOps") {
 		t.Fatal("deploy not called")
@@ -111,7 +111,7 @@ func TestSmokeDeployPreviewConfirm(t *testing.T) {
 }
 
 func TestSmokeSync(t *testing.T) {
-	fc := catalogFake().ret("gitops.triggerSync", services.SyncResult{Success: true, Message: "reconciled", Revision: "main@sha1:abcdef0"})
+	fc := catalogFake().ret("gitops.triggerSync", api.SyncResult{Success: true, Message: "reconciled", Revision: "main@sha1:abcdef0"})
 	tm := startProgram(t, fc, nil)
 	waitScreen(t, tm, "Clusters (2)")
 	keys(tm, "3")
@@ -142,7 +142,7 @@ func TestSmokeConfigEditValidationError(t *testing.T) {
 }
 
 func TestSmokeInstallFlux(t *testing.T) {
-	fc := catalogFake().ret("gitops.installFlux", services.InstallFluxResult{Success: true, Version: "v2.6.4", Namespace: "flux-system", Applied: 42})
+	fc := catalogFake().ret("gitops.installFlux", api.InstallFluxResult{Success: true, Version: "v2.6.4", Namespace: "flux-system", Applied: 42})
 	tm := startProgram(t, fc, nil)
 	waitScreen(t, tm, "Clusters (2)", "degraded")
 	keys(tm, "i")

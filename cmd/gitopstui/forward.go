@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/ui/sshserver"
 )
 
@@ -18,7 +18,7 @@ func forwardProcedure(ctx context.Context, o options, name string, raw []byte, s
 	if _, err := os.Stat(sshserver.SocketPath(o.dataDir)); err != nil {
 		return 0, false
 	}
-	ctx = services.WithActor(ctx, services.LocalActor("cli"))
+	ctx = model.WithActor(ctx, model.LocalActor("cli"))
 	res, err := sshserver.Forward(ctx, o.dataDir, name, raw)
 	if errors.Is(err, sshserver.ErrNoServer) {
 		return 0, false

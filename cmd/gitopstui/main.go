@@ -20,6 +20,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -131,14 +132,14 @@ func readInput(spec string, stdin io.Reader) ([]byte, error) {
 	case spec == "":
 		return []byte("{}"), nil
 	case spec == "-":
-		b, err := io.ReadAll(io.LimitReader(stdin, services.MaxInputBytes+1))
+		b, err := io.ReadAll(io.LimitReader(stdin, api.MaxInputBytes+1))
 		if err != nil {
 			return nil, fmt.Errorf("read input from stdin: %w", err)
 		}
 		return b, nil
 	case strings.HasPrefix(spec, "@"):
 		// Bounded like stdin: @/dev/zero must not eat the memory.
-		b, err := readFileLimited(spec[1:], services.MaxInputBytes+1)
+		b, err := readFileLimited(spec[1:], api.MaxInputBytes+1)
 		if err != nil {
 			return nil, fmt.Errorf("read input file: %w", err)
 		}
@@ -166,7 +167,7 @@ func runProcedure(ctx context.Context, o options, name string, raw []byte, stdou
 		return writeError(stderr, err)
 	}
 	defer closeFn()
-	ctx = services.WithActor(ctx, services.LocalActor("cli"))
+	ctx = model.WithActor(ctx, model.LocalActor("cli"))
 	res, err := svc.Registry().Call(ctx, name, raw)
 	if err != nil {
 		return writeError(stderr, err)
@@ -207,14 +208,14 @@ func listProcedures(o options, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	// Describing procedures needs no store: build the registry over none.
-	procs := services.New(services.Config{DataDir: o.dataDir}).Registry().Procedures()
+	// Describing procedures needs no store: the contract declares them.
+	procs := api.Infos()
 	if *asJSON || o.output == "yaml" {
 		if err := writeResult(stdout, o.output, procs); err != nil {
 			return writeError(stderr, err)
 		}
 		return exitOK
 	}
-	services.WriteProcedures(stdout, procs)
+	api.WriteProcedures(stdout, procs)
 	return exitOK
 }

@@ -8,7 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/ui"
 )
 
@@ -24,8 +24,8 @@ func runTUI(ctx context.Context, o options, stderr io.Writer) int {
 	if err := svc.StartWatchers(ctx); err != nil {
 		return writeError(stderr, err)
 	}
-	actor := services.LocalActor("tui")
-	ctx = services.WithActor(ctx, actor)
+	actor := model.LocalActor("tui")
+	ctx = model.WithActor(ctx, actor)
 	editor := os.Getenv("VISUAL")
 	if editor == "" {
 		editor = os.Getenv("EDITOR")

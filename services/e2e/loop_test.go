@@ -22,6 +22,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 	"github.com/gitopstui/gitopstui/services/proctest"
 	"github.com/gitopstui/gitopstui/services/testcluster"
@@ -82,7 +83,7 @@ type loop struct {
 	dyn    dynamic.Interface
 	git    *gittest.HTTPServer
 	svc    *services.Services
-	events <-chan services.StatusEvent
+	events <-chan api.StatusEvent
 }
 
 func call(t *testing.T, svc *services.Services, name string, in, out any) error {
@@ -161,9 +162,9 @@ func (l *loop) kustomization(t *testing.T, name string) *unstructured.Unstructur
 }
 
 // resource reads a resource through gitops.getGitOpsResource, as a user sees it.
-func (l *loop) resource(t *testing.T, id string) services.ResourceDetail {
+func (l *loop) resource(t *testing.T, id string) api.ResourceDetail {
 	t.Helper()
-	var d services.ResourceDetail
+	var d api.ResourceDetail
 	mustCall(t, l.svc, "gitops.getGitOpsResource", map[string]any{"id": id}, &d)
 	return d
 }
@@ -206,7 +207,7 @@ func setupLoop(t *testing.T) *loop {
 	kubeconfig := c.Kubeconfig(t)
 	mustCall(t, l.svc, "clusters.register", map[string]any{"id": "cluster-123", "name": "k3s", "kubeconfig": kubeconfig}, nil)
 
-	var inst services.InstallFluxResult
+	var inst api.InstallFluxResult
 	mustCall(t, l.svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123"}, &inst)
 	if !inst.Success || inst.Namespace != fluxNS {
 		t.Fatalf("installFlux: %+v", inst)
@@ -219,9 +220,9 @@ func setupLoop(t *testing.T) *loop {
 	for _, d := range deps.Items {
 		c.MarkDeploymentAvailable(t, fluxNS, d.Name)
 	}
-	var health services.FluxHealth
+	var health api.FluxHealth
 	mustCall(t, l.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &health)
-	if health.Status != "healthy" {
+	if health.Overall != "healthy" {
 		t.Fatalf("checkFluxHealth after install: %+v", health)
 	}
 	// What those pods would run, as local processes against this API server.
@@ -258,15 +259,15 @@ func (l *loop) gitopsEnv(t *testing.T, name string, autoSync bool) (envID, repoI
 		"auth": map[string]any{"type": "basic-env", "username": l.git.User, "tokenEnv": "SHOP_GIT_TOKEN"}}, nil)
 	mustCall(t, l.svc, "environments.configureGitOps", map[string]any{"environmentId": envID, "config": map[string]any{
 		"enabled": true, "autoSync": autoSync, "repositoryId": repoID, "gitPath": "./k8s/overlays/" + name, "syncInterval": interval}}, nil)
-	var en services.EnableGitOpsResult
+	var en api.EnableGitOpsResult
 	mustCall(t, l.svc, "repositories.enableGitOps", map[string]any{"repositoryId": repoID,
 		"config": map[string]any{"fluxNamespace": fluxNS, "syncInterval": interval, "secretRef": "shop-git-auth"}}, &en)
 	// source-controller fetches the repository with the Secret's basic auth.
 	head := gittest.Git(t, l.git.Dir(repoName), "rev-parse", "main")
 	waitUntil(t, waitLimit, "repository "+repoName+" fetched by Flux", func() (bool, string) {
-		var st services.FluxStatus
+		var st api.FluxStatus
 		mustCall(t, l.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": repoID}, &st)
-		return st.Status == model.SyncReady && st.LastSyncCommit == head, fmt.Sprintf("%+v", st)
+		return string(st.SyncStatus) == model.SyncReady && st.LastSyncCommit == head, fmt.Sprintf("%+v", st)
 	})
 	return envID, repoID, en.FluxResourceName, repoName
 }
@@ -288,7 +289,7 @@ func TestGitOpsLoop(t *testing.T) {
 
 	step("createGitOpsResource/FluxAppliesTheOverlay", func(t *testing.T) {
 		head = gittest.Git(t, l.git.Dir(prodRepo), "rev-parse", "main")
-		var sum services.ResourceSummary
+		var sum api.ResourceSummary
 		mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": prodEnv, "name": "shop-prod",
 			"type": "kustomization", "config": map[string]any{"prune": true}}, &sum)
 		prodID = sum.ID
@@ -300,12 +301,12 @@ func TestGitOpsLoop(t *testing.T) {
 		if dep == nil || dep.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/web:1.0.0" || *dep.Spec.Replicas != 2 {
 			t.Fatalf("Deployment applied by Flux: %+v", dep)
 		}
-		var repo services.FluxStatus
+		var repo api.FluxStatus
 		mustCall(t, l.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": "repo-prod"}, &repo)
-		if repo.Status != model.SyncReady || repo.LastSyncCommit != head {
+		if string(repo.SyncStatus) != model.SyncReady || repo.LastSyncCommit != head {
 			t.Fatalf("getFluxStatus: %+v", repo)
 		}
-		var list []services.ResourceView
+		var list []api.ResourceView
 		mustCall(t, l.svc, "gitops.listGitOpsResources", map[string]any{"environmentId": prodEnv}, &list)
 		if len(list) != 1 || list[0].Status != model.StatusReady || list[0].LastAppliedRevision != rev(head) {
 			t.Fatalf("listGitOpsResources: %+v", list)
@@ -313,9 +314,9 @@ func TestGitOpsLoop(t *testing.T) {
 	})
 
 	step("deployWithGitOps/NewImageReachesTheCluster", func(t *testing.T) {
-		var res services.DeployResult
+		var res api.DeployResult
 		mustCall(t, l.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": prodEnv,
-			"changes": map[string]any{"image": "ghcr.io/acme/web:1.4.2"}}, &res)
+			"image": "ghcr.io/acme/web:1.4.2"}, &res)
 		if res.CommitSha == "" || res.CommitSha == head {
 			t.Fatalf("deploy result: %+v", res)
 		}
@@ -339,7 +340,7 @@ func TestGitOpsLoop(t *testing.T) {
 			t.Fatalf("resource after deploy: %s %s", d.Status, d.LastAppliedRevision)
 		}
 		// The status watcher told its subscriber too.
-		l.waitEvent(t, "gitops-ui success event", func(e services.StatusEvent) bool {
+		l.waitEvent(t, "gitops-ui success event", func(e api.StatusEvent) bool {
 			return e.Deployment != nil && e.Deployment.ID == res.DeploymentID && e.Deployment.Status == model.DeploySuccess
 		})
 	})
@@ -358,25 +359,25 @@ func TestGitOpsLoop(t *testing.T) {
 			return dep.Annotations["acme.dev/pushed"] == "one", fmt.Sprint(dep.Annotations)
 		})
 		waitUntil(t, waitLimit, "gitops-git deployment recorded", func() (bool, string) {
-			var page services.Page[model.Deployment]
+			var page []model.Deployment
 			mustCall(t, l.svc, "deployments.list", map[string]any{"environmentId": prodEnv, "deploymentMethod": "gitops-git"}, &page)
-			for _, d := range page.Items {
+			for _, d := range page {
 				if d.GitCommitSha == sha {
 					return d.Status == model.DeploySuccess && d.GitOpsResourceID == prodID, fmt.Sprintf("%+v", d)
 				}
 			}
-			return false, fmt.Sprintf("%d gitops-git deployments, none of %s", len(page.Items), sha)
+			return false, fmt.Sprintf("%d gitops-git deployments, none of %s", len(page), sha)
 		})
 		// The UI's own commit is not recorded a second time as gitops-git.
-		var page services.Page[model.Deployment]
+		var page []model.Deployment
 		mustCall(t, l.svc, "deployments.list", map[string]any{"environmentId": prodEnv}, &page)
 		seen := map[string]int{}
-		for _, d := range page.Items {
+		for _, d := range page {
 			seen[d.GitCommitSha]++
 		}
 		for sha, n := range seen {
 			if n != 1 {
-				t.Fatalf("commit %s recorded %d times: %+v", sha, n, page.Items)
+				t.Fatalf("commit %s recorded %d times: %+v", sha, n, page)
 			}
 		}
 	})
@@ -388,9 +389,9 @@ func TestGitOpsLoop(t *testing.T) {
 			})
 		})
 		head = sha
-		var res services.SyncResult
+		var res api.SyncResult
 		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": prodID, "waitSeconds": 60}, &res)
-		if !res.Success || res.SyncedAt == nil || res.Revision != rev(sha) || res.Status != model.StatusReady {
+		if !res.Success || !res.Handled || res.Revision != rev(sha) || res.Status != model.StatusReady {
 			t.Fatalf("triggerSync: %+v", res)
 		}
 		// The interval is 10m: this was Flux answering the request.
@@ -409,7 +410,7 @@ func TestGitOpsLoop(t *testing.T) {
 				return strings.Replace(s, "  - ../../base\n", "  - ../../base\n  - missing.yaml\n", 1)
 			})
 		})
-		var res services.SyncResult
+		var res api.SyncResult
 		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": prodID, "waitSeconds": 60}, &res)
 		if res.Status != model.StatusFailed {
 			t.Fatalf("triggerSync of a broken commit: %+v", res)
@@ -442,14 +443,14 @@ func TestGitOpsLoop(t *testing.T) {
 
 	stagingEnv, _, stagingGitRepo, stagingRepo := l.gitopsEnv(t, "staging", false)
 	step("manualSync/HoldsCommitsUntilTriggerSync", func(t *testing.T) {
-		var sum services.ResourceSummary
+		var sum api.ResourceSummary
 		mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": stagingEnv, "name": "shop-staging",
 			"type": "kustomization"}, &sum)
 		if sum.Status != model.StatusSuspended {
 			t.Fatalf("a manual-sync environment's resource: %+v", sum)
 		}
 		first := gittest.Git(t, l.git.Dir(stagingRepo), "rev-parse", "main")
-		var res services.SyncResult
+		var res api.SyncResult
 		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 60}, &res)
 		if !res.Success || res.Revision != rev(first) || res.Status != model.StatusSuspended {
 			t.Fatalf("first manual sync: %+v", res)
@@ -501,7 +502,7 @@ func TestGitOpsLoop(t *testing.T) {
 	})
 
 	step("uninstallFlux/LeavesWorkloads", func(t *testing.T) {
-		var res services.UninstallFluxResult
+		var res api.UninstallFluxResult
 		mustCall(t, l.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &res)
 		if !res.Success || res.FinalizersRemoved == 0 {
 			t.Fatalf("uninstallFlux: %+v", res)
@@ -534,7 +535,7 @@ func readyCondition(u *unstructured.Unstructured) map[string]any {
 }
 
 // waitEvent waits for a status event from gitopstui's watcher that ok accepts.
-func (l *loop) waitEvent(t *testing.T, what string, ok func(services.StatusEvent) bool) {
+func (l *loop) waitEvent(t *testing.T, what string, ok func(api.StatusEvent) bool) {
 	t.Helper()
 	timeout := time.After(waitLimit)
 	for {

@@ -153,10 +153,11 @@ func Load(fluxVersion string) (*Bundle, error) {
 		found = found || a == v
 	}
 	if !found {
-		return nil, model.Errorf(model.CodeBadRequest, "Flux version %q is not embedded; available: %s",
-			fluxVersion, strings.Join(available, ", ")).
+		how := "to install another version, export it with `flux install --version " + v + " --export > flux.yaml` and pass manifestsPath"
+		return nil, model.Errorf(model.CodeBadRequest, "Flux version %q is not embedded; available: %s; %s",
+			fluxVersion, strings.Join(available, ", "), how).
 			WithDetail("fields", map[string]any{"version": "not embedded; available: " + strings.Join(available, ", ")}).
-			WithDetail("available", available)
+			WithDetail("available", available).WithDetail("hint", how)
 	}
 	return loadEmbedded(v)
 }

@@ -12,7 +12,7 @@
 //   - The identity is the key the connection authenticated with: it is kept
 //     in the ssh.Permissions of the verified key and checked again (and looked
 //     up again in the current file) when each session starts.
-//   - Roles are enforced by services.Registry through services.WithActor with
+//   - Roles are enforced by services.Registry through model.WithActor with
 //     Source "ssh"; audit records carry the key's user name.
 //   - Environment variables sent by the client are never read: sessions get
 //     only TERM (from the pty request) and no child process is ever started.

@@ -10,7 +10,7 @@ import (
 	shlex "github.com/anmitsu/go-shlex"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // Exit statuses of exec commands: the headless contract's.
@@ -44,7 +44,7 @@ func (s *Server) exec(sess ssh.Session, id Identity) int {
 			fmt.Fprintf(sess.Stderr(), "gitopstui: %v\n", err)
 			return exitUsage
 		}
-		ctx := services.WithActor(sess.Context(), id.Actor())
+		ctx := model.WithActor(sess.Context(), id.Actor())
 		res, err := trackedCaller{s: s}.Call(ctx, name, raw)
 		if err != nil {
 			return writeErrorJSON(sess.Stderr(), err)
@@ -60,7 +60,7 @@ func (s *Server) exec(sess ssh.Session, id Identity) int {
 				return writeErrorJSON(sess.Stderr(), err)
 			}
 		case "":
-			services.WriteProcedures(sess, s.reg.Procedures())
+			api.WriteProcedures(sess, s.reg.Procedures())
 		default:
 			fmt.Fprintf(sess.Stderr(), "gitopstui: procedures takes only --json, not %q\n", rest)
 			return exitUsage
@@ -95,7 +95,7 @@ func execInput(arg string, stdin io.Reader) ([]byte, error) {
 	case arg == "":
 		return []byte("{}"), nil
 	case arg == "-":
-		b, err := io.ReadAll(io.LimitReader(stdin, services.MaxInputBytes+1))
+		b, err := io.ReadAll(io.LimitReader(stdin, api.MaxInputBytes+1))
 		if err != nil {
 			return nil, fmt.Errorf("read input from stdin: %w", err)
 		}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/ui"
 )
 
@@ -25,7 +25,7 @@ import (
 const SocketFile = "gitopstui.sock"
 
 // maxForwardRequest bounds one forwarded request (input plus envelope).
-const maxForwardRequest = 2*services.MaxInputBytes + 64<<10
+const maxForwardRequest = 2*api.MaxInputBytes + 64<<10
 
 // ErrNoServer means no gitopstui server answers on the data dir's socket.
 var ErrNoServer = errors.New("no gitopstui server is listening")
@@ -175,7 +175,7 @@ func (f *ForwardServer) serveConn(srvCtx context.Context, conn *net.UnixConn) {
 		cancel()
 	}()
 	f.ops.begin()
-	res, callErr := f.caller.Call(services.WithActor(ctx, actor), req.Procedure, []byte(req.Input))
+	res, callErr := f.caller.Call(model.WithActor(ctx, actor), req.Procedure, []byte(req.Input))
 	f.ops.end()
 	f.log.Info("forwarded call", "procedure", req.Procedure, "user", actor.User, "code", model.CodeOf(callErr))
 	f.respond(conn, res, callErr)
@@ -203,7 +203,7 @@ func userName(uid int) string {
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.Username != "" {
 		return u.Username
 	}
-	return services.LocalActor("cli").User
+	return model.LocalActor("cli").User
 }
 
 // Forward sends one procedure call to the gitopstui server that owns
@@ -219,7 +219,7 @@ func Forward(ctx context.Context, dataDir, procedure string, input []byte) (json
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
-	req := ForwardRequest{Procedure: procedure, Input: string(input), Actor: services.ActorFrom(ctx)}
+	req := ForwardRequest{Procedure: procedure, Input: string(input), Actor: model.ActorFrom(ctx)}
 	// A server that refuses the peer answers without reading the request,
 	// so a failed write is only reported when no answer follows.
 	werr := json.NewEncoder(conn).Encode(req)

@@ -87,7 +87,7 @@ func TestForwardRunsInTheServerAsTheLocalAdmin(t *testing.T) {
 		entries, _, err = store.Audit.List(tx, store.Query[model.AuditEntry]{})
 		return err
 	})
-	if len(entries) == 0 || entries[0].Actor != services.LocalActor("cli").User || entries[0].Role != string(model.RoleAdmin) || entries[0].Source != "cli" {
+	if len(entries) == 0 || entries[0].Actor != model.LocalActor("cli").User || entries[0].Role != string(model.RoleAdmin) || entries[0].Source != "cli" {
 		t.Errorf("audit = %+v", entries)
 	}
 }

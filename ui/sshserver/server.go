@@ -19,7 +19,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/ui"
 )
 
@@ -52,7 +53,7 @@ type Config struct {
 	Registry Registry
 	// Subscribe, when set, opens one UI session's live status subscription
 	// (services.(*Services).Subscribe; the caller starts the watchers).
-	Subscribe func(ctx context.Context) <-chan services.StatusEvent
+	Subscribe func(ctx context.Context) <-chan api.StatusEvent
 	// MaxSessions bounds concurrent sessions (interactive and exec) over all
 	// connections; unauthenticated connections are bounded at 4× this.
 	MaxSessions int
@@ -106,7 +107,7 @@ func (c *Config) setDefaults() {
 // procedure as the actor in ctx, and describing them all.
 type Registry interface {
 	Call(ctx context.Context, name string, raw []byte) (any, error)
-	Procedures() []*services.Procedure
+	Procedures() []api.Info
 }
 
 // Server is gitopstui's SSH server. Build it with New and run it with Serve.
@@ -335,7 +336,7 @@ func (s *Server) interactive(sess ssh.Session, id Identity) {
 	env := []string{"TERM=" + pty.Term}
 	actor := id.Actor()
 	var mine inflight
-	ctx := services.WithActor(sess.Context(), actor)
+	ctx := model.WithActor(sess.Context(), actor)
 	m := ui.New(ui.Options{
 		Caller: trackedCaller{s: s, own: &mine}, Actor: actor, Dark: true, Ctx: ctx,
 		Subscribe: s.cfg.Subscribe, Procedures: s.reg.Procedures(),

@@ -16,7 +16,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -204,7 +204,7 @@ func TestExecProceduresRolesAndAudit(t *testing.T) {
 		t.Errorf("procedures: exit %d\n%s", r.code, r.stdout)
 	}
 	r = run(t, cv, "procedures --json", "")
-	var procs []services.Procedure
+	var procs []api.Info
 	mustJSON(t, r.stdout, &procs)
 	if len(procs) < 10 {
 		t.Errorf("procedures --json listed %d", len(procs))

@@ -1,15 +1,17 @@
-package services
+package api
 
 import (
 	"fmt"
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/manifest"
 )
 
 // fluxDuration is the pattern Flux's CRDs accept for intervals and timeouts.
@@ -165,3 +167,60 @@ func checkEnum(fe model.FieldErrors, field, v string, allowed ...string) {
 	}
 	fe.Add(field, fmt.Sprintf("must be one of %s", strings.Join(allowed, ", ")))
 }
+
+var envVarPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// maxFullName bounds a repository's owner/name; it is a store index key.
+const maxFullName = 256
+
+func checkFullName(fe model.FieldErrors, v string) {
+	if len(v) > maxFullName {
+		fe.Add("fullName", "must be at most "+strconv.Itoa(maxFullName)+" characters")
+		return
+	}
+	if v != "" && !fullNamePattern.MatchString(v) {
+		fe.Add("fullName", "must look like owner/name")
+	}
+}
+
+func checkAuth(fe model.FieldErrors, a *model.RepoAuth) {
+	if a == nil {
+		return
+	}
+	checkEnum(fe, "auth.type", a.Type, model.AuthNone, model.AuthTokenEnv, model.AuthBasicEnv, model.AuthSSHKey, model.AuthSSHAgent, model.AuthCredentialHelper)
+	if a.Type == "" {
+		fe.Add("auth.type", "required")
+	}
+	for field, v := range map[string]string{"auth.tokenEnv": a.TokenEnv, "auth.usernameEnv": a.UsernameEnv} {
+		if v != "" && !envVarPattern.MatchString(v) {
+			fe.Add(field, "must be the name of an environment variable (the secret stays in the environment)")
+		}
+	}
+	switch a.Type {
+	case model.AuthTokenEnv, model.AuthBasicEnv:
+		if a.TokenEnv == "" {
+			fe.Add("auth.tokenEnv", "required for auth type "+a.Type)
+		}
+	case model.AuthSSHKey:
+		if a.KeyFile == "" {
+			fe.Add("auth.keyFile", "required for auth type ssh-key")
+		}
+	}
+}
+
+func isHexSHA(s string) bool {
+	if len(s) < 7 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+var fullNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+$`)
+
+// ImageProblem says why s is not an image reference ("" when it is one).
+func ImageProblem(s string) string { return manifest.ImageProblem(s) }

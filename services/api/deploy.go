@@ -1,0 +1,243 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gitopstui/gitopstui/model"
+)
+
+// ResourceValues is a container's cpu and memory ("250m", "512Mi"); an
+// empty value is left as it is.
+type ResourceValues struct {
+	CPU    string `json:"cpu,omitempty" doc:"e.g. 200m"`
+	Memory string `json:"memory,omitempty" doc:"e.g. 256Mi"`
+}
+
+// Resources is a container's requests and limits.
+type Resources struct {
+	Requests *ResourceValues `json:"requests,omitempty" doc:"requests {cpu, memory}"`
+	Limits   *ResourceValues `json:"limits,omitempty" doc:"limits {cpu, memory}"`
+}
+
+// ChangeSet is what previewChanges' `changes` holds (resources is an extension).
+type ChangeSet struct {
+	Image     string             `json:"image,omitempty" doc:"new image, e.g. ghcr.io/acme/web:1.4.2"`
+	Replicas  *int32             `json:"replicas,omitempty" doc:"new replica count"`
+	Env       map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)"`
+	Resources *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
+}
+
+// Empty reports whether the change changes nothing.
+func (c ChangeSet) Empty() bool {
+	return c.Image == "" && c.Replicas == nil && len(c.Env) == 0 && c.Resources == nil
+}
+
+// Check reports what is wrong with the change, under prefix (e.g. "changes.").
+func (c ChangeSet) Check(fe model.FieldErrors, prefix string) {
+	if c.Image != "" {
+		if p := ImageProblem(c.Image); p != "" {
+			fe.Add(prefix+"image", p)
+		}
+	}
+	if c.Replicas != nil && *c.Replicas < 0 {
+		fe.Add(prefix+"replicas", "must be 0 or more")
+	}
+	for k := range c.Env {
+		if k == "" || strings.ContainsAny(k, "= \t") {
+			fe.Add(prefix+"env", fmt.Sprintf("%q is not a valid variable name", k))
+		}
+	}
+}
+
+// PreviewInput is gitops.previewChanges's input.
+type PreviewInput struct {
+	ProjectID     string    `json:"projectId" required:"true" doc:"project id"`
+	EnvironmentID string    `json:"environmentId" required:"true" doc:"environment id"`
+	Changes       ChangeSet `json:"changes" doc:"what to change: image, replicas, env (resources too)"`
+	Workload      string    `json:"workload,omitempty" doc:"Deployment/StatefulSet/DaemonSet to change (default: the environment as a whole)"`
+	Container     string    `json:"container,omitempty" doc:"container to change when the workload has several"`
+}
+
+// Validate checks the input beyond types and required fields.
+func (in *PreviewInput) Validate(fe model.FieldErrors) {
+	if in.Changes.Empty() {
+		fe.Add("changes", "name at least one of image, replicas, env, resources")
+	}
+	in.Changes.Check(fe, "changes.")
+}
+
+// Summary counts a diff and lists its files.
+type Summary struct {
+	Additions int      `json:"additions"`
+	Deletions int      `json:"deletions"`
+	Files     []string `json:"files"`
+}
+
+// Impact is what applying a change does to running pods.
+type Impact struct {
+	WillRestartPods   bool     `json:"willRestartPods"`
+	EstimatedDowntime string   `json:"estimatedDowntime"`
+	AffectedResources []string `json:"affectedResources"`
+	DowntimeReason    string   `json:"downtimeReason,omitempty"`
+	ImmutableChanges  []string `json:"immutableChanges,omitempty"`
+}
+
+// Edit is one field changed in one file (nil Old: added; nil New: removed).
+type Edit struct {
+	Path   string  `json:"path"`
+	Object string  `json:"object,omitempty"`
+	Field  string  `json:"field"`
+	Old    *string `json:"old"`
+	New    *string `json:"new"`
+	Note   string  `json:"note,omitempty"`
+}
+
+// PreviewResult is gitops.previewChanges's result: the files exactly as they
+// would be committed, as a diff, with the impact.
+type PreviewResult struct {
+	Diff         string   `json:"diff"`
+	Summary      Summary  `json:"summary"`
+	Impact       Impact   `json:"impact"`
+	Warnings     []string `json:"warnings"`
+	Edits        []Edit   `json:"edits"`
+	Workload     string   `json:"workload"`
+	BaseRevision string   `json:"baseRevision"`
+	Branch       string   `json:"branch"`
+}
+
+// DeployInput is gitops.deployWithGitOps's input: the change at the top level.
+type DeployInput struct {
+	ProjectID     string             `json:"projectId" required:"true" doc:"project id"`
+	EnvironmentID string             `json:"environmentId" required:"true" doc:"environment id"`
+	Image         string             `json:"image,omitempty" doc:"new image, e.g. ghcr.io/acme/web:1.4.2"`
+	Replicas      *int32             `json:"replicas,omitempty" doc:"new replica count"`
+	Env           map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)"`
+	Resources     *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
+	CommitMessage string             `json:"commitMessage,omitempty" doc:"commit message (default a conventional one)"`
+	Workload      string             `json:"workload,omitempty" doc:"workload to change (default: the environment as a whole)"`
+	Container     string             `json:"container,omitempty" doc:"container to change when the workload has several"`
+}
+
+// Change returns the input's change.
+func (in DeployInput) Change() ChangeSet {
+	return ChangeSet{Image: in.Image, Replicas: in.Replicas, Env: in.Env, Resources: in.Resources}
+}
+
+// Validate checks the input beyond types and required fields.
+func (in *DeployInput) Validate(fe model.FieldErrors) {
+	if in.Change().Empty() {
+		fe.Add("image", "name at least one of image, replicas, env, resources")
+	}
+	in.Change().Check(fe, "")
+}
+
+// DeployResult is gitops.deployWithGitOps's result.
+type DeployResult struct {
+	DeploymentID string   `json:"deploymentId"`
+	CommitSha    string   `json:"commitSha"`
+	GitURL       string   `json:"gitUrl"`
+	Message      string   `json:"message"`
+	Branch       string   `json:"branch"`
+	Attempts     int      `json:"attempts"`
+	Warnings     []string `json:"warnings"`
+}
+
+// CommitConfigInput is gitops.commitConfigChanges's input.
+type CommitConfigInput struct {
+	ProjectID         string `json:"projectId" required:"true" doc:"project id"`
+	EnvironmentID     string `json:"environmentId" required:"true" doc:"environment id"`
+	YAML              string `json:"yaml" required:"true" doc:"complete YAML content: objects of the environment as kustomize builds it"`
+	CommitMessage     string `json:"commitMessage" required:"true" doc:"commit subject"`
+	CommitDescription string `json:"commitDescription,omitempty" doc:"commit body"`
+	File              string `json:"file,omitempty" doc:"replace this one file with yaml instead"`
+	BaseRevision      string `json:"baseRevision,omitempty" doc:"commit the edit started from: upstream changes since are a conflict"`
+}
+
+// Validate checks the input beyond types and required fields.
+func (in *CommitConfigInput) Validate(fe model.FieldErrors) {
+	if in.File != "" {
+		checkGitPath(fe, "file", in.File)
+	}
+	if in.BaseRevision != "" && !isHexSHA(in.BaseRevision) {
+		fe.Add("baseRevision", "must be a commit SHA")
+	}
+	if strings.ContainsAny(in.CommitMessage, "\n\r") {
+		fe.Add("commitMessage", "must be one line; put details in commitDescription")
+	}
+}
+
+// CommitConfigResult is gitops.commitConfigChanges's result.
+type CommitConfigResult struct {
+	CommitSha string   `json:"commitSha"`
+	GitURL    string   `json:"gitUrl"`
+	Branch    string   `json:"branch"`
+	File      string   `json:"file"`
+	Files     []string `json:"files"`
+}
+
+// ValidateYAMLInput is gitops.validateYAML's input.
+type ValidateYAMLInput struct {
+	YAML string `json:"yaml" required:"true" doc:"one or more YAML documents"`
+}
+
+// YAMLError is one error of gitops.validateYAML.
+type YAMLError struct {
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Message  string `json:"message"`
+	Document int    `json:"document"`
+	Field    string `json:"field,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Name     string `json:"name,omitempty"`
+}
+
+// YAMLWarning is one warning of gitops.validateYAML.
+type YAMLWarning struct {
+	Message    string `json:"message"`
+	Suggestion string `json:"suggestion"`
+	Line       int    `json:"line"`
+	Column     int    `json:"column"`
+	Document   int    `json:"document"`
+	Field      string `json:"field,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Name       string `json:"name,omitempty"`
+}
+
+// ValidateResult is gitops.validateYAML's result; valid is true when there
+// are no errors (warnings do not make a document invalid).
+type ValidateResult struct {
+	Valid     bool          `json:"valid"`
+	Errors    []YAMLError   `json:"errors"`
+	Warnings  []YAMLWarning `json:"warnings"`
+	Documents int           `json:"documents"`
+}
+
+// ReadConfigInput is gitops.readConfig's input.
+type ReadConfigInput struct {
+	EnvironmentID string `json:"environmentId" required:"true" doc:"environment id"`
+	File          string `json:"file,omitempty" doc:"file to read (default the environment's manifest)"`
+}
+
+// ConfigFile is a manifest file at a revision.
+type ConfigFile struct {
+	File     string   `json:"file"`
+	YAML     string   `json:"yaml"`
+	Revision string   `json:"revision"`
+	Branch   string   `json:"branch"`
+	Files    []string `json:"files"`
+}
+
+// Procedures of deploying through Git.
+var (
+	PreviewChanges = query[PreviewInput, PreviewResult]("gitops.previewChanges",
+		"Show the diff and impact of a change before it is committed")
+	DeployWithGitOps = mutation[DeployInput, DeployResult]("gitops.deployWithGitOps", model.RoleOperator,
+		"Commit and push a change to the environment's manifests; Flux applies it")
+	CommitConfigChanges = mutation[CommitConfigInput, CommitConfigResult]("gitops.commitConfigChanges", model.RoleOperator,
+		"Validate and commit complete YAML (or one file) to the environment's manifests")
+	ReadConfig = query[ReadConfigInput, ConfigFile]("gitops.readConfig",
+		"Read an environment's manifest file at the branch head")
+	ValidateYAML = query[ValidateYAMLInput, ValidateResult]("gitops.validateYAML",
+		"Validate YAML: syntax, schema of built-in and Flux kinds, warnings")
+)
