@@ -104,14 +104,22 @@ func (v *Validator) parseDocument(chunk []byte, index, firstLine int, budget *in
 		return d
 	}
 	d.json = c.buf.Bytes()
-	if d.root.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(d.root.Content); i += 2 {
-			if d.root.Content[i].Value == "sops" && d.root.Content[i+1].Kind == yaml.MappingNode {
-				d.sops = true
-			}
+	d.sops = hasSOPS(d.root)
+	return d
+}
+
+// hasSOPS reports whether an object carries a top-level sops mapping (it
+// is SOPS-encrypted; Flux decrypts it before applying).
+func hasSOPS(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "sops" && n.Content[i+1].Kind == yaml.MappingNode {
+			return true
 		}
 	}
-	return d
+	return false
 }
 
 // aliasOverflow computes, in time linear in the parsed nodes, how many

@@ -24,6 +24,9 @@
 //     structural schema, pruning (unknown fields), defaulting, OpenAPI schema
 //     validation (types, required, pattern, enum, formats), embedded object
 //     meta, list-type invariants and x-kubernetes-validations CEL rules.
+//   - Lists (kind List, and <Kind>List with items) are taken apart the way
+//     kubectl applies them: each item is checked as its own object and
+//     reported at its own lines, named by its place in the list (list.go).
 //   - Deprecated and removed built-in APIs come from k8s.io/api's generated
 //     prerelease-lifecycle methods; CRD versions from the CRD's own
 //     deprecated/served flags.
