@@ -11,12 +11,17 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// docCtx is one object being checked.
+// docCtx is one object being checked: a document, or an item of a List.
 type docCtx struct {
-	d          *document
+	d          *document // for an item: root is the item's node, json its JSON
 	gvk        schema.GroupVersionKind
 	name, ns   string
 	namespaced bool
+	// For an item of a List: its field path in the document ("items[1]"),
+	// how messages name it ("items[1] (Deployment/web)"), and the kind and
+	// apiVersion kubectl gives it when it has neither (those of an XList).
+	path, label                    string
+	defaultAPIVersion, defaultKind string
 }
 
 func (c *docCtx) issue(path, msg, suggestion string) Issue {
@@ -25,7 +30,23 @@ func (c *docCtx) issue(path, msg, suggestion string) Issue {
 
 func (c *docCtx) issueAt(path string, preferValue bool, msg, suggestion string) Issue {
 	p := locate(c.d.root, path, preferValue)
-	return Issue{Document: c.d.index, Line: p.line, Column: p.column, Field: path, Kind: c.gvk.Kind, Name: c.name, Message: msg, Suggestion: suggestion}
+	if c.label != "" {
+		msg = c.label + ": " + msg
+	}
+	return Issue{Document: c.d.index, Line: p.line, Column: p.column, Field: joinFieldPath(c.path, path), Kind: c.gvk.Kind, Name: c.name, Message: msg, Suggestion: suggestion}
+}
+
+// joinFieldPath appends field path p to base ("items[1]" + "spec.replicas").
+func joinFieldPath(base, p string) string {
+	switch {
+	case base == "":
+		return p
+	case p == "":
+		return base
+	case strings.HasPrefix(p, "["):
+		return base + p
+	}
+	return base + "." + p
 }
 
 func (r *run) errorAt(c *docCtx, path, msg, suggestion string) {
@@ -62,20 +83,36 @@ func scalarString(n *yaml.Node) (string, bool) {
 
 // document checks one parsed document.
 func (r *run) document(ctx context.Context, d *document) {
-	c := &docCtx{d: d}
 	if d.root.Kind != yaml.MappingNode {
 		r.add(false, Issue{Document: d.index, Line: d.root.Line, Column: d.root.Column,
 			Message:    "document is not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)",
 			Suggestion: "each document must be one object; use a List kind for several"})
 		return
 	}
-	apiVersion, okV := scalarString(fieldNode(d.root, "apiVersion"))
-	kind, okK := scalarString(fieldNode(d.root, "kind"))
-	c.name, _ = scalarString(fieldNode(d.root, "metadata", "name"))
-	c.ns, _ = scalarString(fieldNode(d.root, "metadata", "namespace"))
-	if r.kustomizeFile && (apiVersion == "" || strings.HasPrefix(apiVersion, "kustomize.config.k8s.io/")) &&
-		(kind == "" || kind == "Kustomization" || kind == "Component") {
-		return // a kustomize config: its syntax was checked when it parsed
+	if r.kustomizeFile {
+		apiVersion, _ := scalarString(fieldNode(d.root, "apiVersion"))
+		kind, _ := scalarString(fieldNode(d.root, "kind"))
+		if (apiVersion == "" || strings.HasPrefix(apiVersion, "kustomize.config.k8s.io/")) &&
+			(kind == "" || kind == "Kustomization" || kind == "Component") {
+			return // a kustomize config: its syntax was checked when it parsed
+		}
+	}
+	r.object(ctx, &docCtx{d: d})
+}
+
+// object checks one object, a document or an item of a List: its
+// apiVersion and kind, then the object as its kind defines it.
+func (r *run) object(ctx context.Context, c *docCtx) {
+	root := c.d.root
+	apiVersion, okV := scalarString(fieldNode(root, "apiVersion"))
+	kind, okK := scalarString(fieldNode(root, "kind"))
+	if c.defaultKind != "" && fieldNode(root, "apiVersion") == nil && fieldNode(root, "kind") == nil {
+		apiVersion, kind, okV, okK = c.defaultAPIVersion, c.defaultKind, true, true
+	}
+	c.name, _ = scalarString(fieldNode(root, "metadata", "name"))
+	c.ns, _ = scalarString(fieldNode(root, "metadata", "namespace"))
+	if c.path != "" {
+		c.label = itemLabel(c.path, kind, c.name)
 	}
 	if !okV || apiVersion == "" {
 		r.errorAt(c, "apiVersion", "apiVersion not set", "add apiVersion, e.g. apps/v1 for a Deployment")
@@ -92,13 +129,22 @@ func (r *run) document(ctx context.Context, d *document) {
 		return
 	}
 	c.gvk = gv.WithKind(kind)
-	gk := c.gvk.GroupKind()
+	if isList(c.gvk, root) {
+		r.list(ctx, c)
+		return
+	}
+	r.kind(ctx, c)
+}
 
+// kind checks an object by what its group, version and kind are: a CRD,
+// a custom resource, a built-in object or an unknown kind.
+func (r *run) kind(ctx context.Context, c *docCtx) {
+	gv, kind := c.gvk.GroupVersion(), c.gvk.Kind
 	if gv.Group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition" {
 		r.crdDocument(c)
 		return
 	}
-	if info := r.crdFor(gk); info != nil {
+	if info := r.crdFor(c.gvk.GroupKind()); info != nil {
 		r.custom(ctx, c, info)
 		return
 	}
@@ -111,6 +157,7 @@ func (r *run) document(ctx context.Context, d *document) {
 			"check the spelling of kind")
 		return
 	}
+	apiVersion := gv.String()
 	if to, ok := retiredFlux[apiVersion]; ok {
 		r.warnAt(c, "apiVersion", fmt.Sprintf("%s is a deprecated Flux API (current Flux releases no longer serve it)", apiVersion),
 			"migrate to apiVersion "+to+" (`flux migrate` rewrites manifests)")

@@ -29,6 +29,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {? [a]: b}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: ConfigMap}]\n"))
 	f.Add([]byte("<<: *nope\n"))
+	f.Add([]byte("a: 1\n--- {a: [1, \"x\\\"\", 'it''s',\n  b: |\n    [\n"))
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- kind: Pod\n"))
 	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  <<: [{namespace: a}, {labels: {a: b}}]\n"))
 	v, err := New(Options{MaxBytes: 64 << 10, MaxNodes: 100000}, fluxCRDs(f)...)
 	if err != nil {

@@ -61,8 +61,6 @@ func isMarker(line []byte, m string) bool {
 	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // parseDocument parses one chunk into a node tree and its JSON form.
 func (v *Validator) parseDocument(chunk []byte, index, firstLine int, budget *int) *document {
 	d := &document{index: index, line: firstLine}
@@ -71,17 +69,11 @@ func (v *Validator) parseDocument(chunk []byte, index, firstLine int, budget *in
 	}
 	var n yaml.Node
 	if err := parseYAML(chunk, &n); err != nil {
-		line, msg := firstLine, err.Error()
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			l, _ := strconv.Atoi(m[1])
-			line, msg = firstLine+refineSyntaxLine(chunk, l)-1, m[2]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
-		}
-		d.parseErr = &Issue{Document: index, Line: line, Column: firstColumn(chunk, line-firstLine+1), Kind: "", Message: "YAML syntax error: " + msg,
-			Suggestion: "check indentation and quoting on this line and the one above it"}
-		if strings.Contains(msg, "exceeded max depth") {
-			d.parseErr.Message = "YAML nesting too deep: " + msg
+		at := locateSyntaxError(chunk, err)
+		d.parseErr = &Issue{Document: index, Line: firstLine + at.line - 1, Column: at.column,
+			Message: "YAML syntax error: " + at.message, Suggestion: at.suggestion}
+		if strings.Contains(at.message, "exceeded max depth") {
+			d.parseErr.Message = "YAML nesting too deep: " + at.message
 			d.parseErr.Suggestion = fmt.Sprintf("Kubernetes objects are never nested more than %d levels", v.opts.MaxDepth)
 		}
 		return d
@@ -112,34 +104,22 @@ func (v *Validator) parseDocument(chunk []byte, index, firstLine int, budget *in
 		return d
 	}
 	d.json = c.buf.Bytes()
-	if d.root.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(d.root.Content); i += 2 {
-			if d.root.Content[i].Value == "sops" && d.root.Content[i+1].Kind == yaml.MappingNode {
-				d.sops = true
-			}
-		}
-	}
+	d.sops = hasSOPS(d.root)
 	return d
 }
 
-// refineSyntaxLine finds the line a syntax error is on. yaml.v3 reports
-// the line where the enclosing construct starts; the first prefix of the
-// document (by lines, from there on) that fails to parse for a reason other
-// than being cut short ends at the offending line. Bounded: small documents
-// and at most 200 extra parses, only on the error path.
-func refineSyntaxLine(chunk []byte, reported int) int {
-	if len(chunk) > 64<<10 {
-		return reported
+// hasSOPS reports whether an object carries a top-level sops mapping (it
+// is SOPS-encrypted; Flux decrypts it before applying).
+func hasSOPS(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
 	}
-	lines := bytes.SplitAfter(chunk, []byte("\n"))
-	for k, tries := reported, 0; k <= len(lines) && tries < 200; k, tries = k+1, tries+1 {
-		var n yaml.Node
-		err := parseYAML(bytes.Join(lines[:k], nil), &n)
-		if err != nil && !strings.Contains(err.Error(), "end of stream") && !strings.Contains(err.Error(), "did not find expected ',' or") {
-			return k
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "sops" && n.Content[i+1].Kind == yaml.MappingNode {
+			return true
 		}
 	}
-	return reported
+	return false
 }
 
 // aliasOverflow computes, in time linear in the parsed nodes, how many
@@ -194,26 +174,6 @@ func parseYAML(in []byte, n *yaml.Node) (err error) {
 		}
 	}()
 	return yaml.Unmarshal(in, n)
-}
-
-// firstColumn is the column of the first non-blank character of line l (1-based) in chunk.
-func firstColumn(chunk []byte, l int) int {
-	for i := 1; i < l; i++ {
-		j := bytes.IndexByte(chunk, '\n')
-		if j < 0 {
-			return 1
-		}
-		chunk = chunk[j+1:]
-	}
-	for i, c := range chunk {
-		if c != ' ' && c != '\t' {
-			if c == '\n' {
-				return 1
-			}
-			return i + 1
-		}
-	}
-	return 1
 }
 
 func shiftLines(n *yaml.Node, by int, seen map[*yaml.Node]bool) {

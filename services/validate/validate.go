@@ -6,6 +6,8 @@
 //   - go.yaml.in/yaml/v3 nodes for positions; scalars are resolved the way
 //     sigs.k8s.io/yaml (kubectl, Flux) resolves them (YAML 1.1: yes/no/on/off
 //     are booleans), so the JSON checked is the JSON the API server receives.
+//     Syntax errors are reported where libyaml's own marks put them (the
+//     unclosed bracket or quote, the misindented key), see syntax.go.
 //   - Built-in kinds: strict decoding (sigs.k8s.io/json UnmarshalStrict, the
 //     API server's own decoder) into client-go's scheme types gives unknown
 //     fields, duplicate fields and wrong types exactly as the server reports
@@ -22,6 +24,9 @@
 //     structural schema, pruning (unknown fields), defaulting, OpenAPI schema
 //     validation (types, required, pattern, enum, formats), embedded object
 //     meta, list-type invariants and x-kubernetes-validations CEL rules.
+//   - Lists (kind List, and <Kind>List with items) are taken apart the way
+//     kubectl applies them: each item is checked as its own object and
+//     reported at its own lines, named by its place in the list (list.go).
 //   - Deprecated and removed built-in APIs come from k8s.io/api's generated
 //     prerelease-lifecycle methods; CRD versions from the CRD's own
 //     deprecated/served flags.
