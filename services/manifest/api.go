@@ -26,6 +26,7 @@ package manifest
 
 import (
 	"io/fs"
+	"strings"
 )
 
 // Change is one change request for one workload.
@@ -139,4 +140,24 @@ func Plan(files map[string][]byte, gitPath string, ch Change) (*Result, error) {
 // only the files it needs.
 func PlanFS(fsys fs.FS, gitPath string, ch Change) (*Result, error) {
 	return plan(fsTree{fsys}, gitPath, ch)
+}
+
+// PatchDirective reports whether a field path as a validator reports it
+// ("spec.template.spec.containers[0].env[1].$patch") is, or lies under, a
+// strategic-merge-patch directive: $patch, $retainKeys,
+// $setElementOrder/<list> or $deleteFromPrimitiveList/<list>. Plan writes
+// "$patch: delete" into a patch to remove a list item that a base the path
+// cannot edit defines; kustomize consumes the directive and the API server
+// never sees it, so a check of the files a plan writes must not count it as
+// an unknown field.
+func PatchDirective(field string) bool {
+	for _, seg := range splitField(field) {
+		if i := strings.IndexByte(seg, '['); i >= 0 {
+			seg = seg[:i]
+		}
+		if seg == "$patch" || seg == "$retainKeys" || strings.HasPrefix(seg, "$setElementOrder/") || strings.HasPrefix(seg, "$deleteFromPrimitiveList/") {
+			return true
+		}
+	}
+	return false
 }

@@ -210,7 +210,8 @@ var validator = func() *yamlcheck.Validator {
 // deployCheck runs on the files a plan writes the check deployWithGitOps
 // runs before it commits (services.checkChangedYAML): a validator error the
 // new content has and the old did not fails, except a missing required
-// field in a created file (a partial patch).
+// field in a created file (a partial patch) and a strategic-merge-patch
+// directive.
 func deployCheck(t *testing.T, files map[string][]byte, res *Result) {
 	t.Helper()
 	ctx := context.Background()
@@ -223,7 +224,7 @@ func deployCheck(t *testing.T, files map[string][]byte, res *Result) {
 			}
 		}
 		for _, e := range validator.ValidateFile(ctx, p, b).Errors {
-			if before[e.Field+"\x00"+e.Message] || (!existed && strings.HasSuffix(e.Message, "Required value")) {
+			if before[e.Field+"\x00"+e.Message] || (!existed && strings.HasSuffix(e.Message, "Required value")) || PatchDirective(e.Field) {
 				continue
 			}
 			t.Errorf("deploy would refuse %s: %d:%d %s: %s\n%s", p, e.Line, e.Column, e.Field, e.Message, b)
