@@ -177,7 +177,8 @@ func commitAuthor(ctx context.Context) gitx.Signature {
 // checkChangedYAML re-validates the files a commit writes: an error the new
 // content has and the old one did not is YAML_INVALID (details.errors). A
 // created file is a strategic-merge patch, partial by design, so missing
-// required fields are not counted there.
+// required fields are not counted there; strategic-merge-patch directives
+// ($patch: delete) are kustomize's, not unknown fields.
 func (s *Services) checkChangedYAML(ctx context.Context, head gitx.Snapshot, files map[string][]byte) error {
 	v, err := s.yamlValidator()
 	if err != nil {
@@ -196,7 +197,7 @@ func (s *Services) checkChangedYAML(ctx context.Context, head gitx.Snapshot, fil
 			}
 		}
 		for _, e := range v.ValidateFile(ctx, p, b).Errors {
-			if before[e.Field+"\x00"+e.Message] || (readErr != nil && strings.HasSuffix(e.Message, "Required value")) {
+			if before[e.Field+"\x00"+e.Message] || (readErr != nil && strings.HasSuffix(e.Message, "Required value")) || manifest.PatchDirective(e.Field) {
 				continue
 			}
 			errs = append(errs, map[string]any{"file": p, "line": e.Line, "column": e.Column, "field": e.Field, "message": e.Message})

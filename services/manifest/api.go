@@ -1,7 +1,7 @@
 // Package manifest owns the manifest edits behind previewChanges and
 // deployWithGitOps: given the files of a repository at a commit, an
 // environment's gitPath and a change (image, replicas, env, resources of one
-// workload), it computes the files exactly as they would be committed, a
+// workload, or the image of every workload using it), it computes the files exactly as they would be committed, a
 // git-style unified diff, a summary and the impact of the change (pod
 // restarts, downtime from the rollout strategy, immutable fields), and it
 // checks a planned change against upstream edits (three-way conflicts).
@@ -10,23 +10,31 @@
 // goes in `images:`, replicas in `replicas:` or a patch the overlay already
 // uses, env and resources in the Deployment in the path or in the overlay's
 // strategic-merge patch (creating and referencing one when needed); in a
-// plain manifest directory the workload's YAML is edited. The package parses
-// YAML with go.yaml.in/yaml/v3 (node positions) and edits the original text
-// by byte ranges, so comments, key order, quoting and formatting of every
-// untouched line stay as they were. The diff comes from
-// github.com/aymanbagabas/go-udiff.
+// plain manifest directory the workload's YAML is edited. A change touches
+// exactly the workload it names, or every workload using its image when it
+// names none: an image repository that several workloads share is changed
+// for one of them in its own documents (or a patch kustomize applies after
+// `images:`), never in a shared `images:` entry (see planimage.go).
+//
+// The package parses YAML with go.yaml.in/yaml/v3 (node positions) and
+// edits the original text by byte ranges, so comments, key order, quoting
+// and formatting of every untouched line stay as they were. The diff comes
+// from github.com/aymanbagabas/go-udiff.
 //
 // The package is pure: no I/O beyond reading the given fs.FS, no git.
 package manifest
 
 import (
 	"io/fs"
+	"strings"
 )
 
 // Change is one change request for one workload.
 type Change struct {
 	// Workload names the Deployment, StatefulSet or DaemonSet ("web" or
-	// "Deployment/web"); optional when the path holds only one.
+	// "Deployment/web"); optional when the path holds only one, or when the
+	// change only sets the image: it then applies to every container whose
+	// image has that repository (the environment as a whole).
 	Workload string `json:"workload,omitempty"`
 	// Container names the container to change; optional when the workload
 	// has one container (or one whose image repository matches Image, or one
@@ -68,7 +76,10 @@ type Result struct {
 	// Edits lists every field changed, for commit messages, audit and
 	// conflict checks (see Conflicts).
 	Edits []Edit `json:"edits"`
-	// Workload is the workload changed ("Deployment/web") and Container the container.
+	// Workload is the workload changed ("Deployment/web") and Container the
+	// container. A change naming no workload whose image several workloads
+	// use lists them all ("Deployment/api, StatefulSet/db"); Container is
+	// then set only when they all use the same container name.
 	Workload  string `json:"workload"`
 	Container string `json:"container,omitempty"`
 }
@@ -129,4 +140,24 @@ func Plan(files map[string][]byte, gitPath string, ch Change) (*Result, error) {
 // only the files it needs.
 func PlanFS(fsys fs.FS, gitPath string, ch Change) (*Result, error) {
 	return plan(fsTree{fsys}, gitPath, ch)
+}
+
+// PatchDirective reports whether a field path as a validator reports it
+// ("spec.template.spec.containers[0].env[1].$patch") is, or lies under, a
+// strategic-merge-patch directive: $patch, $retainKeys,
+// $setElementOrder/<list> or $deleteFromPrimitiveList/<list>. Plan writes
+// "$patch: delete" into a patch to remove a list item that a base the path
+// cannot edit defines; kustomize consumes the directive and the API server
+// never sees it, so a check of the files a plan writes must not count it as
+// an unknown field.
+func PatchDirective(field string) bool {
+	for _, seg := range splitField(field) {
+		if i := strings.IndexByte(seg, '['); i >= 0 {
+			seg = seg[:i]
+		}
+		if seg == "$patch" || seg == "$retainKeys" || strings.HasPrefix(seg, "$setElementOrder/") || strings.HasPrefix(seg, "$deleteFromPrimitiveList/") {
+			return true
+		}
+	}
+	return false
 }

@@ -13,9 +13,9 @@ import (
 // probe to start and become ready.
 const defaultStartSeconds = 10
 
-// effective returns the value at keys under the workload's spec (patches override the workload).
-func (p *planner) effective(keys ...string) *yaml.Node {
-	ds, _, _ := p.docs()
+// effective returns the value at keys under w's spec (patches override the workload).
+func (p *planner) effective(w *workload, keys ...string) *yaml.Node {
+	ds, _, _ := p.docsFor(w)
 	var out *yaml.Node
 	for _, d := range ds {
 		n := mapValue(d.root, "spec")
@@ -175,19 +175,48 @@ func (p *planner) impact(res *Result) Impact {
 		im.DowntimeReason = "nothing changes"
 		return im
 	}
-	ds, _, _ := p.docs()
+	warn := func(w string) { res.Warnings = append(res.Warnings, w) }
+	if len(p.envUses) == 0 {
+		p.rolloutOf(p.w, p.list, p.container, p.oldReplicas, p.newReplicas, p.restart).impact(&im, warn)
+		return im
+	}
+	// Every workload using the image: the first downtime that is not none.
+	var reasons []string
+	seen := map[*workload]bool{}
+	for _, u := range p.envUses {
+		if seen[u.w] {
+			continue
+		}
+		seen[u.w] = true
+		restart := false
+		for _, v := range p.envUses {
+			restart = restart || v.w == u.w && v.final != p.ch.Image
+		}
+		cur, _, _ := p.currentReplicas(u.w)
+		var one Impact
+		r := p.rolloutOf(u.w, u.list, u.name, cur, cur, restart)
+		r.impact(&one, warn)
+		im.WillRestartPods = im.WillRestartPods || one.WillRestartPods
+		if one.EstimatedDowntime != "none" && im.EstimatedDowntime == "none" {
+			im.EstimatedDowntime = one.EstimatedDowntime
+		}
+		reasons = append(reasons, r.id+": "+one.DowntimeReason)
+	}
+	im.DowntimeReason = strings.Join(reasons, "; ")
+	return im
+}
+
+// rolloutOf describes the rollout of workload w whose container changes.
+func (p *planner) rolloutOf(w *workload, list, container string, oldR, newR int64, restart bool) rollout {
+	ds, _, _ := p.docsFor(w)
 	var probe *yaml.Node
 	for _, d := range ds {
-		if c := p.containerIn(d); c != nil {
-			if rp := mapValue(c, "readinessProbe"); rp != nil {
-				probe = rp
-			}
+		if rp := mapValue(containerNamed(d.root, list, container), "readinessProbe"); rp != nil {
+			probe = rp
 		}
 	}
-	r := rollout{id: p.w.id(), kind: p.w.kind, strategy: p.effective(strategyKey(p.w.kind)), oldR: p.oldReplicas, newR: p.newReplicas,
-		restart: p.restart, probe: probe, container: p.container}
-	r.impact(&im, func(w string) { res.Warnings = append(res.Warnings, w) })
-	return im
+	return rollout{id: w.id(), kind: w.kind, strategy: p.effective(w, strategyKey(w.kind)), oldR: oldR, newR: newR,
+		restart: restart, probe: probe, container: container}
 }
 
 // immutableField returns the immutable field a path lies in, or "".

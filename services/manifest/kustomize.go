@@ -30,6 +30,10 @@ type patchRef struct {
 	hasTarget bool
 	tKind     string
 	tName     string
+	// late: the patch belongs to a builtin transformer listed under
+	// transformers:, which kustomize runs after images: (and every other
+	// builtin field), so it overrides an images: entry.
+	late bool
 }
 
 // overlay is the kustomization at gitPath.
@@ -257,7 +261,7 @@ func imagesEntries(root *yaml.Node) []imagesEntry {
 }
 
 func (p *planner) loadPatches(root *yaml.Node, dir string) error {
-	addFile := func(rel string, hasTarget bool, tKind, tName string) error {
+	addFile := func(rel string, hasTarget bool, tKind, tName string, late bool) error {
 		fp := cleanPath(path.Join(dir, rel))
 		f, err := p.file(fp)
 		if err != nil {
@@ -272,7 +276,7 @@ func (p *planner) loadPatches(root *yaml.Node, dir string) error {
 				p.ov.inline = append(p.ov.inline, string(f.src))
 				continue
 			}
-			p.ov.patches = append(p.ov.patches, &patchRef{f: f, d: d, hasTarget: hasTarget, tKind: tKind, tName: tName})
+			p.ov.patches = append(p.ov.patches, &patchRef{f: f, d: d, hasTarget: hasTarget, tKind: tKind, tName: tName, late: late})
 		}
 		return nil
 	}
@@ -281,7 +285,7 @@ func (p *planner) loadPatches(root *yaml.Node, dir string) error {
 			p.ov.inline = append(p.ov.inline, e)
 			continue
 		}
-		if err := addFile(e, false, "", ""); err != nil {
+		if err := addFile(e, false, "", "", false); err != nil {
 			return err
 		}
 	}
@@ -307,27 +311,91 @@ func (p *planner) loadPatches(root *yaml.Node, dir string) error {
 				}
 				continue
 			}
-			if err := addFile(rel, tgt != nil, tKind, tName); err != nil {
+			if err := addFile(rel, tgt != nil, tKind, tName, false); err != nil {
 				return err
+			}
+		}
+	}
+	return p.loadTransformers(root, dir, addFile)
+}
+
+// loadTransformers loads the strategic-merge patches of the builtin
+// PatchTransformer and PatchStrategicMergeTransformer configurations listed
+// under transformers: (inline or in files) as late patches.
+func (p *planner) loadTransformers(root *yaml.Node, dir string, addFile func(string, bool, string, string, bool) error) error {
+	for _, e := range stringList(mapValue(root, "transformers")) {
+		var docs []*yaml.Node
+		if strings.Contains(e, "\n") {
+			docs = inlineDocs(e)
+		} else if isRemote(e) {
+			continue
+		} else if f, err := p.file(cleanPath(path.Join(dir, e))); err == nil && f != nil {
+			for _, d := range f.docs {
+				docs = append(docs, d.root)
+			}
+		}
+		for _, d := range docs {
+			if scalarAt(d, "apiVersion") != "builtin" {
+				continue
+			}
+			var rels []string
+			switch scalarAt(d, "kind") {
+			case "PatchTransformer":
+				if inl := scalarAt(d, "patch"); inl != "" {
+					p.ov.inline = append(p.ov.inline, inl)
+				}
+				if rel := scalarAt(d, "path"); rel != "" {
+					tgt := mapValue(d, "target")
+					if err := addFile(rel, tgt != nil, scalarAt(tgt, "kind"), scalarAt(tgt, "name"), true); err != nil {
+						return err
+					}
+				}
+				continue
+			case "PatchStrategicMergeTransformer":
+				if inl := scalarAt(d, "patches"); inl != "" {
+					p.ov.inline = append(p.ov.inline, inl)
+				}
+				rels = stringList(mapValue(d, "paths"))
+			}
+			for _, rel := range rels {
+				if err := addFile(rel, false, "", "", true); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// targets reports whether patch pr applies to workload w (and to it alone).
-func (pr *patchRef) targets(w *workload) bool {
+// inlineDocs parses an inline transformer configuration.
+func inlineDocs(s string) []*yaml.Node {
+	var out []*yaml.Node
+	dec := yaml.NewDecoder(strings.NewReader(s))
+	for {
+		var n yaml.Node
+		if dec.Decode(&n) != nil {
+			return out
+		}
+		if len(n.Content) == 1 && n.Content[0].Kind == yaml.MappingNode {
+			out = append(out, n.Content[0])
+		}
+	}
+}
+
+// targets reports whether patch pr applies to workload w. final is w's
+// name after the overlay's prefix and suffix: a late patch runs after them.
+func (pr *patchRef) targets(w *workload, final string) bool {
 	if pr.hasTarget {
 		if pr.tKind != "" && pr.tKind != w.kind || pr.tName == "" {
 			return false
 		}
 		re, err := regexp.Compile("^(?:" + pr.tName + ")$")
 		if err != nil {
-			return pr.tName == w.name || pr.tName == w.inputName
+			return pr.tName == w.name || pr.tName == w.inputName || pr.late && pr.tName == final
 		}
-		return re.MatchString(w.name) || re.MatchString(w.inputName)
+		return re.MatchString(w.name) || re.MatchString(w.inputName) || pr.late && re.MatchString(final)
 	}
-	return pr.d.kind == w.kind && (pr.d.name == w.name || pr.d.name == w.inputName)
+	return pr.d.kind == w.kind && (pr.d.name == w.name || pr.d.name == w.inputName || pr.late && pr.d.name == final)
 }
 
 func (w *workload) label() string {

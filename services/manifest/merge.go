@@ -251,6 +251,14 @@ func (mg *merger) mergeSeq(s, key, desired *yaml.Node, field string, tree bool) 
 	var appended []*yaml.Node
 	var deleted []int
 	for _, di := range desired.Content {
+		if di.Kind == yaml.ScalarNode {
+			// A list of strings (transformers:): add the value unless present.
+			if !hasScalar(s, di.Value) && !hasScalar(seqNode(appended...), di.Value) {
+				mg.record(fmt.Sprintf("%s[%d]", field, len(s.Content)+len(appended)), nil, strp(di.Value))
+				appended = append(appended, clean(di))
+			}
+			continue
+		}
 		id := scalarAt(di, idKey)
 		idx := -1
 		for j, it := range s.Content {
@@ -305,6 +313,15 @@ func (mg *merger) mergeSeq(s, key, desired *yaml.Node, field string, tree bool) 
 		mg.f.insertLinesAfter(end, emit(seqNode(appended...), s.Column-1, mg.f.style()))
 	}
 	return nil
+}
+
+func hasScalar(s *yaml.Node, v string) bool {
+	for _, it := range s.Content {
+		if it.Kind == yaml.ScalarNode && it.Value == v {
+			return true
+		}
+	}
+	return false
 }
 
 // recordItem records the leaves of a list item (without its id field unless it is the only one).

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,14 +10,6 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
-
-// target is one document that receives edits.
-type target struct {
-	f       *yfile
-	d       *ydoc
-	desired *yaml.Node
-	first   map[string]bool
-}
 
 type planner struct {
 	t         tree
@@ -34,8 +25,13 @@ type planner struct {
 	list      string // containers or initContainers
 	targets   []*target
 	newPatch  *target
+	lateNew   map[*workload]*target // new late patches (transformers:), by workload
+	created   []string              // files the plan creates
 	notes     []Edit
 	affected  []string
+	// envUses: the change names no workload and its image is used by
+	// several containers: all of them change (the environment as a whole).
+	envUses []imageUse
 
 	// effective values before the change, for the impact
 	oldImage    string
@@ -129,6 +125,9 @@ func (p *planner) pickWorkload() error {
 	}
 	want := p.ch.Workload
 	if want == "" {
+		if p.pickImageUsers() {
+			return nil
+		}
 		if len(p.workloads) > 1 {
 			return model.Errorf(model.CodeBadRequest, "%s holds %d workloads (%s): name one in workload", p.gitPath, len(ids), strings.Join(ids, ", ")).
 				WithDetail("workloads", ids).WithDetail("fields", map[string]any{"workload": "required when the path holds several workloads"})
@@ -173,6 +172,9 @@ func (p *planner) finalNamespace(w *workload) string {
 }
 
 func (p *planner) pickContainer() error {
+	if p.container != "" {
+		return nil // chosen with the workload
+	}
 	w := p.w
 	var names []string
 	for _, c := range containerList(w.d.root, "containers") {
@@ -225,222 +227,6 @@ func (p *planner) pickContainer() error {
 		WithDetail("containers", names).WithDetail("fields", map[string]any{"container": "required when the workload has several containers"})
 }
 
-// patches returns the overlay's patches for the workload, in the order kustomize applies them.
-func (p *planner) patches() []*patchRef {
-	if p.ov == nil {
-		return nil
-	}
-	var out []*patchRef
-	for _, pr := range p.ov.patches {
-		if pr.targets(p.w) {
-			out = append(out, pr)
-		}
-	}
-	return out
-}
-
-func (p *planner) containerIn(d *ydoc) *yaml.Node {
-	for _, c := range containerList(d.root, p.list) {
-		if scalarAt(c, "name") == p.container {
-			return c
-		}
-	}
-	return nil
-}
-
-// docs returns the documents that define the workload, lowest precedence
-// first, and whether each may be edited.
-func (p *planner) docs() ([]*ydoc, []*yfile, []bool) {
-	ds := []*ydoc{p.w.d}
-	fs := []*yfile{p.w.f}
-	ed := []bool{p.w.inPath}
-	for _, pr := range p.patches() {
-		ds = append(ds, pr.d)
-		fs = append(fs, pr.f)
-		ed = append(ed, under(pr.f.path, p.gitPath))
-	}
-	return ds, fs, ed
-}
-
-func (p *planner) target(f *yfile, d *ydoc) *target {
-	for _, t := range p.targets {
-		if t.f == f && t.d == d {
-			return t
-		}
-	}
-	t := &target{f: f, d: d, desired: &yaml.Node{Kind: yaml.MappingNode}, first: map[string]bool{}}
-	p.targets = append(p.targets, t)
-	return t
-}
-
-// patchTarget returns the new strategic-merge patch for the workload, creating it once.
-func (p *planner) patchTarget() *target {
-	if p.newPatch != nil {
-		return p.newPatch
-	}
-	base := p.w.name + "-patch.yaml"
-	rel := base
-	for i := 2; ; i++ {
-		if _, ok := p.t.read(cleanPath(path.Join(p.ov.dir, rel))); !ok {
-			break
-		}
-		rel = fmt.Sprintf("%s-patch-%d.yaml", p.w.name, i)
-	}
-	fp := cleanPath(path.Join(p.ov.dir, rel))
-	f := &yfile{path: fp, created: true, st: p.ov.f.style(), styleDone: true}
-	d := &ydoc{kind: p.w.kind, name: p.w.inputName}
-	md := mapNode("name", p.w.inputName)
-	if p.w.namespace != "" && p.ov.namespace == "" {
-		md.Content = append(md.Content, scalarNode("namespace"), scalarNode(p.w.namespace))
-	}
-	t := &target{f: f, d: d, first: map[string]bool{}, desired: mapNode("apiVersion", p.w.apiVersion, "kind", p.w.kind, "metadata", md)}
-	p.targets = append(p.targets, t)
-	p.newPatch = t
-	kt := p.target(p.ov.f, p.ov.d)
-	mergeDesired(kt.desired, mapNode("patches", seqNode(mapNode("path", rel))))
-	p.notes = append(p.notes, Edit{Path: fp, Object: p.w.kind + "/" + p.w.inputName, New: strp(rel),
-		Note: fmt.Sprintf("created strategic-merge patch %s for %s and referenced it in %s patches:", fp, p.w.id(), p.ov.f.path)})
-	return t
-}
-
-// containerDesired wraps container fields in spec.template.spec.<list>[name=c].
-func (p *planner) containerDesired(fields *yaml.Node) *yaml.Node {
-	item := mapNode("name", p.container)
-	item.Content = append(item.Content, fields.Content...)
-	return mapNode("spec", mapNode("template", mapNode("spec", mapNode(p.list, seqNode(item)))))
-}
-
-// mergeDesired merges b into a (both desired trees).
-func mergeDesired(a, b *yaml.Node) {
-	for i := 0; i+1 < len(b.Content); i += 2 {
-		k, v := b.Content[i], b.Content[i+1]
-		_, av := mapEntry(a, k.Value)
-		switch {
-		case av == nil:
-			a.Content = append(a.Content, k, v)
-		case av.Kind == yaml.MappingNode && v.Kind == yaml.MappingNode && av.Tag != tagDelete && v.Tag != tagDelete:
-			mergeDesired(av, v)
-		case av.Kind == yaml.SequenceNode && v.Kind == yaml.SequenceNode:
-			key := listKey(k.Value)
-		items:
-			for _, it := range v.Content {
-				for _, ai := range av.Content {
-					if scalarAt(ai, key) == scalarAt(it, key) && ai.Tag != tagDelete && it.Tag != tagDelete {
-						mergeDesired(ai, it)
-						continue items
-					}
-				}
-				av.Content = append(av.Content, it)
-			}
-		default:
-			*av = *v
-		}
-	}
-}
-
-func (p *planner) planImage() error {
-	if p.img == nil {
-		return nil
-	}
-	want := p.ch.Image
-	ds, fs, ed := p.docs()
-	cur := p.w.images[p.container]
-	setBy := -1
-	for i, d := range ds {
-		if c := p.containerIn(d); c != nil && mapValue(c, "image") != nil {
-			if i > 0 {
-				cur = scalarAt(c, "image")
-			}
-			setBy = i
-		}
-	}
-	atInput := cur
-	entryIdx := -1
-	if p.ov != nil {
-		for i, e := range imagesEntries(p.ov.d.root) {
-			if ni, ok := e.apply(cur); ok {
-				cur, entryIdx = ni, i
-				break
-			}
-		}
-	}
-	p.oldImage = cur
-	if cur == want {
-		p.warn("%s container %s already runs %s: image unchanged", p.w.id(), p.container, want)
-		return nil
-	}
-	p.restart = true
-	setDoc := func(i int) {
-		t := p.target(fs[i], ds[i])
-		mergeDesired(t.desired, p.containerDesired(mapNode("image", want)))
-	}
-	if p.ov == nil {
-		setDoc(0)
-		return nil
-	}
-	hasImages := mapValue(p.ov.d.root, "images") != nil
-	switch {
-	case entryIdx >= 0:
-	case setBy > 0 && ed[setBy]:
-		setDoc(setBy)
-		return nil
-	case p.w.inPath && !hasImages:
-		setDoc(0)
-		return nil
-	}
-	// The overlay's images: entry, keyed by the repository as the overlay sees it.
-	name := imageName(atInput)
-	entry := mapNode("name", name)
-	var old imagesEntry
-	if entryIdx >= 0 {
-		old = imagesEntries(p.ov.d.root)[entryIdx]
-	}
-	switch {
-	case p.img.Name != name:
-		entry.Content = append(entry.Content, scalarNode("newName"), scalarNode(p.img.Name))
-	case old.NewName != "":
-		entry.Content = append(entry.Content, scalarNode("newName"), deleteMarker())
-	}
-	switch {
-	case p.img.Digest != "":
-		entry.Content = append(entry.Content, scalarNode("newTag"), deleteMarker(), scalarNode("digest"), scalarNode(p.img.Digest))
-		if p.img.Tag != "" {
-			p.warn("kustomize images: pins by digest; tag %s is not kept in %s", p.img.Tag, p.ov.f.path)
-		}
-	default:
-		tag := p.img.Tag
-		if tag == "" {
-			tag = "latest"
-		}
-		entry.Content = append(entry.Content, scalarNode("newTag"), scalarNode(tag), scalarNode("digest"), deleteMarker())
-	}
-	kt := p.target(p.ov.f, p.ov.d)
-	mergeDesired(kt.desired, mapNode("images", seqNode(entry)))
-	// Every container of the overlay that uses this repository follows the entry.
-	for _, o := range p.workloads {
-		for c, im := range o.images {
-			if imageName(im) == name && (o != p.w || c != p.container) {
-				p.warn("the images: entry %s in %s also changes %s container %s", name, p.ov.f.path, o.id(), c)
-				p.addAffected(o)
-			}
-		}
-	}
-	return nil
-}
-
-func (p *planner) addAffected(w *workload) {
-	s := w.kind + "/" + p.finalName(w)
-	if ns := p.finalNamespace(w); ns != "" {
-		s += " (namespace " + ns + ")"
-	}
-	for _, a := range p.affected {
-		if a == s {
-			return
-		}
-	}
-	p.affected = append(p.affected, s)
-}
-
 func replicasEntries(root *yaml.Node) []*yaml.Node {
 	n := mapValue(root, "replicas")
 	if n == nil || n.Kind != yaml.SequenceNode {
@@ -449,10 +235,12 @@ func replicasEntries(root *yaml.Node) []*yaml.Node {
 	return n.Content
 }
 
-func (p *planner) planReplicas() error {
-	ds, fs, ed := p.docs()
-	cur := int64(1)
-	setBy := -1
+// currentReplicas returns w's replica count as the path builds it, the
+// document index that sets it (-1: the default) and the name of the
+// overlay's replicas: entry that overrides it ("" if none).
+func (p *planner) currentReplicas(w *workload) (cur int64, setBy int, entryName string) {
+	ds, _, _ := p.docsFor(w)
+	cur, setBy = 1, -1
 	for i, d := range ds {
 		if v := mapValue(mapValue(d.root, "spec"), "replicas"); v != nil {
 			if n, err := strconv.ParseInt(v.Value, 10, 64); err == nil {
@@ -460,16 +248,21 @@ func (p *planner) planReplicas() error {
 			}
 		}
 	}
-	entryName := ""
 	if p.ov != nil {
 		for _, e := range replicasEntries(p.ov.d.root) {
-			if n := scalarAt(e, "name"); n == p.w.name || n == p.w.inputName {
+			if n := scalarAt(e, "name"); n == w.name || n == w.inputName {
 				if c, err := strconv.ParseInt(scalarAt(e, "count"), 10, 64); err == nil {
 					cur, entryName = c, n
 				}
 			}
 		}
 	}
+	return cur, setBy, entryName
+}
+
+func (p *planner) planReplicas() error {
+	ds, fs, ed := p.docs()
+	cur, setBy, entryName := p.currentReplicas(p.w)
 	p.oldReplicas, p.newReplicas = cur, cur
 	if p.ch.Replicas == nil {
 		return nil
@@ -535,7 +328,8 @@ func (p *planner) hasHPA() bool {
 
 // defaultTarget picks where a new container field goes: the last editable
 // patch that already sets `key` for the container, else the workload in the
-// path, else the last editable patch for the workload, else a new patch.
+// path, else the last editable patch for the workload (not one of
+// transformers:, which holds an image pin), else a new patch.
 func (p *planner) defaultTarget(key string) *target {
 	ds, fs, ed := p.docs()
 	for i := len(ds) - 1; i > 0; i-- {
@@ -547,7 +341,7 @@ func (p *planner) defaultTarget(key string) *target {
 		return p.target(fs[0], ds[0])
 	}
 	for i := len(ds) - 1; i > 0; i-- {
-		if ed[i] {
+		if ed[i] && !p.isLate(ds[i]) {
 			return p.target(fs[i], ds[i])
 		}
 	}
@@ -703,6 +497,9 @@ func objectLabel(d *ydoc) string {
 // finish applies the desired trees to the files and builds the result.
 func (p *planner) finish() (*Result, error) {
 	res := &Result{Files: map[string][]byte{}, Workload: p.w.id(), Container: p.container, Warnings: []string{}, Edits: []Edit{}}
+	if len(p.envUses) > 0 {
+		res.Workload, res.Container = p.envWorkloads()
+	}
 	var changed []*yfile
 	for _, t := range p.targets {
 		if len(t.desired.Content) == 0 {
@@ -749,8 +546,8 @@ func (p *planner) finish() (*Result, error) {
 		res.Files[f.path] = out
 		diffs = append(diffs, fileDiff{path: f.path, old: f.src, new: out, edits: f.edits})
 	}
-	for fp, b := range res.Files {
-		if p.parsed[fp] == nil && p.newPatch != nil && p.newPatch.f.path == fp {
+	for _, fp := range p.created {
+		if b, ok := res.Files[fp]; ok {
 			diffs = append(diffs, fileDiff{path: fp, new: b, created: true})
 		}
 	}
