@@ -294,6 +294,20 @@ type placer struct {
 	stripped0Done bool
 }
 
+// generatedAs reports whether a generated object (a ConfigMap or Secret of
+// a generator, its name with prefixes and a hash suffix) is the one the
+// generator names name.
+func generatedAs(o *builtObj, name string) bool {
+	if o.generatedBy == "" || name == "" {
+		return false
+	}
+	n := o.name
+	if i := strings.LastIndexByte(n, '-'); i > 0 && len(n)-i-1 == 10 {
+		n = n[:i]
+	}
+	return strings.HasSuffix(n, name) && (len(n) == len(name) || n[len(n)-len(name)-1] == '-')
+}
+
 // locate matches each document with an object of the build: the same
 // group and kind, the name as built or as its file writes it, and the
 // namespace as built, as written, or left out on either side.
@@ -302,7 +316,7 @@ func (p *placer) locate() error {
 		var best []*builtObj
 		bestScore := 0
 		for _, o := range p.before {
-			if o.group != d.group || o.kind != d.kind || (o.name != d.name && (o.fileName == "" || o.fileName != d.name)) {
+			if o.group != d.group || o.kind != d.kind || o.name != d.name && o.fileName != d.name && !generatedAs(o, d.name) {
 				continue
 			}
 			score := 0
