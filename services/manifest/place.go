@@ -77,6 +77,12 @@ type Placed struct {
 // goes to a new <kind>-<name>.yaml listed in resources:. A kustomize
 // Kustomization document is refused (pass file to replace it). The result
 // is built again with kustomize: it must build and yield every document.
+//
+// In a patch a mapping sets the keys the document has (an explicit null
+// deletes one) and a list is the whole list: items of a merge list
+// (containers, env, ports, ...) that the document leaves out get
+// "$patch: delete". Files is empty when the environment already builds
+// every document (every action is ActionUnchanged).
 func PlaceDocuments(fsys fs.FS, gitPath string, yamlText []byte) (*Placement, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
