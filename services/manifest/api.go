@@ -21,6 +21,13 @@
 // and formatting of every untouched line stay as they were. The diff comes
 // from github.com/aymanbagabas/go-udiff.
 //
+// PlaceDocuments serves commitConfigChanges without a file: it decides
+// where each document of a complete-YAML commit goes (the object's own
+// file under gitPath, a strategic-merge patch in the overlay for an object
+// from a base, or a new file listed in resources:) and checks the result
+// with kustomize's own build (sigs.k8s.io/kustomize/api/krusty, run on an
+// in-memory copy of the files).
+//
 // The package is pure: no I/O beyond reading the given fs.FS, no git.
 package manifest
 
