@@ -424,61 +424,6 @@ func (s *Services) ReadConfig(ctx context.Context, in api.ReadConfigInput) (api.
 	return api.ConfigFile{File: file, YAML: string(b), Revision: snap.Head, Branch: t.branch, Files: files}, nil
 }
 
-// CommitConfigChanges implements gitops.commitConfigChanges: validated first
-// (YAML_INVALID with the errors), then committed on the branch head; when the
-// file changed upstream since baseRevision, CONFLICT_DETECTED with base, ours
-// and theirs.
-func (s *Services) CommitConfigChanges(ctx context.Context, in api.CommitConfigInput) (api.CommitConfigResult, error) {
-	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
-	if err != nil {
-		return api.CommitConfigResult{}, err
-	}
-	rev := in.BaseRevision
-	if rev == "" {
-		rev = t.branch
-	}
-	snap, err := t.git.Snapshot(ctx, rev)
-	if err != nil {
-		if in.BaseRevision != "" {
-			fe := model.FieldErrors{}
-			fe.Add("baseRevision", "commit "+in.BaseRevision+" is not in the repository")
-			return api.CommitConfigResult{}, fe.Err()
-		}
-		return api.CommitConfigResult{}, err
-	}
-	file, _, err := configFile(snap.FS(), t.path, in.File)
-	if err != nil {
-		return api.CommitConfigResult{}, err
-	}
-	var baseContent []byte
-	if in.BaseRevision != "" {
-		baseContent, _ = snap.ReadFile(file)
-	}
-	if res, err := s.validateFile(ctx, file, []byte(in.YAML)); err != nil {
-		return api.CommitConfigResult{}, err
-	} else if !res.Valid {
-		return api.CommitConfigResult{}, model.Errorf(model.CodeYAMLInvalid, "%s has %d error(s); first: line %d: %s", file, len(res.Errors), res.Errors[0].Line, res.Errors[0].Message).
-			WithDetail("errors", res.Errors).WithDetail("warnings", res.Warnings).WithDetail("file", file)
-	}
-	intent := func(head gitx.Snapshot) (gitx.Changes, error) {
-		if in.BaseRevision != "" && head.Head != in.BaseRevision {
-			theirs, _ := head.ReadFile(file)
-			if string(theirs) != string(baseContent) && string(theirs) != in.YAML {
-				return gitx.Changes{}, model.Errorf(model.CodeConflictDetected, "%s changed upstream since %s", file, shortSHA(in.BaseRevision)).
-					WithDetail("conflicts", []manifest.Conflict{{Path: file, Field: "", Base: strPtr(string(baseContent)), Ours: strPtr(in.YAML), Theirs: strPtr(string(theirs))}}).
-					WithDetail("head", head.Head)
-			}
-		}
-		return gitx.Changes{Write: map[string][]byte{file: []byte(in.YAML)}}, nil
-	}
-	res, err := t.git.CommitAndPush(ctx, t.branch, intent,
-		gitx.CommitMeta{Subject: in.CommitMessage, Body: in.CommitDescription, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
-	if err != nil {
-		return api.CommitConfigResult{}, err
-	}
-	return api.CommitConfigResult{CommitSha: res.Commit, GitURL: gitx.CommitURL(t.repo.URL, res.Commit), Branch: t.branch, File: file}, nil
-}
-
 func strPtr(s string) *string { return &s }
 
 // yamlValidator returns the validator, built once with the embedded Flux CRDs.

@@ -210,7 +210,7 @@ func TestCommitConfigChanges(t *testing.T) {
 	}
 	edited := cf.YAML + "commonAnnotations:\n  team: web\n"
 	var res api.CommitConfigResult
-	mustCall(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": edited,
+	mustCall(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": edited, "file": cf.File,
 		"commitMessage": "chore(prod): annotate team", "commitDescription": "Owners asked for it.", "baseRevision": cf.Revision}, &res)
 	if got := gittest.Show(t, repoDir, "main", cf.File); strings.TrimSpace(got) != strings.TrimSpace(edited) {
 		t.Fatalf("committed file:\n%s", got)
@@ -232,8 +232,8 @@ func TestCommitConfigChanges(t *testing.T) {
 
 	// Someone else edits the file; an edit based on the old revision conflicts.
 	other := setupDeploy(t, d.server)
-	mustCall(t, other.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": edited + "commonLabels:\n  tier: front\n", "commitMessage": "upstream"}, nil)
-	e = wantCode(t, callProc(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod",
+	mustCall(t, other.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "file": cf.File, "yaml": edited + "commonLabels:\n  tier: front\n", "commitMessage": "upstream"}, nil)
+	e = wantCode(t, callProc(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "file": cf.File,
 		"yaml": edited + "nameSuffix: -v2\n", "commitMessage": "mine", "baseRevision": res.CommitSha}, nil), model.CodeConflictDetected)
 	cs, _ := e.Details["conflicts"].([]any)
 	if len(cs) != 1 {
@@ -243,6 +243,81 @@ func TestCommitConfigChanges(t *testing.T) {
 	if c["path"] != cf.File || !strings.Contains(c["theirs"].(string), "tier: front") || !strings.Contains(c["ours"].(string), "nameSuffix") || c["base"] != edited {
 		t.Fatalf("conflict versions: %v", c)
 	}
+}
+
+// TestCommitCompleteYAML: the reference's "complete YAML content" without a
+// file. A Deployment of the base becomes an overlay patch, a new Service a
+// new file in resources:, kustomization.yaml stays a Kustomization, and the
+// next deploy still finds the workload.
+func TestCommitCompleteYAML(t *testing.T) {
+	d := setupDeploy(t, nil)
+	repoDir := d.server.Dir("acme/shop.git")
+	docs := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop-prod
+spec:
+  replicas: 4
+  selector:
+    matchLabels:
+      app: web
+  strategy:
+    type: RollingUpdate
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.0.0
+          resources:
+            limits: {cpu: 500m, memory: 256Mi}
+            requests: {cpu: 100m, memory: 128Mi}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop-prod
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+      targetPort: 8080
+`
+	var res api.CommitConfigResult
+	mustCall(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": docs,
+		"commitMessage": "scale web and expose it"}, &res)
+	if len(res.Files) < 2 || res.CommitSha == "" || res.Branch != "main" {
+		t.Fatalf("result: %+v", res)
+	}
+	overlay := gittest.Show(t, repoDir, "main", "k8s/overlays/prod/kustomization.yaml")
+	if strings.Contains(overlay, "kind: Deployment") || strings.Contains(overlay, "kind: Service") || !strings.Contains(overlay, "# production overlay") ||
+		!strings.Contains(overlay, "../../base") {
+		t.Fatalf("kustomization.yaml is no longer the overlay:\n%s", overlay)
+	}
+	if base := gittest.Show(t, repoDir, "main", "k8s/base/deployment.yaml"); strings.TrimSpace(base) != strings.TrimSpace(baseDeployment) {
+		t.Fatalf("the base outside gitPath changed:\n%s", base)
+	}
+	for _, f := range res.Files {
+		if !strings.HasPrefix(f, "k8s/overlays/prod/") {
+			t.Fatalf("wrote outside gitPath: %v", res.Files)
+		}
+	}
+	var p api.PreviewResult
+	mustCall(t, d.svc, "gitops.previewChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 6}}, &p)
+	if p.Workload != "Deployment/web" || !strings.Contains(p.Diff, "6") {
+		t.Fatalf("the next deploy lost the workload: %+v", p)
+	}
+	// The same objects again: nothing to commit.
+	wantCode(t, callProc(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": docs,
+		"commitMessage": "again"}, nil), model.CodeBadRequest)
+	// A Kustomization document is not an object of the environment.
+	wantCode(t, callProc(t, d.svc, "gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod",
+		"yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n", "commitMessage": "nope"}, nil), model.CodeBadRequest)
 }
 
 func TestValidateYAMLProcedure(t *testing.T) {
