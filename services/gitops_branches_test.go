@@ -15,12 +15,14 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/testcluster"
 )
 
 // branchEnvs is a project with two environments on one cluster, configured
 // as the reference's example (production on main with manual sync,
 // development on develop) before its one repository was enabled for GitOps.
 type branchEnvs struct {
+	c    *testcluster.Cluster
 	svc  *services.Services
 	dyn  dynamic.Interface
 	full string // the repository's full name
@@ -49,7 +51,7 @@ func setupBranchEnvs(t *testing.T, prefix string) branchEnvs {
 	mustCall(t, svc, "repositories.create", map[string]any{"id": "repo-" + prefix, "projectId": "proj-shop", "fullName": full, "url": "https://git.example.com/" + full + ".git"}, nil)
 	var en services.EnableGitOpsResult
 	mustCall(t, svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-" + prefix, "config": map[string]any{"fluxNamespace": "flux-system", "syncInterval": "1m"}}, &en)
-	return branchEnvs{svc: svc, dyn: dynamic.NewForConfigOrDie(c.Config()), full: full, base: en.FluxResourceName}
+	return branchEnvs{c: c, svc: svc, dyn: dynamic.NewForConfigOrDie(c.Config()), full: full, base: en.FluxResourceName}
 }
 
 // get reads a Flux object in flux-system; nil when it does not exist.
