@@ -16,6 +16,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/testcluster"
+	"github.com/gitopstui/gitopstui/store"
 )
 
 // branchEnvs is a project with two environments on one cluster, configured
@@ -253,5 +254,32 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	mustCall(t, b.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": "repo-branches"}, &st)
 	if st.FluxResourceName != b.base {
 		t.Errorf("getFluxStatus: %+v", st)
+	}
+}
+
+// TestSourcesOfEarlierInstalls: a repository enabled before sources were
+// recorded (only fluxResourceName and clusterIds) keeps its GitRepository
+// for the default branch; the record learns it on first use.
+func TestSourcesOfEarlierInstalls(t *testing.T) {
+	b := setupBranchEnvs(t, "earlier")
+	err := b.svc.DB().Update(func(tx *store.Tx) error {
+		r, err := store.Repositories.Get(tx, "repo-earlier")
+		if err != nil {
+			return err
+		}
+		r.GitOpsConfig.Sources = nil
+		return store.Repositories.Put(tx, r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.create(t, "env-prod", "er-prod-web", "kustomization", nil)
+	b.create(t, "env-dev", "er-dev-web", "kustomization", nil)
+	develop := services.FluxSourceName(b.full, "develop")
+	if b.str(t, ksGVR, "er-prod-web", "spec", "sourceRef", "name") != b.base || b.str(t, ksGVR, "er-dev-web", "spec", "sourceRef", "name") != develop {
+		t.Fatal("resources do not follow their environments' GitRepositories")
+	}
+	if got := b.sources(t, "repo-earlier"); !slices.Equal(got, []string{"develop=" + develop, "main=" + b.base}) {
+		t.Fatalf("recorded sources: %v", got)
 	}
 }
