@@ -87,6 +87,18 @@ type RepoGitOpsConfig struct {
 	LastSyncCommit   string     `json:"lastSyncCommit,omitempty"`
 	LastSyncMessage  string     `json:"lastSyncMessage,omitempty"`
 	LastSyncAt       *time.Time `json:"lastSyncAt,omitempty"`
+	// Sources lists the repository's GitRepositories, one per branch,
+	// namespace and cluster that an environment follows.
+	Sources []FluxSource `json:"sources,omitempty"`
+}
+
+// FluxSource is one Flux GitRepository of a repository: the branch it
+// follows, in a namespace of a cluster.
+type FluxSource struct {
+	ClusterID string `json:"clusterId"`
+	Namespace string `json:"namespace"`
+	Branch    string `json:"branch"`
+	Name      string `json:"name"`
 }
 
 // Repository is a Git repository holding a project's manifests.

@@ -3,7 +3,6 @@ package services
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -309,41 +308,8 @@ func (s *Services) deleteEnvironmentTx(tx *store.Tx, id string) error {
 
 // ConfigureGitOps implements environments.configureGitOps.
 func (s *Services) ConfigureGitOps(ctx context.Context, in api.ConfigureGitOpsInput) (api.ConfigureGitOpsResult, error) {
-	var e model.Environment
-	err := s.db.Update(func(tx *store.Tx) error {
-		var err error
-		if e, err = store.Environments.Get(tx, in.EnvironmentID); err != nil {
-			return err
-		}
-		c, p := &e.GitOpsConfig, in.Config
-		if p.RepositoryID != nil {
-			if *p.RepositoryID != "" {
-				r, err := store.Repositories.Get(tx, *p.RepositoryID)
-				if err != nil {
-					return repoNotFound(*p.RepositoryID)
-				}
-				if r.ProjectID != e.ProjectID {
-					fe := model.FieldErrors{}
-					fe.Add("config.repositoryId", "repository "+r.ID+" belongs to project "+r.ProjectID+", not "+e.ProjectID)
-					return fe.Err()
-				}
-			}
-			c.RepositoryID = *p.RepositoryID
-		}
-		setIf(&c.Enabled, p.Enabled)
-		setIf(&c.AutoSync, p.AutoSync)
-		setIf(&c.GitBranch, p.GitBranch)
-		if p.GitPath != nil {
-			c.GitPath = "./" + path.Clean(strings.TrimPrefix(*p.GitPath, "./"))
-		}
-		setIf(&c.SyncInterval, p.SyncInterval)
-		e.UpdatedAt = s.now()
-		return store.Environments.Put(tx, e)
-	})
+	e, err := s.configureEnvironmentGitOps(ctx, in.EnvironmentID, in.Config)
 	if err != nil {
-		return api.ConfigureGitOpsResult{}, err
-	}
-	if err := s.applyEnvironmentGitOps(ctx, e); err != nil {
 		return api.ConfigureGitOpsResult{}, err
 	}
 	return configuredResult(e), nil

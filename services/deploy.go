@@ -80,11 +80,11 @@ func (s *Services) gitTarget(projectID, envID string) (gitTarget, error) {
 		return t, fe.Err()
 	}
 	g := env.GitOpsConfig
-	if !g.Enabled || g.RepositoryID == "" {
-		return t, model.Errorf(model.CodeGitOpsNotEnabled, "GitOps is not enabled for environment %s: run environments.configureGitOps with enabled and a repositoryId", env.ID).
+	if !g.Enabled {
+		return t, model.Errorf(model.CodeGitOpsNotEnabled, "GitOps is not enabled for environment %s: run environments.configureGitOps with enabled:true", env.ID).
 			WithDetail("environmentId", env.ID)
 	}
-	repo, err := s.repository(g.RepositoryID)
+	repo, err := s.envRepository(env, "environmentId")
 	if err != nil {
 		return t, err
 	}
@@ -92,8 +92,7 @@ func (s *Services) gitTarget(projectID, envID string) (gitTarget, error) {
 	if err != nil {
 		return t, err
 	}
-	branch := orDefault(g.GitBranch, repo.DefaultBranch)
-	return gitTarget{env: env, repo: repo, git: gr, branch: branch, path: strings.TrimPrefix(path.Clean(g.GitPath), "./")}, nil
+	return gitTarget{env: env, repo: repo, git: gr, branch: envBranch(env, repo), path: strings.TrimPrefix(path.Clean(g.GitPath), "./")}, nil
 }
 
 // PreviewChanges implements gitops.previewChanges.
@@ -353,11 +352,8 @@ func (s *Services) requestReconcile(ctx context.Context, env model.Environment, 
 		if r.Suspended {
 			continue
 		}
-		if repo, err := s.repository(r.RepositoryID); err == nil && repo.GitOpsConfig.FluxResourceName != "" && !sources[repo.ID] {
-			sources[repo.ID] = true
-			if _, err := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace).Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(at), metav1.PatchOptions{}); err != nil {
-				ok = false
-			}
+		if !s.reconcileSource(ctx, k, env, r, at, sources) {
+			ok = false
 		}
 		if _, err := k.dyn.Resource(resourceGVR(r.Type)).Namespace(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, annotatePatch(at), metav1.PatchOptions{}); err != nil {
 			ok = false

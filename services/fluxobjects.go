@@ -15,6 +15,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/fluxbundle"
 )
 
 // buildObject turns a resource record into its Flux object (a Kustomization
@@ -40,7 +41,7 @@ func buildObject(r model.GitOpsResource, cfg api.ResourceConfig, rc resourceCont
 	for i, d := range cfg.DependsOn {
 		deps[i] = meta.DependencyReference{Name: d.Name, Namespace: d.Namespace}
 	}
-	src := rc.source()
+	src := sourceRef{Name: rc.source, Namespace: orDefault(rc.repo.GitOpsConfig.FluxNamespace, fluxbundle.DefaultNamespace)}
 	if r.Type == model.ResourceKustomization {
 		k := kustomizev1.Kustomization{ObjectMeta: om, Spec: kustomizev1.KustomizationSpec{
 			Interval: interval, Timeout: timeout, RetryInterval: retry, DependsOn: deps, Suspend: r.Suspended,
@@ -80,7 +81,7 @@ func buildObject(r model.GitOpsResource, cfg api.ResourceConfig, rc resourceCont
 // chartTemplate is a HelmRelease's chart: from the environment's
 // GitRepository (chartName is a path there) or from a HelmRepository, which
 // gitopstui creates when the config gives its URL.
-func chartTemplate(r model.GitOpsResource, cfg api.ResourceConfig, src sourceName, om metav1.ObjectMeta) (*helmv2.HelmChartTemplate, []*unstructured.Unstructured, error) {
+func chartTemplate(r model.GitOpsResource, cfg api.ResourceConfig, src sourceRef, om metav1.ObjectMeta) (*helmv2.HelmChartTemplate, []*unstructured.Unstructured, error) {
 	ref := helmv2.CrossNamespaceObjectReference{Kind: sourcev1.GitRepositoryKind, Name: src.Name, Namespace: src.Namespace}
 	var extra []*unstructured.Unstructured
 	if cfg.SourceType == api.SourceHelmRepository {
@@ -127,6 +128,9 @@ func helmUpgrade(c *api.UpgradeConfig) *helmv2.Upgrade {
 	return up
 }
 
+// sourceRef names a Flux source object.
+type sourceRef struct{ Name, Namespace string }
+
 // toUnstructured converts a typed Flux object for the dynamic client,
 // dropping the empty status and creationTimestamp the types carry. suspend
 // is always written, false included: server-side apply would otherwise leave
@@ -160,15 +164,6 @@ func optDuration(s string) (*metav1.Duration, error) {
 	}
 	d, err := duration(s)
 	return &d, err
-}
-
-// sourceName names a Flux source object.
-type sourceName struct{ Name, Namespace string }
-
-// source is the GitRepository the context's resources reconcile from.
-func (rc resourceContext) source() sourceName {
-	g := rc.repo.GitOpsConfig
-	return sourceName{Name: g.FluxResourceName, Namespace: g.FluxNamespace}
 }
 
 // manifestYAML is a live object as YAML, without the managed fields that

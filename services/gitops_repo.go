@@ -2,14 +2,10 @@ package services
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
@@ -22,24 +18,12 @@ import (
 // collapsed, at most 63 characters (long names keep a hash suffix so that two
 // long names do not collide).
 func FluxName(fullName string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(fullName) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	name := strings.Trim(b.String(), "-")
+	name := dnsSlug(fullName)
 	if name == "" {
 		name = "repo"
 	}
 	if len(name) > 63 {
-		sum := sha256.Sum256([]byte(fullName))
-		name = strings.TrimRight(name[:54], "-") + "-" + hex.EncodeToString(sum[:])[:8]
+		name = boundedName(name, true, shortHash(fullName))
 	}
 	return name
 }
@@ -96,24 +80,9 @@ func requireFlux(ctx context.Context, k kube, c model.Cluster) error {
 	return nil
 }
 
-func gitRepositoryObject(r model.Repository, ns, name, interval, secretRef string) *unstructured.Unstructured {
-	spec := map[string]any{
-		"url":      r.URL,
-		"interval": interval,
-		"ref":      map[string]any{"branch": r.DefaultBranch},
-	}
-	if secretRef != "" {
-		spec["secretRef"] = map[string]any{"name": secretRef}
-	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": gitRepositoryGVR.GroupVersion().String(), "kind": "GitRepository",
-		"metadata": map[string]any{"name": name, "namespace": ns, "labels": map[string]any{
-			labelManagedBy: "gitopstui", labelRepoID: r.ID, labelProjectID: r.ProjectID}},
-		"spec": spec,
-	}}
-}
-
-// EnableGitOps implements repositories.enableGitOps.
+// EnableGitOps implements repositories.enableGitOps: the default branch's
+// GitRepository (named FluxName of the repository) on each cluster, and the
+// settings re-applied to the repository's other branches' GitRepositories there.
 func (s *Services) EnableGitOps(ctx context.Context, in api.EnableGitOpsInput) (api.EnableGitOpsResult, error) {
 	r, err := s.repository(in.RepositoryID)
 	if err != nil {
@@ -130,16 +99,13 @@ func (s *Services) EnableGitOps(ctx context.Context, in api.EnableGitOpsInput) (
 	if err != nil {
 		return api.EnableGitOpsResult{}, err
 	}
-	name := FluxName(r.FullName)
+	name := baseSourceName(r)
+	g := &r.GitOpsConfig
+	g.FluxNamespace, g.SyncInterval, g.SecretRef, g.FluxResourceName = cfg.FluxNamespace, cfg.SyncInterval, cfg.SecretRef, name
+	unlock := s.lockRepo(r.ID)
+	defer unlock()
 	for _, cid := range clusters {
-		k, c, err := s.kubeFor(cid)
-		if err != nil {
-			return api.EnableGitOpsResult{}, err
-		}
-		if err := requireFlux(ctx, k, c); err != nil {
-			return api.EnableGitOpsResult{}, err
-		}
-		if err := applyObject(ctx, k.dyn, gitRepositoryObject(r, cfg.FluxNamespace, name, cfg.SyncInterval, cfg.SecretRef)); err != nil {
+		if err := s.applyRepoSources(ctx, r, cid); err != nil {
 			return api.EnableGitOpsResult{}, err
 		}
 	}
@@ -161,6 +127,35 @@ func (s *Services) EnableGitOps(ctx context.Context, in api.EnableGitOpsInput) (
 		return api.EnableGitOpsResult{}, err
 	}
 	return api.EnableGitOpsResult{Success: true, FluxResourceName: name, Namespace: cfg.FluxNamespace, Clusters: clusters}, nil
+}
+
+// applyRepoSources applies r's default-branch GitRepository on cluster cid
+// and re-applies the others recorded there, with r's settings. The caller
+// holds lockRepo(r.ID).
+func (s *Services) applyRepoSources(ctx context.Context, r model.Repository, cid string) error {
+	k, c, err := s.kubeFor(cid)
+	if err != nil {
+		return err
+	}
+	if err := requireFlux(ctx, k, c); err != nil {
+		return err
+	}
+	name, err := s.ensureSource(ctx, k, r, cid, r.GitOpsConfig.FluxNamespace, r.DefaultBranch)
+	if err != nil {
+		return err
+	}
+	cur, err := s.repository(r.ID)
+	if err != nil {
+		return err
+	}
+	for _, src := range repoSources(cur) {
+		if src.ClusterID == cid && src.Name != name {
+			if err := applyObject(ctx, k.dyn, sourceObject(r, src)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func orDefault(v, def string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -35,8 +36,13 @@ type resourceContext struct {
 	env  model.Environment
 	repo model.Repository
 	k    kube
+	// source is the GitRepository of the environment's branch (withSource sets it).
+	source string
 }
 
+// loadResourceContext loads an environment, its repository (repoID, else
+// the environment's: envRepository) enabled for GitOps, and its cluster with
+// Flux installed.
 func (s *Services) loadResourceContext(ctx context.Context, envID, repoID string) (resourceContext, error) {
 	var rc resourceContext
 	env, err := s.environment(envID)
@@ -44,14 +50,12 @@ func (s *Services) loadResourceContext(ctx context.Context, envID, repoID string
 		return rc, refErr("environmentId", "environment", envID)
 	}
 	rc.env = env
-	if repoID == "" {
-		repoID = env.GitOpsConfig.RepositoryID
+	if repoID != "" {
+		rc.repo, err = s.repository(repoID)
+	} else {
+		rc.repo, err = s.envRepository(env, "repositoryId")
 	}
-	if repoID == "" {
-		return rc, model.Errorf(model.CodeGitOpsNotEnabled, "environment %s has no repository: run environments.configureGitOps with a repositoryId", env.ID).
-			WithDetail("environmentId", env.ID)
-	}
-	if rc.repo, err = s.repository(repoID); err != nil {
+	if err != nil {
 		return rc, err
 	}
 	if !rc.repo.GitOpsConfig.Enabled {
@@ -66,24 +70,6 @@ func (s *Services) loadResourceContext(ctx context.Context, envID, repoID string
 		return rc, err
 	}
 	rc.k = k
-	if !contains(rc.repo.GitOpsConfig.ClusterIDs, env.ClusterID) {
-		// The environment's cluster has no GitRepository yet: create it.
-		g := rc.repo.GitOpsConfig
-		if err := applyObject(ctx, k.dyn, gitRepositoryObject(rc.repo, g.FluxNamespace, g.FluxResourceName, g.SyncInterval, g.SecretRef)); err != nil {
-			return rc, err
-		}
-		err := s.db.Update(func(tx *store.Tx) error {
-			cur, err := store.Repositories.Get(tx, rc.repo.ID)
-			if err != nil {
-				return err
-			}
-			cur.GitOpsConfig.ClusterIDs = mergeSorted(cur.GitOpsConfig.ClusterIDs, []string{env.ClusterID})
-			return store.Repositories.Put(tx, cur)
-		})
-		if err != nil {
-			return rc, err
-		}
-	}
 	return rc, nil
 }
 
@@ -160,7 +146,8 @@ func (s *Services) CreateResource(ctx context.Context, in api.CreateResourceInpu
 	if err := s.checkResourceNameFree(r); err != nil {
 		return api.ResourceSummary{}, err
 	}
-	if err := applyResource(ctx, r, in.Config, rc); err != nil {
+	err = s.withSource(ctx, rc, r.Namespace, func(rc resourceContext) error { return applyResource(ctx, r, in.Config, rc) })
+	if err != nil {
 		return api.ResourceSummary{}, err
 	}
 	if err := s.db.Update(func(tx *store.Tx) error { return store.Resources.Put(tx, r) }); err != nil {
@@ -427,7 +414,7 @@ func (s *Services) UpdateResource(ctx context.Context, in api.UpdateResourceInpu
 	if err != nil {
 		return api.UpdateResult{}, err
 	}
-	if err := applyResource(ctx, r, cfg, rc); err != nil {
+	if err := s.withSource(ctx, rc, r.Namespace, func(rc resourceContext) error { return applyResource(ctx, r, cfg, rc) }); err != nil {
 		return api.UpdateResult{}, err
 	}
 	r.Config, _ = json.Marshal(cfg)
@@ -511,5 +498,15 @@ func (s *Services) DeleteResource(ctx context.Context, in api.IDInput) (api.Dele
 		cur.DeletedAt, cur.UpdatedAt = &now, now
 		return store.Resources.Put(tx, cur)
 	})
-	return api.Deleted{Success: err == nil, ID: r.ID}, err
+	if err != nil {
+		return api.Deleted{}, err
+	}
+	// The resource is gone; a GitRepository left unused by it is collected,
+	// and a failure to do so does not undo the delete.
+	unlock := s.lockRepo(r.RepositoryID)
+	defer unlock()
+	if _, err := s.collectSources(ctx, k, r.RepositoryID, env.ClusterID); err != nil {
+		slog.Warn("collect unused GitRepositories", "repository", r.RepositoryID, "cluster", env.ClusterID, "error", err)
+	}
+	return api.Deleted{Success: true, ID: r.ID}, nil
 }

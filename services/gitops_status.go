@@ -52,6 +52,7 @@ type Observed struct {
 	Conditions            []metav1.Condition `json:"conditions"`
 	DependsOn             []string           `json:"dependsOn,omitempty"`
 	SourceRef             string             `json:"sourceRef,omitempty"`
+	SourceNamespace       string             `json:"sourceNamespace,omitempty"`
 	ObservedAt            time.Time          `json:"observedAt"`
 }
 
@@ -73,7 +74,7 @@ func observe(u *unstructured.Unstructured, now time.Time) Observed {
 		for _, d := range k.Spec.DependsOn {
 			o.DependsOn = append(o.DependsOn, d.Name)
 		}
-		o.SourceRef = k.Spec.SourceRef.Kind + "/" + k.Spec.SourceRef.Name
+		o.SourceRef, o.SourceNamespace = k.Spec.SourceRef.Kind+"/"+k.Spec.SourceRef.Name, k.Spec.SourceRef.Namespace
 	case helmv2.HelmReleaseKind:
 		var h helmv2.HelmRelease
 		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &h)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fluxcd/pkg/apis/meta"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
-	"github.com/gitopstui/gitopstui/store"
 )
 
 // DefaultSyncWait bounds how long triggerSync waits for Flux to handle the
@@ -45,10 +45,6 @@ func (s *Services) TriggerSync(ctx context.Context, in api.TriggerSyncInput) (ap
 	if err != nil {
 		return api.SyncResult{}, err
 	}
-	repo, err := s.repository(r.RepositoryID)
-	if err != nil {
-		return api.SyncResult{}, err
-	}
 	k, _, err := s.kubeFor(env.ClusterID)
 	if err != nil {
 		return api.SyncResult{}, err
@@ -60,7 +56,8 @@ func (s *Services) TriggerSync(ctx context.Context, in api.TriggerSyncInput) (ap
 		return api.SyncResult{}, kubeError(err, "read "+r.Type+" "+r.Namespace+"/"+r.Name)
 	}
 	manual := !env.GitOpsConfig.AutoSync
-	suspended := observe(u, s.now()).Suspended
+	live := observe(u, s.now())
+	suspended := live.Suspended
 	if suspended && !manual {
 		return api.SyncResult{}, model.Errorf(model.CodeBadRequest, "%s %s is suspended: resume it (gitops.resumeGitOpsResource) before syncing", r.Type, r.Name).
 			WithDetail("id", r.ID).WithDetail("suspended", true)
@@ -74,18 +71,19 @@ func (s *Services) TriggerSync(ctx context.Context, in api.TriggerSyncInput) (ap
 		wait = DefaultSyncWait
 	}
 	deadline := time.Now().Add(wait)
-	if repo.GitOpsConfig.FluxResourceName != "" {
-		src := k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace)
-		_, err := src.Patch(ctx, repo.GitOpsConfig.FluxResourceName, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{})
+	// The source is the one the object names: its environment's branch.
+	if kind, source, ok := strings.Cut(live.SourceRef, "/"); ok && kind == "GitRepository" && source != "" {
+		src := k.dyn.Resource(gitRepositoryGVR).Namespace(orDefault(live.SourceNamespace, r.Namespace))
+		_, err := src.Patch(ctx, source, types.MergePatchType, annotatePatch(requestedAt), metav1.PatchOptions{})
 		if err != nil && model.CodeOf(kubeError(err, "")) != model.CodeNotFound {
-			return api.SyncResult{}, kubeError(err, "annotate GitRepository "+repo.GitOpsConfig.FluxResourceName)
+			return api.SyncResult{}, kubeError(err, "annotate GitRepository "+source)
 		}
 		if err == nil && wait > 0 {
 			// As `flux reconcile ... --with-source`: the source fetches the new
 			// commit before the resource is asked, else the resource handles the
 			// request with the old artifact (and a manual-sync one is suspended
 			// again before it sees the new one).
-			if err := waitSourceHandled(ctx, src, repo.GitOpsConfig.FluxResourceName, requestedAt, deadline); err != nil {
+			if err := waitSourceHandled(ctx, src, source, requestedAt, deadline); err != nil {
 				return api.SyncResult{}, err
 			}
 		}
@@ -244,78 +242,4 @@ func (s *Services) setSuspended(ctx context.Context, id string, suspend bool) (a
 	}
 	s.hub.publish(api.StatusEvent{Resource: updated})
 	return api.ResourceSummary{ID: updated.ID, Name: updated.Name, Type: updated.Type, Status: updated.Status, CreatedAt: updated.CreatedAt}, nil
-}
-
-// applyEnvironmentGitOps makes an environment's GitOps config take effect on
-// its live resources: autoSync=false keeps its Kustomizations suspended,
-// syncInterval becomes their interval, and branch and path reach the
-// GitRepository and the Kustomization.
-func (s *Services) applyEnvironmentGitOps(ctx context.Context, env model.Environment) error {
-	var res []model.GitOpsResource
-	err := s.db.View(func(tx *store.Tx) error {
-		var err error
-		res, _, err = store.Resources.List(tx, store.Query[model.GitOpsResource]{Index: "environment", Value: env.ID})
-		return err
-	})
-	if err != nil || len(res) == 0 {
-		return err
-	}
-	// One context per repository: Flux's presence, the repository record and
-	// its GitRepository (with the environment's branch) are settled once.
-	contexts := map[string]resourceContext{}
-	applied := 0
-	var applyErr error
-	for i := range res {
-		r := &res[i]
-		rc, ok := contexts[r.RepositoryID]
-		if !ok {
-			if rc, applyErr = s.loadResourceContext(ctx, env.ID, r.RepositoryID); applyErr != nil {
-				break
-			}
-			rc.env = env
-			if env.GitOpsConfig.GitBranch != "" && env.GitOpsConfig.GitBranch != rc.repo.DefaultBranch {
-				rc.repo.DefaultBranch = env.GitOpsConfig.GitBranch
-				g := rc.repo.GitOpsConfig
-				if applyErr = applyObject(ctx, rc.k.dyn, gitRepositoryObject(rc.repo, g.FluxNamespace, g.FluxResourceName, g.SyncInterval, g.SecretRef)); applyErr != nil {
-					break
-				}
-			}
-			contexts[r.RepositoryID] = rc
-		}
-		var cfg api.ResourceConfig
-		_ = json.Unmarshal(r.Config, &cfg)
-		r.Suspended = !env.GitOpsConfig.AutoSync
-		cfg.Interval = ""
-		if r.Type == model.ResourceKustomization {
-			cfg.Path = ""
-		}
-		if applyErr = applyResource(ctx, *r, cfg, rc); applyErr != nil {
-			break
-		}
-		r.Config, _ = json.Marshal(cfg)
-		if r.Suspended {
-			r.Status = model.StatusSuspended
-		} else if r.Status == model.StatusSuspended {
-			r.Status = model.StatusPending
-		}
-		r.UpdatedAt = s.now()
-		applied++
-	}
-	// What reached the cluster is stored even when a later resource failed.
-	res = res[:applied]
-	err = s.db.Update(func(tx *store.Tx) error {
-		for _, r := range res {
-			if err := store.Resources.Put(tx, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		s.hub.publish(api.StatusEvent{Resource: r})
-	}
-	return applyErr
 }

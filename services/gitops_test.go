@@ -386,10 +386,22 @@ func TestManualSyncEnvironment(t *testing.T) {
 	if spec["suspend"] == true || !sameDuration(spec["interval"], "7m") || spec["path"] != "./deploy/manual" {
 		t.Fatalf("configureGitOps did not reach the Kustomization: %v", spec)
 	}
+	// A branch of its own: the environment's Kustomization follows the
+	// repository's GitRepository of that branch; the default one stays on main.
 	mustCall(t, g.svc, "environments.configureGitOps", map[string]any{"environmentId": g.env, "config": map[string]any{"gitBranch": "release"}}, nil)
-	gr, _ := g.dyn.Resource(gitGVR).Namespace("flux-system").Get(ctx, g.gitRepo, metav1.GetOptions{})
-	if br, _, _ := unstructured.NestedString(gr.Object, "spec", "ref", "branch"); br != "release" {
-		t.Fatalf("branch did not reach the GitRepository: %s", br)
+	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "app-manual", metav1.GetOptions{})
+	release := services.FluxSourceName("acme/shop-manual", "release")
+	if src, _, _ := unstructured.NestedString(u.Object, "spec", "sourceRef", "name"); src != release {
+		t.Fatalf("Kustomization follows %s, want %s", src, release)
+	}
+	for name, want := range map[string]string{release: "release", g.gitRepo: "main"} {
+		gr, err := g.dyn.Resource(gitGVR).Namespace("flux-system").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if br, _, _ := unstructured.NestedString(gr.Object, "spec", "ref", "branch"); br != want {
+			t.Fatalf("GitRepository %s follows %s, want %s", name, br, want)
+		}
 	}
 }
 
