@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 )
 

@@ -7,8 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 )
 
