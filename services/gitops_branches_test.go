@@ -145,12 +145,12 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	prodWeb := b.create(t, "env-prod", "br-prod-web", "kustomization", nil)
 	devWeb := b.create(t, "env-dev", "br-dev-web", "kustomization", map[string]any{"interval": "3m", "path": "./custom/dev"})
 	devWorker := b.create(t, "env-dev", "br-dev-worker", "kustomization", nil)
-	devAPI := b.create(t, "env-dev", "br-dev-api", "helm", map[string]any{"chart": "./charts/api"})
+	devAPI := b.create(t, "env-dev", "br-dev-api", "helm", map[string]any{"chartName": "./charts/api"})
 
 	for name, want := range map[string][4]string{
-		"br-prod-web":   {b.base, "10m", "./k8s/overlays/production", "true"},
-		"br-dev-web":    {develop, "3m", "./custom/dev", "false"},
-		"br-dev-worker": {develop, "1m", "./k8s/overlays/development", "false"},
+		"br-prod-web":   {b.base, "10m0s", "./k8s/overlays/production", "true"},
+		"br-dev-web":    {develop, "3m0s", "./custom/dev", "false"},
+		"br-dev-worker": {develop, "1m0s", "./k8s/overlays/development", "false"},
 	} {
 		got := [4]string{b.str(t, ksGVR, name, "spec", "sourceRef", "name"), b.str(t, ksGVR, name, "spec", "interval"),
 			b.str(t, ksGVR, name, "spec", "path"), b.str(t, ksGVR, name, "spec", "suspend")}
@@ -183,11 +183,11 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 
 	// New interval and path reach only what has none of its own.
 	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"syncInterval": "2m", "gitPath": "./k8s/dev2"}}, nil)
-	if b.str(t, ksGVR, "br-dev-web", "spec", "interval") != "3m" || b.str(t, ksGVR, "br-dev-web", "spec", "path") != "./custom/dev" {
+	if b.str(t, ksGVR, "br-dev-web", "spec", "interval") != "3m0s" || b.str(t, ksGVR, "br-dev-web", "spec", "path") != "./custom/dev" {
 		t.Error("configureGitOps overwrote br-dev-web's own interval or path")
 	}
-	if b.str(t, ksGVR, "br-dev-worker", "spec", "interval") != "2m" || b.str(t, ksGVR, "br-dev-worker", "spec", "path") != "./k8s/dev2" ||
-		b.str(t, hrGVR, "br-dev-api", "spec", "interval") != "2m" {
+	if b.str(t, ksGVR, "br-dev-worker", "spec", "interval") != "2m0s" || b.str(t, ksGVR, "br-dev-worker", "spec", "path") != "./k8s/dev2" ||
+		b.str(t, hrGVR, "br-dev-api", "spec", "interval") != "2m0s" {
 		t.Error("configureGitOps did not reach the resources that follow the environment")
 	}
 	var d api.ResourceDetail
@@ -210,7 +210,7 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	if got := b.sources(t, "repo-branches"); !slices.Equal(got, []string{"feature/x=" + feature, "main=" + b.base}) {
 		t.Errorf("recorded sources: %v", got)
 	}
-	if b.str(t, ksGVR, "br-dev-web", "spec", "interval") != "3m" {
+	if b.str(t, ksGVR, "br-dev-web", "spec", "interval") != "3m0s" {
 		t.Error("a branch change lost the resource's interval")
 	}
 	prodUntouched("gitBranch of development")

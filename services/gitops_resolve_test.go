@@ -88,7 +88,7 @@ func TestEnvironmentRepositoryResolution(t *testing.T) {
 	mustCall(t, svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{
 		"enabled": true, "autoSync": true, "gitBranch": "develop", "gitPath": "./k8s/overlays/development", "syncInterval": "1m"}}, nil)
 
-	deploy := map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "changes": map[string]any{"image": "ghcr.io/acme/web:2.0.0"}}
+	deploy := map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "image": "ghcr.io/acme/web:2.0.0"}
 	calls := []struct {
 		name string
 		in   map[string]any
@@ -189,9 +189,9 @@ func TestConfigureGitOpsStoresOnlyWhatTookEffect(t *testing.T) {
 		t.Fatalf("%s: appliedTo %v notAppliedTo %v", e.Message, applied, notApplied)
 	}
 	for i, name := range []string{"pf-a", "pf-b"} {
-		want := "1m"
+		want := "1m0s"
 		if slices.Contains(applied, ids[i]) {
-			want = "9m"
+			want = "9m0s"
 		}
 		if got := b.str(t, ksGVR, name, "spec", "interval"); got != want {
 			t.Errorf("%s on the cluster has interval %s, the error says %s", name, got, want)
@@ -204,8 +204,10 @@ func TestConfigureGitOpsStoresOnlyWhatTookEffect(t *testing.T) {
 	}
 	// Once the API server accepts it, the same call finishes the job.
 	unrefuse()
-	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"syncInterval": "9m"}}, &g)
-	if g.SyncInterval != "9m" || b.str(t, ksGVR, "pf-a", "spec", "interval") != "9m" || b.str(t, ksGVR, "pf-b", "spec", "interval") != "9m" {
+	var done api.ConfigureGitOpsResult
+	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"syncInterval": "9m"}}, &done)
+	g = done.Config
+	if !done.Success || g.SyncInterval != "9m" || b.str(t, ksGVR, "pf-a", "spec", "interval") != "9m0s" || b.str(t, ksGVR, "pf-b", "spec", "interval") != "9m0s" {
 		t.Fatalf("after the policy went: %+v", g)
 	}
 }
@@ -225,7 +227,7 @@ func refusePFB(t *testing.T, b branchEnvs) (unrefuse func()) {
 			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
 			Rule:       admissionv1.Rule{APIGroups: []string{"kustomize.toolkit.fluxcd.io"}, APIVersions: []string{"v1"}, Resources: []string{"kustomizations"}},
 		}}}},
-		Validations: []admissionv1.Validation{{Expression: "object.metadata.name != 'pf-b' || object.spec.interval != '9m'", Message: "pf-b may not sync every 9m"}},
+		Validations: []admissionv1.Validation{{Expression: "object.metadata.name != 'pf-b' || object.spec.interval != '9m0s'", Message: "pf-b may not sync every 9m"}},
 	}}
 	binding := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "refuse-pf-b"},
 		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: "refuse-pf-b", ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}}}
@@ -238,7 +240,7 @@ func refusePFB(t *testing.T, b branchEnvs) (unrefuse func()) {
 	}
 	t.Cleanup(func() { _ = adm.ValidatingAdmissionPolicyBindings().Delete(ctx, binding.Name, metav1.DeleteOptions{}) })
 	refused := func() bool {
-		_, err := b.dyn.Resource(ksGVR).Namespace("flux-system").Patch(ctx, "pf-b", types.MergePatchType, []byte(`{"spec":{"interval":"9m"}}`),
+		_, err := b.dyn.Resource(ksGVR).Namespace("flux-system").Patch(ctx, "pf-b", types.MergePatchType, []byte(`{"spec":{"interval":"9m0s"}}`),
 			metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}})
 		return err != nil && strings.Contains(err.Error(), "pf-b may not sync every 9m")
 	}

@@ -92,7 +92,7 @@ func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 	mainBefore := head("main")
 	var dev api.DeployResult
 	mustCall(t, l.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-dev",
-		"changes": map[string]any{"image": "ghcr.io/acme/web:2.0.0-rc.1"}}, &dev)
+		"image": "ghcr.io/acme/web:2.0.0-rc.1"}, &dev)
 	if dev.Branch != "develop" || head("develop") != dev.CommitSha || head("main") != mainBefore {
 		t.Fatalf("deploy to development: %+v", dev)
 	}
@@ -105,7 +105,7 @@ func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 	// to production only.
 	var prod api.DeployResult
 	mustCall(t, l.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod",
-		"changes": map[string]any{"image": "ghcr.io/acme/web:1.1.0"}}, &prod)
+		"image": "ghcr.io/acme/web:1.1.0"}, &prod)
 	if prod.Branch != "main" || head("main") != prod.CommitSha || head("develop") != dev.CommitSha {
 		t.Fatalf("deploy to production: %+v", prod)
 	}
