@@ -347,7 +347,7 @@ func refDeploy(t *testing.T, r refEnv) {
 
 func refCommitConfig(t *testing.T, r refEnv) {
 	cur := gittest.Show(t, r.appRepo(), "main", "k8s/overlays/production/kustomization.yaml")
-	in := map[string]any{"projectId": "project-123", "environmentId": "env-prod", "yaml": cur + "\ncommonLabels:\n  team: web\n",
+	in := map[string]any{"projectId": "project-123", "environmentId": "env-prod", "file": "k8s/overlays/production/kustomization.yaml", "yaml": cur + "\ncommonLabels:\n  team: web\n",
 		"commitMessage": "chore(prod): label team", "commitDescription": "Owners asked for it."}
 	out := mustJSON(t, r.svc, "gitops.commitConfigChanges", string(mustMarshal(t, in)))
 	checkShape(t, "result", out, shapeCommitCfg)
