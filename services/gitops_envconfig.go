@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"path"
 	"sort"
 	"strings"
@@ -190,9 +189,7 @@ func (s *Services) applyRepoResources(ctx context.Context, env model.Environment
 	if p.GitBranch != nil {
 		// The resources follow the new branch either way; a source left
 		// behind is only logged.
-		if _, err := s.collectSources(ctx, rc.k, repoID, env.ClusterID); err != nil {
-			slog.Warn("collect unused GitRepositories", "repository", repoID, "cluster", env.ClusterID, "error", err)
-		}
+		s.collectSourcesLogged(ctx, rc.k, repoID, env.ClusterID)
 	}
 	return applied, "", nil
 }

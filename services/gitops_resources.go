@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -505,8 +504,6 @@ func (s *Services) DeleteResource(ctx context.Context, in api.IDInput) (api.Dele
 	// and a failure to do so does not undo the delete.
 	unlock := s.lockRepo(r.RepositoryID)
 	defer unlock()
-	if _, err := s.collectSources(ctx, k, r.RepositoryID, env.ClusterID); err != nil {
-		slog.Warn("collect unused GitRepositories", "repository", r.RepositoryID, "cluster", env.ClusterID, "error", err)
-	}
+	s.collectSourcesLogged(ctx, k, r.RepositoryID, env.ClusterID)
 	return api.Deleted{Success: true, ID: r.ID}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -449,4 +450,13 @@ func (s *Services) reconcileSource(ctx context.Context, k kube, env model.Enviro
 	done[r.Namespace+"/"+name] = true
 	_, err = k.dyn.Resource(gitRepositoryGVR).Namespace(r.Namespace).Patch(ctx, name, types.MergePatchType, annotatePatch(at), metav1.PatchOptions{})
 	return err == nil
+}
+
+// collectSourcesLogged collects the repository's unused GitRepositories on a
+// cluster after the caller's change took effect: a failure only leaves a
+// source behind, so it is logged rather than returned.
+func (s *Services) collectSourcesLogged(ctx context.Context, k kube, repoID, clusterID string) {
+	if _, err := s.collectSources(ctx, k, repoID, clusterID); err != nil {
+		slog.Warn("collect unused GitRepositories", "repository", repoID, "cluster", clusterID, "error", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -24,17 +25,7 @@ func built(t *testing.T, files map[string][]byte, gitPath string) map[string]*ap
 	t.Helper()
 	var docs [][]byte
 	if _, ok := files[path.Join(gitPath, "kustomization.yaml")]; ok {
-		fsys := filesys.MakeFsInMemory()
-		for p, b := range files {
-			if err := fsys.WriteFile("/"+p, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, "/"+gitPath)
-		if err != nil {
-			t.Fatalf("kustomize build %s: %v", gitPath, err)
-		}
-		for _, r := range rm.Resources() {
+		for _, r := range buildInMemory(t, files, gitPath).Resources() {
 			b, err := r.AsYAML()
 			if err != nil {
 				t.Fatal(err)
@@ -229,4 +220,21 @@ func TestPlanCombined(t *testing.T) {
 			})
 		}
 	}
+}
+
+// buildInMemory runs `kustomize build` (the kustomize library Flux uses) of
+// gitPath over files held in memory.
+func buildInMemory(t *testing.T, files map[string][]byte, gitPath string) resmap.ResMap {
+	t.Helper()
+	fsys := filesys.MakeFsInMemory()
+	for p, b := range files {
+		if err := fsys.WriteFile("/"+p, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, "/"+gitPath)
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", gitPath, err)
+	}
+	return rm
 }

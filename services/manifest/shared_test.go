@@ -13,8 +13,6 @@ import (
 
 	yamlcheck "github.com/gitopstui/gitopstui/services/validate"
 	yaml "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // The shop fixture (testdata/repo/apps/shop) is one image,
@@ -32,17 +30,7 @@ func buildAll(t *testing.T, files map[string][]byte, gitPath string) map[string]
 	t.Helper()
 	out := map[string]map[string]any{}
 	if _, ok := files[path.Join(gitPath, "kustomization.yaml")]; ok {
-		fsys := filesys.MakeFsInMemory()
-		for p, b := range files {
-			if err := fsys.WriteFile("/"+p, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, "/"+gitPath)
-		if err != nil {
-			t.Fatalf("kustomize build %s: %v", gitPath, err)
-		}
-		for _, r := range rm.Resources() {
+		for _, r := range buildInMemory(t, files, gitPath).Resources() {
 			m, err := r.Map()
 			if err != nil {
 				t.Fatal(err)
