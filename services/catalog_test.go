@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -27,7 +28,7 @@ type catalogHarness struct {
 	dir string
 	db  *store.DB
 	svc *services.Services
-	reg *services.Registry
+	reg *gate.Registry
 	ctx context.Context
 }
 

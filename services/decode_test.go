@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
+	"github.com/gitopstui/gitopstui/services/gate"
 )
 
 type decInner struct {
@@ -34,7 +34,7 @@ type decInput struct {
 	decEmbedded
 }
 
-// Validate implements services.Validator.
+// Validate implements gate.Validator.
 func (in *decInput) Validate(fe model.FieldErrors) {
 	if in.Count > 10 {
 		fe.Add("count", "must be at most 10")
@@ -43,7 +43,7 @@ func (in *decInput) Validate(fe model.FieldErrors) {
 
 func TestDecodeInputAccepts(t *testing.T) {
 	var in decInput
-	err := services.DecodeInput([]byte(`{
+	err := gate.DecodeInput([]byte(`{
 		"name":"web","count":3,"ratio":0.5,"on":false,"tags":["a","b"],"labels":{"k":"v"},
 		"inner":{"a":"x","n":2},"items":[{"a":"1"},{"a":"2","n":5}],"raw":{"any":[1,"json",null]},
 		"when":"2025-01-02T03:04:05Z","extra":"embedded"}`), &in)
@@ -57,7 +57,7 @@ func TestDecodeInputAccepts(t *testing.T) {
 	}
 	// null for optional values leaves them unset.
 	in = decInput{}
-	if err := services.DecodeInput([]byte(`{"name":"x","on":null,"inner":null,"items":null,"tags":null}`), &in); err != nil {
+	if err := gate.DecodeInput([]byte(`{"name":"x","on":null,"inner":null,"items":null,"tags":null}`), &in); err != nil {
 		t.Fatal(err)
 	}
 	if in.On != nil || in.Inner != nil || in.Items != nil || in.Tags != nil {
@@ -108,7 +108,7 @@ func TestDecodeInputRejects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var in decInput
-			err := services.DecodeInput([]byte(tc.input), &in)
+			err := gate.DecodeInput([]byte(tc.input), &in)
 			if err == nil {
 				t.Fatalf("accepted %q as %+v", tc.input, in)
 			}
@@ -129,7 +129,7 @@ func TestDecodeInputRejects(t *testing.T) {
 		})
 	}
 	// A syntax error says where.
-	err := services.DecodeInput([]byte(`{"name": x}`), &decInput{})
+	err := gate.DecodeInput([]byte(`{"name": x}`), &decInput{})
 	me := wantCatalogErr(t, err, model.CodeBadRequest)
 	if me.Details["offset"] == nil {
 		t.Fatalf("syntax error without offset: %v", me.Details)
@@ -138,13 +138,13 @@ func TestDecodeInputRejects(t *testing.T) {
 
 // TestDecodeInputWrongTypeMessage checks the message a script author reads.
 func TestDecodeInputWrongTypeMessage(t *testing.T) {
-	err := services.DecodeInput([]byte(`{"name":"x","count":"three"}`), &decInput{})
+	err := gate.DecodeInput([]byte(`{"name":"x","count":"three"}`), &decInput{})
 	me := wantCatalogErr(t, err, model.CodeBadRequest, "count")
 	got := me.Details["fields"].(map[string]any)["count"].(string)
 	if !strings.Contains(got, "must be an integer") || !strings.Contains(got, "string") {
 		t.Fatalf("count: %q", got)
 	}
-	err = services.DecodeInput([]byte(`{"name":"x","inner":[]}`), &decInput{})
+	err = gate.DecodeInput([]byte(`{"name":"x","inner":[]}`), &decInput{})
 	me = wantCatalogErr(t, err, model.CodeBadRequest, "inner")
 	if got := me.Details["fields"].(map[string]any)["inner"].(string); got != "must be an object, got an array" {
 		t.Fatalf("inner: %q", got)

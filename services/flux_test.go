@@ -21,6 +21,7 @@ import (
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
+	"github.com/gitopstui/gitopstui/services/kube"
 	"github.com/gitopstui/gitopstui/services/proctest"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 	"github.com/gitopstui/gitopstui/store"
@@ -146,8 +147,8 @@ func TestFluxLifecycle(t *testing.T) {
 		if gvk.Kind == "CustomResourceDefinition" && !established(got) {
 			t.Errorf("CRD %s not Established", o.GetName())
 		}
-		if mf := got.GetManagedFields(); len(mf) == 0 || mf[0].Manager != services.FieldManager {
-			t.Errorf("%s %s: not applied by field manager %s: %+v", gvk.Kind, o.GetName(), services.FieldManager, mf)
+		if mf := got.GetManagedFields(); len(mf) == 0 || mf[0].Manager != kube.FieldManager {
+			t.Errorf("%s %s: not applied by field manager %s: %+v", gvk.Kind, o.GetName(), kube.FieldManager, mf)
 		}
 	}
 	var after api.ClusterView

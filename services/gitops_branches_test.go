@@ -16,6 +16,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -109,12 +110,12 @@ func (b branchEnvs) sources(t *testing.T, repoID string) []string {
 }
 
 func TestFluxSourceName(t *testing.T) {
-	if got := services.FluxSourceName("acme/shop", "develop"); got != "acme-shop-develop" {
+	if got := gitops.FluxSourceName("acme/shop", "develop"); got != "acme-shop-develop" {
 		t.Fatalf("develop: %s", got)
 	}
 	names := map[string]string{}
 	for _, br := range []string{"release/1.x", "release-1-x", "Release-1-x", "feature/" + strings.Repeat("a", 80), "feature/" + strings.Repeat("a", 79) + "b", "_"} {
-		n := services.FluxSourceName("acme/shop", br)
+		n := gitops.FluxSourceName("acme/shop", br)
 		if len(n) > 63 || n != strings.ToLower(n) || strings.HasPrefix(n, "-") || strings.HasSuffix(n, "-") || strings.ContainsAny(n, "/._") {
 			t.Errorf("%q: %q is not an RFC 1123 label", br, n)
 		}
@@ -122,11 +123,11 @@ func TestFluxSourceName(t *testing.T) {
 			t.Errorf("%q and %q share %s", br, other, n)
 		}
 		names[n] = br
-		if n != services.FluxSourceName("acme/shop", br) {
+		if n != gitops.FluxSourceName("acme/shop", br) {
 			t.Errorf("%q: name not stable", br)
 		}
 	}
-	if n := services.FluxSourceName("acme/shop", "release/1.x"); !strings.HasPrefix(n, "acme-shop-release-1-x-") {
+	if n := gitops.FluxSourceName("acme/shop", "release/1.x"); !strings.HasPrefix(n, "acme-shop-release-1-x-") {
 		t.Errorf("release/1.x: %s", n)
 	}
 }
@@ -138,7 +139,7 @@ func TestFluxSourceName(t *testing.T) {
 // develop GitRepository goes with the last resource that used it.
 func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	b := setupBranchEnvs(t, "branches")
-	develop := services.FluxSourceName(b.full, "develop")
+	develop := gitops.FluxSourceName(b.full, "develop")
 	if b.base != "acme-branches" || develop != "acme-branches-develop" {
 		t.Fatalf("names: %s %s", b.base, develop)
 	}
@@ -198,7 +199,7 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	prodUntouched("syncInterval and gitPath of development")
 
 	// Another branch: a GitRepository of its own; develop's goes, nothing else moves.
-	feature := services.FluxSourceName(b.full, "feature/x")
+	feature := gitops.FluxSourceName(b.full, "feature/x")
 	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"gitBranch": "feature/x"}}, nil)
 	if b.str(t, ksGVR, "br-dev-web", "spec", "sourceRef", "name") != feature || b.str(t, hrGVR, "br-dev-api", "spec", "chart", "spec", "sourceRef", "name") != feature ||
 		b.str(t, gitGVR, feature, "spec", "ref", "branch") != "feature/x" {
@@ -276,7 +277,7 @@ func TestSourcesOfEarlierInstalls(t *testing.T) {
 	}
 	b.create(t, "env-prod", "er-prod-web", "kustomization", nil)
 	b.create(t, "env-dev", "er-dev-web", "kustomization", nil)
-	develop := services.FluxSourceName(b.full, "develop")
+	develop := gitops.FluxSourceName(b.full, "develop")
 	if b.str(t, ksGVR, "er-prod-web", "spec", "sourceRef", "name") != b.base || b.str(t, ksGVR, "er-dev-web", "spec", "sourceRef", "name") != develop {
 		t.Fatal("resources do not follow their environments' GitRepositories")
 	}

@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 )
 
@@ -122,7 +122,7 @@ func TestEnvironmentRepositoryResolution(t *testing.T) {
 	mustCall(t, svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "name": "rs-dev-web", "type": "kustomization", "config": map[string]any{}}, &sum)
 	var d api.ResourceDetail
 	mustCall(t, svc, "gitops.getGitOpsResource", map[string]any{"id": sum.ID}, &d)
-	develop := services.FluxSourceName("acme/resolve-a", "develop")
+	develop := gitops.FluxSourceName("acme/resolve-a", "develop")
 	ks, err := dyn.Resource(ksGVR).Namespace("flux-system").Get(context.Background(), "rs-dev-web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)

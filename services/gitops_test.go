@@ -18,6 +18,8 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gitops"
+	"github.com/gitopstui/gitopstui/services/kube"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 )
 
@@ -80,15 +82,15 @@ func TestFluxName(t *testing.T) {
 		"a//b":              "a-b",
 		"///":               "repo",
 	} {
-		if got := services.FluxName(in); got != want {
+		if got := gitops.FluxName(in); got != want {
 			t.Errorf("FluxName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	long := services.FluxName(strings.Repeat("x", 50) + "/" + strings.Repeat("y", 50))
-	if len(long) > 63 || long != services.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 50)) {
+	long := gitops.FluxName(strings.Repeat("x", 50) + "/" + strings.Repeat("y", 50))
+	if len(long) > 63 || long != gitops.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 50)) {
 		t.Errorf("long name %q (%d) not bounded or not stable", long, len(long))
 	}
-	if long == services.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 49)+"z") {
+	if long == gitops.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 49)+"z") {
 		t.Error("two long names collide")
 	}
 }
@@ -158,7 +160,7 @@ func TestCreateAndManageKustomization(t *testing.T) {
 		spec["sourceRef"].(map[string]any)["name"] != g.gitRepo || len(spec["healthChecks"].([]any)) != 1 || len(spec["dependsOn"].([]any)) != 1 {
 		t.Fatalf("Kustomization spec: %v", spec)
 	}
-	if mf := u.GetManagedFields(); mf[0].Manager != services.FieldManager {
+	if mf := u.GetManagedFields(); mf[0].Manager != kube.FieldManager {
 		t.Fatalf("field manager: %v", mf)
 	}
 
@@ -390,7 +392,7 @@ func TestManualSyncEnvironment(t *testing.T) {
 	// repository's GitRepository of that branch; the default one stays on main.
 	mustCall(t, g.svc, "environments.configureGitOps", map[string]any{"environmentId": g.env, "config": map[string]any{"gitBranch": "release"}}, nil)
 	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "app-manual", metav1.GetOptions{})
-	release := services.FluxSourceName("acme/shop-manual", "release")
+	release := gitops.FluxSourceName("acme/shop-manual", "release")
 	if src, _, _ := unstructured.NestedString(u.Object, "spec", "sourceRef", "name"); src != release {
 		t.Fatalf("Kustomization follows %s, want %s", src, release)
 	}

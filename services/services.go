@@ -2,14 +2,17 @@ package services
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/gitopstui/gitopstui/services/gitx"
-	"github.com/gitopstui/gitopstui/services/validate"
+	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/catalog"
+	"github.com/gitopstui/gitopstui/services/deploy"
+	"github.com/gitopstui/gitopstui/services/flux"
+	"github.com/gitopstui/gitopstui/services/gate"
+	"github.com/gitopstui/gitopstui/services/gitops"
+	"github.com/gitopstui/gitopstui/services/internal/keylock"
+	"github.com/gitopstui/gitopstui/services/kube"
+	"github.com/gitopstui/gitopstui/services/watch"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -23,51 +26,41 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Services holds what the procedures share: the store, the clock, and the
-// per-cluster clients. One Services serves one process.
+// Services is the wired service layer of one process: the registry every
+// front end calls, the status watch that feeds live views, and what must be
+// closed at the end.
 type Services struct {
 	db      *store.DB
 	dataDir string
-	clock   func() time.Time
-	kube    *kubeClients
-	hub     *hub
-	watch   watchers
-	// watchCtx is set by StartWatchers; guarded by watch.mu.
-	watchCtx context.Context
-
-	gitOnce sync.Once
-	git     *gitx.Cache
-
-	valOnce sync.Once
-	val     *validate.Validator
-	valErr  error
-
-	regOnce sync.Once
-	reg     *Registry
+	reg     *gate.Registry
+	watch   *watch.Watcher
+	deploy  *deploy.Deploy
 }
 
-// New builds the services over an open store.
+// New wires the services over an open store from explicit dependencies:
+// the store, the clock, the cluster clients, the status watch and the Git
+// cache; each sub-package owns its own state and binds its procedures.
 func New(cfg Config) *Services {
-	s := &Services{db: cfg.DB, dataDir: cfg.DataDir, clock: cfg.Now}
-	if s.clock == nil {
-		s.clock = time.Now
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
 	}
-	s.kube = newKubeClients()
-	s.hub = newHub()
-	s.watch = watchers{running: map[string]context.CancelFunc{}, synced: map[string]bool{}}
-	return s
+	kc := kube.New(cfg.DB, clock)
+	w := watch.New(cfg.DB, clock, kc, watch.NewHub())
+	cat := catalog.New(cfg.DB, clock, kc, w)
+	g := gitops.New(gitops.Deps{DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
+	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g)
+	reg := gate.New(cfg.DB, clock)
+	cat.Register(reg)
+	flux.New(clock, kc).Register(reg)
+	g.Register(reg)
+	d.Register(reg)
+	return &Services{db: cfg.DB, dataDir: cfg.DataDir, reg: reg, watch: w, deploy: d}
 }
 
 // Close releases what the services opened (the Git cache clones); the
 // caller closes the store it passed in.
-func (s *Services) Close() error {
-	var err error
-	s.gitOnce.Do(func() {}) // no cache can be opened after this
-	if s.git != nil {
-		err = s.git.Close()
-	}
-	return err
-}
+func (s *Services) Close() error { return s.deploy.Close() }
 
 // DB returns the store.
 func (s *Services) DB() *store.DB { return s.db }
@@ -75,63 +68,15 @@ func (s *Services) DB() *store.DB { return s.db }
 // DataDir returns the data directory.
 func (s *Services) DataDir() string { return s.dataDir }
 
-func (s *Services) now() time.Time { return s.clock().UTC() }
+// Registry returns the procedure registry: the only way to run a procedure.
+func (s *Services) Registry() *gate.Registry { return s.reg }
 
-// Registry returns the procedure registry, built once.
-func (s *Services) Registry() *Registry {
-	s.regOnce.Do(func() {
-		r := &Registry{procs: map[string]*procedure{}, svc: s}
-		s.registerCatalog(r)
-		s.registerClusters(r)
-		s.registerDeployments(r)
-		s.registerFlux(r)
-		s.registerGitOpsRepo(r)
-		s.registerGitOpsResources(r)
-		s.registerDeploy(r)
-		s.reg = r
-	})
-	return s.reg
+// Subscribe returns a channel of status events until ctx ends.
+func (s *Services) Subscribe(ctx context.Context) <-chan api.StatusEvent {
+	return s.watch.Hub().Subscribe(ctx)
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix-<random>, 12 characters of crypto randomness.
-func newID(prefix string) string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return prefix + "-" + idEncoding.EncodeToString(b[:])[:12]
-}
-
-// slug turns a display name into an id-friendly lowercase token.
-func slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= 40 {
-			break
-		}
-	}
-	return strings.Trim(b.String(), "-")
-}
-
-// pickID returns given when set, else prefix-slug(name) when free, else a random id.
-func pickID(given, prefix, name string, taken func(string) bool) string {
-	if given != "" {
-		return given
-	}
-	if sl := slug(name); sl != "" {
-		id := prefix + "-" + sl
-		if !taken(id) {
-			return id
-		}
-	}
-	return newID(prefix)
-}
+// StartWatchers starts one informer-based status watcher per registered
+// cluster (and for clusters registered later) until ctx ends. Long-running
+// processes (the TUI, serve) call it once.
+func (s *Services) StartWatchers(ctx context.Context) error { return s.watch.Start(ctx) }

@@ -23,7 +23,7 @@ import (
 // MaxInputBytes bounds a procedure's JSON input.
 const MaxInputBytes = 8 << 20
 
-// Caller runs a procedure by name with JSON input; services.Registry, the
+// Caller runs a procedure by name with JSON input; gate.Registry, the
 // forwarding client and test harnesses are Callers. The result is the
 // procedure's typed result in process, or anything that marshals to it.
 type Caller interface {

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services/manifest"
 )
 
 // fluxDuration is the pattern Flux's CRDs accept for intervals and timeouts.
@@ -223,4 +222,4 @@ func isHexSHA(s string) bool {
 var fullNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+$`)
 
 // ImageProblem says why s is not an image reference ("" when it is one).
-func ImageProblem(s string) string { return manifest.ImageProblem(s) }
+func ImageProblem(s string) string { return model.ImageProblem(s) }

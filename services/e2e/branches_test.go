@@ -7,8 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 )
 
@@ -54,7 +54,7 @@ func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 			"type": "kustomization", "config": map[string]any{"prune": true}}, &sum)
 		ids[env] = sum.ID
 	}
-	develop := services.FluxSourceName("acme/shop", "develop")
+	develop := gitops.FluxSourceName("acme/shop", "develop")
 	for name, want := range map[string]string{"shop-production": en.FluxResourceName, "shop-development": develop} {
 		if src, _, _ := unstructured.NestedString(l.kustomization(t, name).Object, "spec", "sourceRef", "name"); src != want {
 			t.Fatalf("%s follows %s, want %s", name, src, want)

@@ -48,7 +48,7 @@ func validate(ch Change) (*ImageRef, error) {
 	fe := model.FieldErrors{}
 	var img *ImageRef
 	if ch.Image != "" {
-		if r, why := parseImage(ch.Image); why != "" {
+		if r, why := model.SplitImage(ch.Image); why != "" {
 			fe.Add("image", why)
 		} else {
 			img = &r

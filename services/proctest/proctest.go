@@ -12,7 +12,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 )
 
-// Caller runs a procedure; services.Registry is one.
+// Caller runs a procedure; gate.Registry is one.
 type Caller interface {
 	Call(ctx context.Context, name string, raw []byte) (any, error)
 }

@@ -1,0 +1,215 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/internal/ident"
+	"github.com/gitopstui/gitopstui/services/internal/shape"
+	"github.com/gitopstui/gitopstui/services/manifest"
+	"github.com/gitopstui/gitopstui/store"
+)
+
+// previewChanges implements gitops.previewChanges.
+func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.PreviewResult, error) {
+	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	snap, err := t.git.Snapshot(ctx, t.branch)
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	plan, err := manifest.PlanFS(snap.FS(), t.path, manifestChange(in.Changes, in.Workload, in.Container))
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	return previewOf(plan, snap.Head, t.branch), nil
+}
+
+// manifestChange turns the contract's change into the planner's.
+func manifestChange(c api.ChangeSet, workload, container string) manifest.Change {
+	ch := manifest.Change{Workload: workload, Container: container, Image: c.Image, Replicas: c.Replicas, Env: c.Env}
+	if r := c.Resources; r != nil {
+		ch.Resources = &manifest.Resources{}
+		if r.Requests != nil {
+			ch.Resources.Requests = manifest.ResourceValues{CPU: r.Requests.CPU, Memory: r.Requests.Memory}
+		}
+		if r.Limits != nil {
+			ch.Resources.Limits = manifest.ResourceValues{CPU: r.Limits.CPU, Memory: r.Limits.Memory}
+		}
+	}
+	return ch
+}
+
+func previewOf(p *manifest.Result, head, branch string) api.PreviewResult {
+	files := shape.SortedKeys(p.Files)
+	edits := make([]api.Edit, len(p.Edits))
+	for i, e := range p.Edits {
+		edits[i] = api.Edit{Path: e.Path, Object: e.Object, Field: e.Field, Old: e.Old, New: e.New, Note: e.Note}
+	}
+	im := p.Impact
+	return api.PreviewResult{Diff: p.Diff,
+		Summary: api.Summary{Additions: p.Summary.Additions, Deletions: p.Summary.Deletions, Files: files},
+		Impact: api.Impact{WillRestartPods: im.WillRestartPods, EstimatedDowntime: im.EstimatedDowntime,
+			AffectedResources: shape.NonNil(im.AffectedResources), DowntimeReason: im.DowntimeReason, ImmutableChanges: im.ImmutableChanges},
+		Warnings: shape.NonNil(p.Warnings), Edits: edits, Workload: p.Workload, BaseRevision: head, Branch: branch}
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// nonNil returns xs, or an empty list for nil, so that JSON says [] not null.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
+// deployWithGitOps implements gitops.deployWithGitOps: the change is planned
+// on the branch head, validated, committed from trees and pushed. A push that
+// loses a race is re-planned on the new head; an upstream change to a field
+// this change also changes is CONFLICT_DETECTED.
+func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.DeployResult, error) {
+	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	ch := manifestChange(in.Change(), in.Workload, in.Container)
+	var first *manifest.Result
+	var base map[string][]byte
+	var last *manifest.Result
+	intent := func(head gitx.Snapshot) (gitx.Changes, error) {
+		if first != nil {
+			theirs := map[string][]byte{}
+			for p := range base {
+				if b, err := head.ReadFile(p); err == nil {
+					theirs[p] = b
+				}
+			}
+			if cs := manifest.Conflicts(base, theirs, first.Edits); len(cs) > 0 {
+				return gitx.Changes{}, manifest.ConflictError(cs)
+			}
+		}
+		plan, err := manifest.PlanFS(head.FS(), t.path, ch)
+		if err != nil {
+			return gitx.Changes{}, err
+		}
+		if err := s.checkChangedYAML(ctx, head, plan.Files); err != nil {
+			return gitx.Changes{}, err
+		}
+		if first == nil {
+			first = plan
+			base = map[string][]byte{}
+			for _, e := range plan.Edits {
+				if b, err := head.ReadFile(e.Path); err == nil {
+					base[e.Path] = b
+				}
+			}
+		}
+		last = plan
+		return gitx.Changes{Write: plan.Files}, nil
+	}
+	subject, body := in.CommitMessage, ""
+	if subject == "" {
+		subject = conventionalMessage(t.env.Name, in.Workload, in.Change())
+	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
+		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
+	}
+	res, err := t.git.CommitAndPush(ctx, t.branch, intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	if res.NoOp {
+		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
+			WithDetail("commitSha", res.Commit)
+	}
+	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, last.Diff)
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(res.Commit), t.branch, t.path)
+	if t.env.GitOpsConfig.AutoSync && len(kustomizations) > 0 {
+		if s.gitops.RequestReconcile(ctx, t.env, kustomizations) {
+			msg = fmt.Sprintf("committed %s to %s (%s); asked Flux to apply it now", shortSHA(res.Commit), t.branch, t.path)
+		}
+	} else if !t.env.GitOpsConfig.AutoSync {
+		msg += " (manual sync: run gitops.triggerSync)"
+	}
+	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
+		Attempts: res.Attempts, Warnings: shape.NonNil(last.Warnings)}, nil
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// conventionalMessage is the default commit subject of a deploy.
+func conventionalMessage(env, workload string, c api.ChangeSet) string {
+	var parts []string
+	if c.Image != "" {
+		parts = append(parts, "image "+c.Image)
+	}
+	if c.Replicas != nil {
+		parts = append(parts, fmt.Sprintf("replicas %d", *c.Replicas))
+	}
+	if len(c.Env) > 0 {
+		keys := make([]string, 0, len(c.Env))
+		for k := range c.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts = append(parts, "env "+strings.Join(keys, ","))
+	}
+	if c.Resources != nil {
+		parts = append(parts, "resources")
+	}
+	scope := env
+	if workload != "" {
+		scope = env + "/" + workload
+	}
+	return fmt.Sprintf("deploy(%s): set %s", scope, strings.Join(parts, ", "))
+}
+
+func strPtr(s string) *string { return &s }
+
+// recordDeployment stores the pending gitops-ui deployment of a pushed
+// commit, tied to the environment's Kustomization when it has one, and
+// returns it with the environment's Kustomizations.
+func (s *Deploy) recordDeployment(ctx context.Context, t gitTarget, in api.DeployInput, commit, subject, diff string) (model.Deployment, []model.GitOpsResource, error) {
+	now := s.now()
+	d := model.Deployment{ID: ident.New("dep"), ProjectID: t.env.ProjectID, EnvironmentID: t.env.ID, DeploymentMethod: model.MethodGitOpsUI,
+		Status: model.DeployPending, Image: in.Image, Replicas: in.Replicas, GitCommitSha: commit,
+		GitCommitURL: gitx.CommitURL(t.repo.URL, commit), Message: subject, Diff: diff, DeployedBy: model.ActorFrom(ctx).User,
+		CreatedAt: now, UpdatedAt: now}
+	var kustomizations []model.GitOpsResource
+	err := s.db.Update(func(tx *store.Tx) error {
+		res, _, err := store.Resources.List(tx, store.Query[model.GitOpsResource]{Index: "environment", Value: t.env.ID,
+			Filter: func(r model.GitOpsResource) bool { return r.Type == model.ResourceKustomization }})
+		if err != nil {
+			return err
+		}
+		kustomizations = res
+		if len(res) == 1 {
+			d.GitOpsResourceID = res[0].ID
+		}
+		return store.Deployments.Put(tx, d)
+	})
+	return d, kustomizations, err
+}

@@ -1,0 +1,53 @@
+// Package deploy owns deploy-through-Git: previewChanges and
+// deployWithGitOps plan a change on an environment's manifests and commit
+// it, commitConfigChanges commits edited YAML where it belongs, readConfig
+// reads it, and validateYAML checks YAML against the Kubernetes and Flux
+// schemas. Every commit is validated first and pushed from the branch head.
+// Its handlers are bound to the gate by Register and reachable only through it.
+package deploy
+
+import (
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/catalog"
+	"github.com/gitopstui/gitopstui/services/gate"
+	"github.com/gitopstui/gitopstui/services/gitops"
+	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/validate"
+	"github.com/gitopstui/gitopstui/store"
+)
+
+// Deploy serves the deploy-through-Git procedures.
+type Deploy struct {
+	db      *store.DB
+	clock   func() time.Time
+	catalog *catalog.Catalog
+	gitops  *gitops.GitOps
+	git     *gitx.Cache
+
+	valOnce sync.Once
+	val     *validate.Validator
+	valErr  error
+}
+
+// New returns the deploy services; their Git clones live in <dataDir>/git.
+func New(db *store.DB, clock func() time.Time, dataDir string, c *catalog.Catalog, g *gitops.GitOps) *Deploy {
+	return &Deploy{db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git"))}
+}
+
+// Close releases the Git cache's clones.
+func (s *Deploy) Close() error { return s.git.Close() }
+
+func (s *Deploy) now() time.Time { return s.clock().UTC() }
+
+// Register binds the deploy procedures.
+func (s *Deploy) Register(r *gate.Registry) {
+	gate.Bind(r, api.PreviewChanges, s.previewChanges)
+	gate.Bind(r, api.DeployWithGitOps, s.deployWithGitOps)
+	gate.Bind(r, api.CommitConfigChanges, s.commitConfigChanges)
+	gate.Bind(r, api.ReadConfig, s.readConfig)
+	gate.Bind(r, api.ValidateYAML, s.validateYAML)
+}

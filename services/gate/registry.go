@@ -1,0 +1,209 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/internal/ident"
+	"github.com/gitopstui/gitopstui/store"
+)
+
+// procedure is one bound procedure: its declaration and its handler.
+type procedure struct {
+	info api.Info
+	call func(ctx context.Context, raw []byte) (any, error)
+}
+
+// Registry maps every procedure name to its typed handler. It is the only
+// way in: the sub-packages bind unexported handlers to it, and Call alone
+// checks the role and writes the audit record.
+type Registry struct {
+	procs map[string]*procedure
+	db    *store.DB
+	now   func() time.Time
+}
+
+// New returns an empty registry that audits into db with the clock now.
+func New(db *store.DB, now func() time.Time) *Registry {
+	if now == nil {
+		now = time.Now
+	}
+	return &Registry{procs: map[string]*procedure{}, db: db, now: now}
+}
+
+// Validator is implemented by inputs that check more than required fields.
+type Validator interface {
+	Validate(fe model.FieldErrors)
+}
+
+// Procedures lists every procedure, sorted by name.
+func (r *Registry) Procedures() []api.Info {
+	out := make([]api.Info, 0, len(r.procs))
+	for _, p := range r.procs {
+		out = append(out, p.info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the procedure called name.
+func (r *Registry) Lookup(name string) (api.Info, bool) {
+	p, ok := r.procs[name]
+	if !ok {
+		return api.Info{}, false
+	}
+	return p.info, true
+}
+
+// Call runs procedure name with JSON input raw as the actor in ctx: decode and
+// validate the input, check the role, run, and audit mutations.
+func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, error) {
+	p, ok := r.procs[name]
+	if !ok {
+		return nil, model.Errorf(model.CodeNotFound, "unknown procedure %q (run `gitopstui procedures` for the list)", name).
+			WithDetail("procedure", name)
+	}
+	actor := model.ActorFrom(ctx)
+	var res any
+	var err error
+	switch {
+	case !actor.Role.Allows(p.info.Role):
+		// A refused mutation is audited too: who tried what matters most here.
+		err = model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.info.Role, actor.User, actor.Role).
+			WithDetail("procedure", name).WithDetail("required", string(p.info.Role)).WithDetail("role", string(actor.Role))
+	case len(raw) > api.MaxInputBytes:
+		err = model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), api.MaxInputBytes)
+		raw = nil // not kept in the audit log
+	default:
+		res, err = p.call(ctx, raw)
+	}
+	if p.info.Mutation {
+		r.audit(actor, name, raw, err)
+	}
+	if err != nil {
+		return nil, model.AsError(err)
+	}
+	return res, nil
+}
+
+func (r *Registry) audit(actor model.Actor, name string, raw []byte, callErr error) {
+	e := model.AuditEntry{
+		ID: ident.New("audit"), Time: r.now().UTC(), Actor: actor.User, Role: string(actor.Role),
+		Source: actor.Source, Procedure: name,
+	}
+	if json.Valid(raw) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, raw) == nil {
+			e.Input = buf.Bytes()
+		}
+	}
+	if callErr != nil {
+		me := model.AsError(callErr)
+		e.Code, e.Message = me.Code, me.Message
+	}
+	// An audit write failure must not turn a done mutation into an error; the
+	// store reports it on its own next write.
+	_ = r.db.Update(func(tx *store.Tx) error { return store.Audit.Put(tx, e) })
+}
+
+// Bind registers handler h for the declaration p: decode and check the
+// input strictly, then run h. Binding a name twice panics: that is a wiring
+// bug, found by the first test that builds the registry.
+func Bind[I, O any](r *Registry, p api.Proc[I, O], h func(ctx context.Context, in I) (O, error)) {
+	if _, dup := r.procs[p.Name]; dup {
+		panic("duplicate procedure " + p.Name)
+	}
+	r.procs[p.Name] = &procedure{
+		info: p.Info(),
+		call: func(ctx context.Context, raw []byte) (any, error) {
+			var in I
+			if err := DecodeInput(raw, &in); err != nil {
+				return nil, err
+			}
+			return h(ctx, in)
+		},
+	}
+}
+
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(json.RawMessage{}) {
+		return "any JSON value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// checkRequired reports every zero field tagged required:"true", recursing
+// into nested structs and slices of structs that are present and were decoded
+// without a problem of their own.
+func checkRequired(v reflect.Value, prefix string, fe model.FieldErrors) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.Slice {
+		et := v.Type().Elem()
+		for et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		if et.Kind() != reflect.Struct {
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			path := prefix + "[" + strconv.Itoa(i) + "]"
+			if _, bad := fe[path]; !bad {
+				checkRequired(v.Index(i), path, fe)
+			}
+		}
+		return
+	}
+	if v.Kind() != reflect.Struct || v.Type() == reflect.TypeOf(time.Time{}) {
+		return
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, ok := api.JSONName(f)
+		if !ok {
+			continue
+		}
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		fv := v.Field(i)
+		if _, bad := fe[path]; bad {
+			continue // already reported (wrong type, ...): its insides are not worth a word
+		}
+		if f.Tag.Get("required") == "true" && fv.IsZero() {
+			fe.Add(path, "required")
+			continue
+		}
+		checkRequired(fv, path, fe)
+	}
+}
