@@ -56,13 +56,17 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
-// ActorFrom returns the caller in ctx; without one it is the local OS user as
-// admin through the CLI.
+// ActorFrom returns the caller in ctx; without one it is the zero Actor,
+// whose empty role allows nothing (the gate refuses such calls first).
 func ActorFrom(ctx context.Context) Actor {
-	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
-		return a
-	}
-	return LocalActor("cli")
+	a, _ := ActorIn(ctx)
+	return a
+}
+
+// ActorIn returns the caller in ctx and whether there is one.
+func ActorIn(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
 }
 
 // LocalActor is the user running this process, with the admin role.

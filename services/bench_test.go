@@ -69,7 +69,7 @@ func benchSvc(b *testing.B) (*services.Services, string, func()) {
 func benchCall(b *testing.B, svc *services.Services, name string, in, out any) {
 	b.Helper()
 	raw, _ := json.Marshal(in)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(model.WithActor(context.Background(), model.LocalActor("bench")), 5*time.Minute)
 	defer cancel()
 	res, err := svc.Registry().Call(ctx, name, raw)
 	if err != nil {
@@ -200,7 +200,7 @@ func BenchmarkListGitOpsResources1000(b *testing.B) {
 	svc, dataDir, closeDB := benchSvc(b)
 	benchCall(b, svc, "clusters.register", map[string]any{"id": "c1", "name": "c1", "kubeconfig": kubeconfig}, nil)
 	raw, _ := json.Marshal(map[string]any{"clusterId": "c1"})
-	if _, err := svc.Registry().Call(context.Background(), "gitops.installFlux", raw); err != nil && model.CodeOf(err) != model.CodeFluxAlreadyInstalled {
+	if _, err := svc.Registry().Call(model.WithActor(context.Background(), model.LocalActor("test")), "gitops.installFlux", raw); err != nil && model.CodeOf(err) != model.CodeFluxAlreadyInstalled {
 		b.Fatal(err)
 	}
 	benchCall(b, svc, "projects.create", map[string]any{"id": "p-list", "name": "list"}, nil)
@@ -257,7 +257,7 @@ func BenchmarkStatusPatchToSubscriber(b *testing.B) {
 	defer closeDB()
 	benchCall(b, svc, "clusters.register", map[string]any{"id": "c1", "name": "c1", "kubeconfig": c.Kubeconfig(b)}, nil)
 	raw, _ := json.Marshal(map[string]any{"clusterId": "c1"})
-	if _, err := svc.Registry().Call(context.Background(), "gitops.installFlux", raw); err != nil && model.CodeOf(err) != model.CodeFluxAlreadyInstalled {
+	if _, err := svc.Registry().Call(model.WithActor(context.Background(), model.LocalActor("test")), "gitops.installFlux", raw); err != nil && model.CodeOf(err) != model.CodeFluxAlreadyInstalled {
 		b.Fatal(err)
 	}
 	benchCall(b, svc, "projects.create", map[string]any{"id": "p-watch", "name": "watch"}, nil)
@@ -366,7 +366,7 @@ func BenchmarkValidateYAML1000VsDryRun(b *testing.B) {
 	defer closeDB()
 	benchCall(b, svc, "clusters.register", map[string]any{"id": "c1", "name": "c1", "kubeconfig": kubeconfig}, nil)
 	raw, _ := json.Marshal(map[string]any{"clusterId": "c1"})
-	if _, err := svc.Registry().Call(context.Background(), "gitops.installFlux", raw); err != nil && model.CodeOf(err) != model.CodeFluxAlreadyInstalled {
+	if _, err := svc.Registry().Call(model.WithActor(context.Background(), model.LocalActor("test")), "gitops.installFlux", raw); err != nil && model.CodeOf(err) != model.CodeFluxAlreadyInstalled {
 		b.Fatal(err)
 	}
 	stream := validateStream(1000, "default")

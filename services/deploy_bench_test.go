@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkDeployWithGitOps10k(b *testing.B) {
 	server := gittest.NewHTTPServer(b)
 	server.CreateRepo(b, "acme/shop.git", bigRepo())
 	d := setupDeploy(b, server).svc
-	ctx := context.Background()
+	ctx := model.WithActor(context.Background(), model.LocalActor("bench"))
 	// Warm the cache clone: the first fetch is not what we measure.
 	warm, _ := json.Marshal(map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": 1000})
 	if _, err := d.Registry().Call(ctx, "gitops.deployWithGitOps", warm); err != nil {

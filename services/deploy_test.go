@@ -359,7 +359,7 @@ func TestRacingDeploys(t *testing.T) {
 					in = map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "env": map[string]any{"ROUND": fmt.Sprint(i)}}
 				}
 				raw, _ := json.Marshal(in)
-				res, err := d.svc.Registry().Call(context.Background(), "gitops.deployWithGitOps", raw)
+				res, err := d.svc.Registry().Call(model.WithActor(context.Background(), model.LocalActor("test")), "gitops.deployWithGitOps", raw)
 				mu.Lock()
 				switch {
 				case err == nil:

@@ -181,7 +181,7 @@ func refBatch(t *testing.T, r refEnv) {
 		go func() {
 			defer wg.Done()
 			raw, _ := json.Marshal(map[string]any{"environmentId": env, "config": getConfigForEnvironment(env)})
-			res, err := r.svc.Registry().Call(context.Background(), "environments.configureGitOps", raw)
+			res, err := r.svc.Registry().Call(model.WithActor(context.Background(), model.LocalActor("test")), "environments.configureGitOps", raw)
 			if err == nil {
 				results[i], err = json.Marshal(res)
 			}

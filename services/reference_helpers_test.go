@@ -172,7 +172,7 @@ func callJSON(t *testing.T, svc *services.Services, name, input string) (any, er
 	if !json.Valid([]byte(input)) {
 		t.Fatalf("%s: example input is not JSON: %s", name, input)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), proctest.Timeout)
+	ctx, cancel := context.WithTimeout(model.WithActor(context.Background(), model.LocalActor("test")), proctest.Timeout)
 	defer cancel()
 	res, err := svc.Registry().Call(ctx, name, []byte(input))
 	if err != nil {

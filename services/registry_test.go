@@ -172,22 +172,21 @@ func TestRegistryRoles(t *testing.T) {
 	}
 }
 
-func TestRegistryDefaultActor(t *testing.T) {
+func TestRegistryRefusesACallWithoutActor(t *testing.T) {
 	h := newCatalogHarness(t)
-	// Without an actor in the context the caller is the local user, admin, via the CLI.
-	a := model.ActorFrom(context.Background())
-	catEq(t, "role", a.Role, model.RoleAdmin)
-	catEq(t, "source", a.Source, "cli")
-	if a.User == "" {
-		t.Fatal("no local user name")
+	// Every front end says who calls; a context without an actor is refused,
+	// never taken for the local admin.
+	if a := model.ActorFrom(context.Background()); a.Role.Allows(model.RoleViewer) {
+		t.Fatalf("a missing actor has role %q", a.Role)
 	}
-	if _, err := h.reg.Call(context.Background(), "projects.create", []byte(`{"name":"Local"}`)); err != nil {
-		t.Fatal(err)
+	_, err := h.reg.Call(context.Background(), "projects.create", []byte(`{"name":"Local"}`))
+	if model.CodeOf(err) != model.CodeInsufficientPermission {
+		t.Fatalf("no actor: %v", err)
 	}
+	h.fail("projects.get", `{"id":"proj-local"}`, model.CodeNotFound)
 	p := h.ok("audit.list", `{"limit":1}`)
-	catEq(t, "audit actor", catS(t, p, "items.0.actor"), a.User)
-	catEq(t, "audit source", catS(t, p, "items.0.source"), "cli")
-	catEq(t, "audit role", catS(t, p, "items.0.role"), "admin")
+	catEq(t, "audit code", catS(t, p, "items.0.code"), "INSUFFICIENT_PERMISSIONS")
+	catEq(t, "audit actor", catS(t, p, "items.0.actor"), "")
 }
 
 func TestRegistryInputLimit(t *testing.T) {

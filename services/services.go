@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/gitopstui/gitopstui/services/api"
@@ -24,6 +25,11 @@ type Config struct {
 	DB *store.DB
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Logger receives what the services cannot return to a caller: failed
+	// audit writes, recovered panics, watcher trouble (discarded when nil).
+	Logger *slog.Logger
+	// Audit bounds the audit log (gate's defaults when zero).
+	Audit gate.Retention
 }
 
 // Services is the wired service layer of one process: the registry every
@@ -45,12 +51,16 @@ func New(cfg Config) *Services {
 	if clock == nil {
 		clock = time.Now
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	kc := kube.New(cfg.DB, clock)
 	w := watch.New(cfg.DB, clock, kc, watch.NewHub())
 	cat := catalog.New(cfg.DB, clock, kc, w)
 	g := gitops.New(gitops.Deps{DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
 	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g)
-	reg := gate.New(cfg.DB, clock)
+	reg := gate.New(gate.NewAudit(cfg.DB, clock, log, cfg.Audit), log)
 	cat.Register(reg)
 	flux.New(clock, kc).Register(reg)
 	g.Register(reg)

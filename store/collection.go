@@ -309,3 +309,40 @@ func (c *Collection[T]) CursorAt(tx *Tx, value, id string) (string, error) {
 	}
 	return hex.EncodeToString(indexKey(value, c.sortKey(v), c.id(v))), nil
 }
+
+// Prune deletes the oldest records (in sort-key order) until at most max
+// remain, and every record before the first one that expired says is not
+// expired; it returns how many it deleted.
+func (c *Collection[T]) Prune(tx *Tx, max int, expired func(T) bool) (int, error) {
+	total, err := c.Count(tx, "", "")
+	if err != nil {
+		return 0, err
+	}
+	var drop []string
+	cursor := ""
+	for {
+		page, next, err := c.List(tx, Query[T]{Limit: 256, Cursor: cursor})
+		if err != nil {
+			return 0, err
+		}
+		for _, v := range page {
+			if total-len(drop) <= max && !expired(v) {
+				return c.deleteAll(tx, drop)
+			}
+			drop = append(drop, c.id(v))
+		}
+		if next == "" {
+			return c.deleteAll(tx, drop)
+		}
+		cursor = next
+	}
+}
+
+func (c *Collection[T]) deleteAll(tx *Tx, ids []string) (int, error) {
+	for i, id := range ids {
+		if err := c.Delete(tx, id); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
+}

@@ -112,6 +112,9 @@ func New(opts Options) Model {
 	if opts.Ctx == nil {
 		opts.Ctx = context.Background()
 	}
+	if _, ok := model.ActorIn(opts.Ctx); !ok {
+		opts.Ctx = model.WithActor(opts.Ctx, opts.Actor)
+	}
 	procs := opts.Procedures
 	if procs == nil {
 		if l, ok := opts.Caller.(ProcedureLister); ok {

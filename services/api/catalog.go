@@ -15,7 +15,7 @@ type CreateProjectInput struct {
 // Validate checks the input beyond types and required fields.
 func (in *CreateProjectInput) Validate(fe model.FieldErrors) {
 	checkID(fe, "id", in.ID)
-	checkDisplayName(fe, "name", in.Name)
+	checkDisplayName(fe, "name", &in.Name)
 }
 
 // ProjectView is a project with its environments and repositories.
@@ -148,7 +148,7 @@ type RegisterClusterInput struct {
 // Validate checks the input beyond types and required fields.
 func (in *RegisterClusterInput) Validate(fe model.FieldErrors) {
 	checkID(fe, "id", in.ID)
-	checkDisplayName(fe, "name", in.Name)
+	checkDisplayName(fe, "name", &in.Name)
 }
 
 // ClusterView is a cluster with, when asked, its live status.

@@ -24,7 +24,7 @@ type Resources struct {
 type ChangeSet struct {
 	Image     string             `json:"image,omitempty" doc:"new image, e.g. ghcr.io/acme/web:1.4.2"`
 	Replicas  *int32             `json:"replicas,omitempty" doc:"new replica count"`
-	Env       map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)"`
+	Env       map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)" audit:"digest"`
 	Resources *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
 }
 
@@ -112,7 +112,7 @@ type DeployInput struct {
 	EnvironmentID string             `json:"environmentId" required:"true" doc:"environment id"`
 	Image         string             `json:"image,omitempty" doc:"new image, e.g. ghcr.io/acme/web:1.4.2"`
 	Replicas      *int32             `json:"replicas,omitempty" doc:"new replica count"`
-	Env           map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)"`
+	Env           map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)" audit:"digest"`
 	Resources     *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
 	CommitMessage string             `json:"commitMessage,omitempty" doc:"commit message (default a conventional one)"`
 	Workload      string             `json:"workload,omitempty" doc:"workload to change (default: the environment as a whole)"`
@@ -147,7 +147,7 @@ type DeployResult struct {
 type CommitConfigInput struct {
 	ProjectID         string `json:"projectId" required:"true" doc:"project id"`
 	EnvironmentID     string `json:"environmentId" required:"true" doc:"environment id"`
-	YAML              string `json:"yaml" required:"true" doc:"complete YAML content: objects of the environment as kustomize builds it"`
+	YAML              string `json:"yaml" required:"true" doc:"complete YAML content: objects of the environment as kustomize builds it" audit:"digest"`
 	CommitMessage     string `json:"commitMessage" required:"true" doc:"commit subject"`
 	CommitDescription string `json:"commitDescription,omitempty" doc:"commit body"`
 	File              string `json:"file,omitempty" doc:"replace this one file with yaml instead"`
@@ -178,7 +178,7 @@ type CommitConfigResult struct {
 
 // ValidateYAMLInput is gitops.validateYAML's input.
 type ValidateYAMLInput struct {
-	YAML string `json:"yaml" required:"true" doc:"one or more YAML documents"`
+	YAML string `json:"yaml" required:"true" doc:"one or more YAML documents" audit:"digest"`
 }
 
 // YAMLError is one error of gitops.validateYAML.

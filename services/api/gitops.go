@@ -123,7 +123,7 @@ type ResourceConfig struct {
 	ChartName    string          `json:"chartName,omitempty" doc:"helm: chart name (HelmRepository) or path in the repository (GitRepository)"`
 	ChartVersion string          `json:"chartVersion,omitempty" doc:"helm: chart version (semver range)"`
 	SourceType   SourceType      `json:"sourceType,omitempty" doc:"helm: chart source kind (default GitRepository: the environment's repository)"`
-	Values       json.RawMessage `json:"values,omitempty" doc:"helm: values"`
+	Values       json.RawMessage `json:"values,omitempty" doc:"helm: values" audit:"digest"`
 	ValuesFrom   []ValuesFromRef `json:"valuesFrom,omitempty" doc:"helm: values from ConfigMaps/Secrets"`
 	Install      *InstallConfig  `json:"install,omitempty" doc:"helm: install settings"`
 	Upgrade      *UpgradeConfig  `json:"upgrade,omitempty" doc:"helm: upgrade settings"`

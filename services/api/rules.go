@@ -7,7 +7,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -55,23 +58,41 @@ func DurationProblem(v string) string {
 	return ""
 }
 
-func checkDisplayName(fe model.FieldErrors, field, v string) {
-	if v == "" {
+// checkDisplayName checks a display name and normalises it to NFC, so that
+// two spellings of one name are one name: control characters and invisible
+// or bidirectional formatting characters (zero-width space, right-to-left
+// override, ...) are refused, naming the field and the character.
+func checkDisplayName(fe model.FieldErrors, field string, v *string) {
+	if *v == "" {
 		return
+	}
+	if msg := DisplayNameProblem(*v); msg != "" {
+		fe.Add(field, msg)
+		return
+	}
+	*v = norm.NFC.String(*v)
+}
+
+// DisplayNameProblem says why v is not a display name ("" when it is one).
+func DisplayNameProblem(v string) string {
+	if !utf8.ValidString(v) {
+		return "must be valid UTF-8"
 	}
 	if len(v) > 253 {
-		fe.Add(field, "must be at most 253 characters")
-		return
+		return "must be at most 253 characters"
 	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			fe.Add(field, "must not contain control characters")
-			return
+	for i, r := range v {
+		switch {
+		case unicode.IsControl(r):
+			return fmt.Sprintf("must not contain control characters (U+%04X at byte %d)", r, i)
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r), r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0':
+			return fmt.Sprintf("must not contain invisible or bidirectional formatting characters (U+%04X at byte %d)", r, i)
 		}
 	}
 	if strings.TrimSpace(v) != v {
-		fe.Add(field, "must not start or end with spaces")
+		return "must not start or end with spaces"
 	}
+	return ""
 }
 
 // checkGitPath accepts a repository-relative path such as ./k8s/overlays/prod.

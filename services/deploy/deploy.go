@@ -53,30 +53,13 @@ func previewOf(p *manifest.Result, head, branch string) api.PreviewResult {
 	for i, e := range p.Edits {
 		edits[i] = api.Edit{Path: e.Path, Object: e.Object, Field: e.Field, Old: e.Old, New: e.New, Note: e.Note}
 	}
+	hideEnvValues(edits)
 	im := p.Impact
-	return api.PreviewResult{Diff: p.Diff,
+	return api.PreviewResult{Diff: hideEnvDiff(p.Diff, p.Edits),
 		Summary: api.Summary{Additions: p.Summary.Additions, Deletions: p.Summary.Deletions, Files: files},
 		Impact: api.Impact{WillRestartPods: im.WillRestartPods, EstimatedDowntime: im.EstimatedDowntime,
 			AffectedResources: shape.NonNil(im.AffectedResources), DowntimeReason: im.DowntimeReason, ImmutableChanges: im.ImmutableChanges},
 		Warnings: shape.NonNil(p.Warnings), Edits: edits, Workload: p.Workload, BaseRevision: head, Branch: branch}
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// nonNil returns xs, or an empty list for nil, so that JSON says [] not null.
-func nonNil[T any](xs []T) []T {
-	if xs == nil {
-		return []T{}
-	}
-	return xs
 }
 
 // deployWithGitOps implements gitops.deployWithGitOps: the change is planned
@@ -137,7 +120,7 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
 			WithDetail("commitSha", res.Commit)
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, last.Diff)
+	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, hideEnvDiff(last.Diff, last.Edits))
 	if err != nil {
 		return api.DeployResult{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
@@ -30,6 +31,17 @@ func DecodeInput(raw []byte, in any) error {
 			return model.Errorf(model.CodeBadRequest, "input is not valid JSON at byte %d: %v", se.Offset, err).WithDetail("offset", se.Offset)
 		}
 		return model.Errorf(model.CodeBadRequest, "input is not valid JSON: %v", err)
+	}
+	if !utf8.Valid(trimmed) {
+		at := 0
+		for at < len(trimmed) {
+			r, n := utf8.DecodeRune(trimmed[at:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			at += n
+		}
+		return model.Errorf(model.CodeBadRequest, "input is not valid UTF-8 at byte %d", at).WithDetail("offset", at)
 	}
 	fe := model.FieldErrors{}
 	decodeValue(trimmed, reflect.ValueOf(in).Elem(), "", fe)

@@ -1,41 +1,41 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"reflect"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
-	"github.com/gitopstui/gitopstui/services/internal/ident"
-	"github.com/gitopstui/gitopstui/store"
 )
 
-// procedure is one bound procedure: its declaration and its handler.
+// procedure is one bound procedure: its declaration, its input decoder and
+// its handler.
 type procedure struct {
-	info api.Info
-	call func(ctx context.Context, raw []byte) (any, error)
+	info   api.Info
+	decode func(raw []byte) (any, error)
+	run    func(ctx context.Context, in any) (any, error)
 }
 
 // Registry maps every procedure name to its typed handler. It is the only
 // way in: the sub-packages bind unexported handlers to it, and Call alone
-// checks the role and writes the audit record.
+// checks the caller and its role, recovers a handler's panic and writes the
+// audit record.
 type Registry struct {
 	procs map[string]*procedure
-	db    *store.DB
-	now   func() time.Time
+	audit *Audit
+	log   *slog.Logger
 }
 
-// New returns an empty registry that audits into db with the clock now.
-func New(db *store.DB, now func() time.Time) *Registry {
-	if now == nil {
-		now = time.Now
-	}
-	return &Registry{procs: map[string]*procedure{}, db: db, now: now}
+// New returns an empty registry that audits into a and logs to log.
+func New(a *Audit, log *slog.Logger) *Registry {
+	return &Registry{procs: map[string]*procedure{}, audit: a, log: log}
 }
 
 // Validator is implemented by inputs that check more than required fields.
@@ -62,30 +62,38 @@ func (r *Registry) Lookup(name string) (api.Info, bool) {
 	return p.info, true
 }
 
-// Call runs procedure name with JSON input raw as the actor in ctx: decode and
-// validate the input, check the role, run, and audit mutations.
+// Call runs procedure name with JSON input raw as the actor in ctx: check
+// the caller and its role, bound and decode the input, run, and audit
+// mutations (refused ones included). A context without an actor is refused:
+// every front end says who calls.
 func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, error) {
 	p, ok := r.procs[name]
 	if !ok {
 		return nil, model.Errorf(model.CodeNotFound, "unknown procedure %q (run `gitopstui procedures` for the list)", name).
 			WithDetail("procedure", name)
 	}
-	actor := model.ActorFrom(ctx)
+	actor, known := model.ActorIn(ctx)
+	var in any
 	var res any
 	var err error
+	decoded := false
 	switch {
+	case !known:
+		err = model.Errorf(model.CodeInsufficientPermission, "%s: the call carries no caller identity", name).WithDetail("procedure", name)
 	case !actor.Role.Allows(p.info.Role):
-		// A refused mutation is audited too: who tried what matters most here.
 		err = model.Errorf(model.CodeInsufficientPermission, "%s needs role %s; %s has role %s", name, p.info.Role, actor.User, actor.Role).
 			WithDetail("procedure", name).WithDetail("required", string(p.info.Role)).WithDetail("role", string(actor.Role))
 	case len(raw) > api.MaxInputBytes:
 		err = model.Errorf(model.CodeBadRequest, "input is %d bytes, over the %d byte limit", len(raw), api.MaxInputBytes)
-		raw = nil // not kept in the audit log
+		raw = nil // not even its digest is worth hashing a megabyte for
 	default:
-		res, err = p.call(ctx, raw)
+		if in, err = p.decode(raw); err == nil {
+			decoded = true
+			res, err = r.run(ctx, p, in)
+		}
 	}
 	if p.info.Mutation {
-		r.audit(actor, name, raw, err)
+		r.audit.Record(actor, name, auditInput(in, decoded, raw), err)
 	}
 	if err != nil {
 		return nil, model.AsError(err)
@@ -93,24 +101,16 @@ func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, erro
 	return res, nil
 }
 
-func (r *Registry) audit(actor model.Actor, name string, raw []byte, callErr error) {
-	e := model.AuditEntry{
-		ID: ident.New("audit"), Time: r.now().UTC(), Actor: actor.User, Role: string(actor.Role),
-		Source: actor.Source, Procedure: name,
-	}
-	if json.Valid(raw) {
-		var buf bytes.Buffer
-		if json.Compact(&buf, raw) == nil {
-			e.Input = buf.Bytes()
+// run calls the handler; a panic becomes INTERNAL for this call and a log
+// entry with the stack, never the end of the process.
+func (r *Registry) run(ctx context.Context, p *procedure, in any) (res any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("procedure panicked", "procedure", p.info.Name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			res, err = nil, model.Errorf(model.CodeInternal, "%s failed with an internal error (logged)", p.info.Name).WithDetail("procedure", p.info.Name)
 		}
-	}
-	if callErr != nil {
-		me := model.AsError(callErr)
-		e.Code, e.Message = me.Code, me.Message
-	}
-	// An audit write failure must not turn a done mutation into an error; the
-	// store reports it on its own next write.
-	_ = r.db.Update(func(tx *store.Tx) error { return store.Audit.Put(tx, e) })
+	}()
+	return p.run(ctx, in)
 }
 
 // Bind registers handler h for the declaration p: decode and check the
@@ -122,13 +122,14 @@ func Bind[I, O any](r *Registry, p api.Proc[I, O], h func(ctx context.Context, i
 	}
 	r.procs[p.Name] = &procedure{
 		info: p.Info(),
-		call: func(ctx context.Context, raw []byte) (any, error) {
+		decode: func(raw []byte) (any, error) {
 			var in I
 			if err := DecodeInput(raw, &in); err != nil {
 				return nil, err
 			}
-			return h(ctx, in)
+			return in, nil
 		},
+		run: func(ctx context.Context, in any) (any, error) { return h(ctx, in.(I)) },
 	}
 }
 

@@ -27,7 +27,7 @@ func Call(t testing.TB, c Caller, name string, in, out any) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	ctx, cancel := context.WithTimeout(model.WithActor(context.Background(), model.LocalActor("test")), Timeout)
 	defer cancel()
 	res, err := c.Call(ctx, name, raw)
 	if err != nil {
