@@ -109,29 +109,6 @@ func (b branchEnvs) sources(t *testing.T, repoID string) []string {
 	return out
 }
 
-func TestFluxSourceName(t *testing.T) {
-	if got := gitops.FluxSourceName("acme/shop", "develop"); got != "acme-shop-develop" {
-		t.Fatalf("develop: %s", got)
-	}
-	names := map[string]string{}
-	for _, br := range []string{"release/1.x", "release-1-x", "Release-1-x", "feature/" + strings.Repeat("a", 80), "feature/" + strings.Repeat("a", 79) + "b", "_"} {
-		n := gitops.FluxSourceName("acme/shop", br)
-		if len(n) > 63 || n != strings.ToLower(n) || strings.HasPrefix(n, "-") || strings.HasSuffix(n, "-") || strings.ContainsAny(n, "/._") {
-			t.Errorf("%q: %q is not an RFC 1123 label", br, n)
-		}
-		if other, dup := names[n]; dup {
-			t.Errorf("%q and %q share %s", br, other, n)
-		}
-		names[n] = br
-		if n != gitops.FluxSourceName("acme/shop", br) {
-			t.Errorf("%q: name not stable", br)
-		}
-	}
-	if n := gitops.FluxSourceName("acme/shop", "release/1.x"); !strings.HasPrefix(n, "acme-shop-release-1-x-") {
-		t.Errorf("release/1.x: %s", n)
-	}
-}
-
 // TestEnvironmentsFollowTheirBranches: two environments of one project on
 // one cluster, production on main and development on develop, each with its
 // own GitRepository; configuring development never touches production's

@@ -75,26 +75,6 @@ func cond(typ, status, reason, msg string) map[string]any {
 	return map[string]any{"type": typ, "status": status, "reason": reason, "message": msg, "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}
 }
 
-func TestFluxName(t *testing.T) {
-	for in, want := range map[string]string{
-		"acme/shop-config":  "acme-shop-config",
-		"Acme/Shop_Config.": "acme-shop-config",
-		"a//b":              "a-b",
-		"///":               "repo",
-	} {
-		if got := gitops.FluxName(in); got != want {
-			t.Errorf("FluxName(%q) = %q, want %q", in, got, want)
-		}
-	}
-	long := gitops.FluxName(strings.Repeat("x", 50) + "/" + strings.Repeat("y", 50))
-	if len(long) > 63 || long != gitops.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 50)) {
-		t.Errorf("long name %q (%d) not bounded or not stable", long, len(long))
-	}
-	if long == gitops.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 49)+"z") {
-		t.Error("two long names collide")
-	}
-}
-
 func TestEnableGitOpsAndFluxStatus(t *testing.T) {
 	g := setupGitOps(t, "dev", true)
 	ctx := context.Background()
