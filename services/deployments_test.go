@@ -171,7 +171,36 @@ func TestDeploymentsListPaging(t *testing.T) {
 		}
 	}
 
-	// Filters, alone and combined, paged.
+	checkDeploymentsListFilters(t, h, newestFirst, byID)
+
+	// Records written between two pages do not shift the pages after before.
+	p = h.ok("deployments.list", `{"limit":30}`)
+	first := catIDs(t, p, "")
+	for range 5 {
+		h.ok("deployments.create", `{"projectId":"shop","environmentId":"env-dev","deploymentMethod":"manual"}`)
+	}
+	p = h.ok("deployments.list", map[string]any{"limit": 1000, "before": first[len(first)-1]})
+	rest := catIDs(t, p, "")
+	catEq(t, "pages after a concurrent write", strings.Join(append(first, rest...), ","), strings.Join(newestFirst, ","))
+
+	h.runErrCases(t, "deployments.list", []catErrCase{
+		{"unknown before", `{"before":"dep-nope"}`, model.CodeBadRequest, []string{"before"}},
+		{"cursor is not the contract's", `{"cursor":"not-a-cursor"}`, model.CodeBadRequest, []string{"cursor"}},
+		{"limit too large", `{"limit":1001}`, model.CodeBadRequest, []string{"limit"}},
+		{"negative limit", `{"limit":-1}`, model.CodeBadRequest, []string{"limit"}},
+		{"limit wrong type", `{"limit":"10"}`, model.CodeBadRequest, []string{"limit"}},
+		{"bad method", `{"deploymentMethod":"helm"}`, model.CodeBadRequest, []string{"deploymentMethod"}},
+		{"bad status", `{"status":"ok"}`, model.CodeBadRequest, []string{"status"}},
+		{"unknown field", `{"project":"shop"}`, model.CodeBadRequest, []string{"project"}},
+		{"several bad fields", `{"limit":5000,"status":"x","sort":"asc"}`, model.CodeBadRequest, []string{"limit", "status", "sort"}},
+	})
+}
+
+// checkDeploymentsListFilters pages deployments.list with each filter, alone
+// and combined, and compares with the fixture's records that match it,
+// newest first.
+func checkDeploymentsListFilters(t *testing.T, h *catalogHarness, newestFirst []string, byID map[string]map[string]any) {
+	t.Helper()
 	want := func(keep func(d map[string]any) bool) []string {
 		var out []string
 		for _, id := range newestFirst {
@@ -212,28 +241,6 @@ func TestDeploymentsListPaging(t *testing.T) {
 			}
 		}
 	}
-
-	// Records written between two pages do not shift the pages after before.
-	p = h.ok("deployments.list", `{"limit":30}`)
-	first := catIDs(t, p, "")
-	for range 5 {
-		h.ok("deployments.create", `{"projectId":"shop","environmentId":"env-dev","deploymentMethod":"manual"}`)
-	}
-	p = h.ok("deployments.list", map[string]any{"limit": 1000, "before": first[len(first)-1]})
-	rest := catIDs(t, p, "")
-	catEq(t, "pages after a concurrent write", strings.Join(append(first, rest...), ","), strings.Join(newestFirst, ","))
-
-	h.runErrCases(t, "deployments.list", []catErrCase{
-		{"unknown before", `{"before":"dep-nope"}`, model.CodeBadRequest, []string{"before"}},
-		{"cursor is not the contract's", `{"cursor":"not-a-cursor"}`, model.CodeBadRequest, []string{"cursor"}},
-		{"limit too large", `{"limit":1001}`, model.CodeBadRequest, []string{"limit"}},
-		{"negative limit", `{"limit":-1}`, model.CodeBadRequest, []string{"limit"}},
-		{"limit wrong type", `{"limit":"10"}`, model.CodeBadRequest, []string{"limit"}},
-		{"bad method", `{"deploymentMethod":"helm"}`, model.CodeBadRequest, []string{"deploymentMethod"}},
-		{"bad status", `{"status":"ok"}`, model.CodeBadRequest, []string{"status"}},
-		{"unknown field", `{"project":"shop"}`, model.CodeBadRequest, []string{"project"}},
-		{"several bad fields", `{"limit":5000,"status":"x","sort":"asc"}`, model.CodeBadRequest, []string{"limit", "status", "sort"}},
-	})
 }
 
 func TestDeploymentsListEmpty(t *testing.T) {

@@ -99,25 +99,50 @@ func TestFluxLifecycle(t *testing.T) {
 	c.AddReadyNode(t, "node-1")
 	svc := newSvc(t)
 	registerCluster(t, svc, "cluster-123", c.Kubeconfig(t))
-	dyn := dynamic.NewForConfigOrDie(c.Config())
-	ctx := context.Background()
+	b, err := fluxbundle.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := b.Objects(fluxbundle.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fluxLifecycle{c: c, svc: svc, dyn: dynamic.NewForConfigOrDie(c.Config()), b: b, objs: objs}
 
 	var before api.ClusterView
 	mustCall(t, svc, "clusters.get", map[string]any{"id": "cluster-123"}, &before)
 	if !before.Status.Reachable || before.Status.NodesReady != 1 || before.Status.FluxInstalled || !strings.HasPrefix(before.Status.ServerVersion, "v1.36") || before.Status.K3s {
 		t.Fatalf("live status before install: %+v", before.Status)
 	}
-
 	// Health of a cluster without Flux.
 	wantCode(t, callProc(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxNotInstalled)
 
+	f.install(t)
+	f.healthAsControllersComeUp(t)
+	f.uninstallWithFinalizer(t)
+	f.installFromMirrorIntoNamespace(t)
+	f.installFromExportedManifests(t)
+}
+
+// fluxLifecycle is what the steps of TestFluxLifecycle share: the cluster,
+// registered as cluster-123, and the embedded Flux bundle with its objects.
+type fluxLifecycle struct {
+	c    *testcluster.Cluster
+	svc  *services.Services
+	dyn  dynamic.Interface
+	b    *fluxbundle.Bundle
+	objs []*unstructured.Unstructured
+}
+
+// install installs Flux: every object of the bundle is on the cluster,
+// applied by gitopstui's field manager, every CRD Established; a second
+// install is FLUX_ALREADY_INSTALLED.
+func (f fluxLifecycle) install(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
 	var res api.InstallFluxResult
-	mustCall(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123"}, &res)
-	b, err := fluxbundle.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Success || res.Version != b.Version || res.Namespace != "flux-system" || len(res.Components) != len(b.Components) {
+	mustCall(t, f.svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123"}, &res)
+	if !res.Success || res.Version != f.b.Version || res.Namespace != "flux-system" || len(res.Components) != len(f.b.Components) {
 		t.Fatalf("install result: %+v", res)
 	}
 	for _, comp := range res.Components {
@@ -125,12 +150,7 @@ func TestFluxLifecycle(t *testing.T) {
 			t.Errorf("component %s: status %s, want pending (no kubelet runs)", comp.Name, comp.Status)
 		}
 	}
-	// Every object of the bundle is on the cluster, every CRD Established.
-	objs, err := b.Objects(fluxbundle.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
+	for _, o := range f.objs {
 		gvk := o.GroupVersionKind()
 		gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: strings.ToLower(gvk.Kind) + "s"}
 		if gvk.Kind == "NetworkPolicy" {
@@ -139,7 +159,7 @@ func TestFluxLifecycle(t *testing.T) {
 		if gvk.Kind == "ResourceQuota" {
 			gvr.Resource = "resourcequotas"
 		}
-		got, err := dyn.Resource(gvr).Namespace(o.GetNamespace()).Get(ctx, o.GetName(), metav1.GetOptions{})
+		got, err := f.dyn.Resource(gvr).Namespace(o.GetNamespace()).Get(ctx, o.GetName(), metav1.GetOptions{})
 		if err != nil {
 			t.Errorf("%s %s/%s not on the cluster: %v", gvk.Kind, o.GetNamespace(), o.GetName(), err)
 			continue
@@ -152,27 +172,30 @@ func TestFluxLifecycle(t *testing.T) {
 		}
 	}
 	var after api.ClusterView
-	mustCall(t, svc, "clusters.get", map[string]any{"id": "cluster-123"}, &after)
-	if !after.Status.FluxInstalled || after.Status.FluxVersion != b.Version {
+	mustCall(t, f.svc, "clusters.get", map[string]any{"id": "cluster-123"}, &after)
+	if !after.Status.FluxInstalled || after.Status.FluxVersion != f.b.Version {
 		t.Fatalf("live status after install: %+v", after.Status)
 	}
-
-	e := wantCode(t, callProc(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxAlreadyInstalled)
-	if e.Details["version"] != b.Version {
+	e := wantCode(t, callProc(t, f.svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxAlreadyInstalled)
+	if e.Details["version"] != f.b.Version {
 		t.Errorf("FLUX_ALREADY_INSTALLED details: %v", e.Details)
 	}
+}
 
-	// Health: unhealthy (nothing runs the pods), degraded, healthy.
+// healthAsControllersComeUp: unhealthy (nothing runs the pods), degraded
+// with two controllers available, healthy with all.
+func (f fluxLifecycle) healthAsControllersComeUp(t *testing.T) {
+	t.Helper()
 	var h api.FluxHealth
-	mustCall(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
-	if h.Overall != api.HealthUnhealthy || len(h.Components) != len(b.Components) || len(h.CRDs) == 0 {
+	mustCall(t, f.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
+	if h.Overall != api.HealthUnhealthy || len(h.Components) != len(f.b.Components) || len(h.CRDs) == 0 {
 		t.Fatalf("health right after install: %+v", h)
 	}
-	c.MarkDeploymentAvailable(t, "flux-system", "source-controller")
-	c.MarkDeploymentAvailable(t, "flux-system", "kustomize-controller")
-	mustCall(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
+	f.c.MarkDeploymentAvailable(t, "flux-system", "source-controller")
+	f.c.MarkDeploymentAvailable(t, "flux-system", "kustomize-controller")
+	mustCall(t, f.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
 	if h.Overall != api.HealthDegraded {
-		t.Fatalf("health with 2 of %d available: %s (%s)", len(b.Components), h.Overall, h.Message)
+		t.Fatalf("health with 2 of %d available: %s (%s)", len(f.b.Components), h.Overall, h.Message)
 	}
 	for _, ch := range h.Components {
 		wantReady := ch.Name == "source-controller" || ch.Name == "kustomize-controller"
@@ -180,23 +203,28 @@ func TestFluxLifecycle(t *testing.T) {
 			t.Errorf("controller %+v: ready %v, want %v", ch, ch.Ready, wantReady)
 		}
 	}
-	for _, comp := range b.Components {
-		c.MarkDeploymentAvailable(t, "flux-system", comp.Name)
+	for _, comp := range f.b.Components {
+		f.c.MarkDeploymentAvailable(t, "flux-system", comp.Name)
 	}
-	mustCall(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
+	mustCall(t, f.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, &h)
 	if h.Overall != api.HealthHealthy {
 		t.Fatalf("health with all available: %s (%s)", h.Overall, h.Message)
 	}
+}
 
-	// A Kustomization with Flux's finalizer and the object it applied.
-	ksGVR := schema.GroupVersionResource{Group: "kustomize.toolkit.fluxcd.io", Version: "v1", Resource: "kustomizations"}
+// uninstallWithFinalizer uninstalls while a Kustomization carries Flux's
+// finalizer: the finalizer is removed, the CRDs, the Kustomization and the
+// controllers go, what the Kustomization applied and the namespace stay.
+func (f fluxLifecycle) uninstallWithFinalizer(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
 	ks := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
 		"metadata": map[string]any{"name": "apps", "namespace": "flux-system", "finalizers": []any{"finalizers.fluxcd.io"}},
 		"spec": map[string]any{"interval": "5m", "path": "./apps", "prune": true,
 			"sourceRef": map[string]any{"kind": "GitRepository", "name": "flux-system"}},
 	}}
-	if _, err := dyn.Resource(ksGVR).Namespace("flux-system").Create(ctx, ks, metav1.CreateOptions{}); err != nil {
+	if _, err := f.dyn.Resource(ksGVR).Namespace("flux-system").Create(ctx, ks, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cmGVR := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
@@ -206,41 +234,48 @@ func TestFluxLifecycle(t *testing.T) {
 			"labels": map[string]any{"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}},
 		"data": map[string]any{"k": "v"},
 	}}
-	if _, err := dyn.Resource(cmGVR).Namespace("default").Create(ctx, applied, metav1.CreateOptions{}); err != nil {
+	if _, err := f.dyn.Resource(cmGVR).Namespace("default").Create(ctx, applied, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
 	var un api.UninstallFluxResult
-	mustCall(t, svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &un)
+	mustCall(t, f.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &un)
 	if !un.Success || un.FinalizersRemoved != 1 || un.NamespaceDeleted {
 		t.Fatalf("uninstall result: %+v", un)
 	}
-	waitFor(t, "Flux CRDs to go", func() bool { return len(fluxCRDNames(t, dyn)) == 0 })
+	waitFor(t, "Flux CRDs to go", func() bool { return len(fluxCRDNames(t, f.dyn)) == 0 })
 	waitFor(t, "the Kustomization to go", func() bool {
-		_, err := dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "apps", metav1.GetOptions{})
+		_, err := f.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "apps", metav1.GetOptions{})
 		return err != nil
 	})
-	if _, err := dyn.Resource(cmGVR).Namespace("default").Get(ctx, "app-config", metav1.GetOptions{}); err != nil {
+	if _, err := f.dyn.Resource(cmGVR).Namespace("default").Get(ctx, "app-config", metav1.GetOptions{}); err != nil {
 		t.Fatalf("the object the Kustomization applied is gone: %v", err)
 	}
-	cs := c.Clientset(t)
+	cs := f.c.Clientset(t)
 	nsObj, err := cs.CoreV1().Namespaces().Get(ctx, "flux-system", metav1.GetOptions{})
 	if err != nil || nsObj.DeletionTimestamp != nil {
 		t.Fatalf("namespace flux-system should stay: %v %v", err, nsObj)
 	}
-	for _, comp := range b.Components {
+	for _, comp := range f.b.Components {
 		if _, err := cs.AppsV1().Deployments("flux-system").Get(ctx, comp.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("controller %s still there: %v", comp.Name, err)
 		}
 	}
-	wantCode(t, callProc(t, svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxNotInstalled)
-	wantCode(t, callProc(t, svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxNotInstalled)
+	wantCode(t, callProc(t, f.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxNotInstalled)
+	wantCode(t, callProc(t, f.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, nil), model.CodeFluxNotInstalled)
+}
 
-	// Again into another namespace from a mirror registry, then uninstall with the namespace.
-	mustCall(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "namespace": "gitops", "registry": "registry.local:5000/fluxcd"}, &res)
+// installFromMirrorIntoNamespace installs again into another namespace from
+// a mirror registry, then uninstalls with the namespace.
+func (f fluxLifecycle) installFromMirrorIntoNamespace(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	var res api.InstallFluxResult
+	mustCall(t, f.svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "namespace": "gitops", "registry": "registry.local:5000/fluxcd"}, &res)
 	if res.Namespace != "gitops" {
 		t.Fatalf("install into gitops: %+v", res)
 	}
+	cs := f.c.Clientset(t)
 	d, err := cs.AppsV1().Deployments("gitops").Get(ctx, "source-controller", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -248,18 +283,23 @@ func TestFluxLifecycle(t *testing.T) {
 	if img := d.Spec.Template.Spec.Containers[0].Image; !strings.HasPrefix(img, "registry.local:5000/fluxcd/source-controller:") {
 		t.Fatalf("image not rewritten: %s", img)
 	}
-	mustCall(t, svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123", "deleteNamespace": true}, &un)
+	var un api.UninstallFluxResult
+	mustCall(t, f.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123", "deleteNamespace": true}, &un)
 	if !un.NamespaceDeleted || un.Namespace != "gitops" {
 		t.Fatalf("uninstall with namespace: %+v", un)
 	}
-	nsObj, err = cs.CoreV1().Namespaces().Get(ctx, "gitops", metav1.GetOptions{})
+	nsObj, err := cs.CoreV1().Namespaces().Get(ctx, "gitops", metav1.GetOptions{})
 	if err == nil && nsObj.DeletionTimestamp == nil {
 		t.Fatal("namespace gitops not being deleted")
 	}
-	waitFor(t, "Flux CRDs to go", func() bool { return len(fluxCRDNames(t, dyn)) == 0 })
+	waitFor(t, "Flux CRDs to go", func() bool { return len(fluxCRDNames(t, f.dyn)) == 0 })
+}
 
-	// A user's own `flux install --export` file.
-	export, err := fluxbundle.Marshal(objs)
+// installFromExportedManifests installs from a user's own `flux install
+// --export` file; a manifestsPath that does not exist is BAD_REQUEST naming it.
+func (f fluxLifecycle) installFromExportedManifests(t *testing.T) {
+	t.Helper()
+	export, err := fluxbundle.Marshal(f.objs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,15 +307,17 @@ func TestFluxLifecycle(t *testing.T) {
 	if err := os.WriteFile(file, export, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustCall(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "manifestsPath": file}, &res)
-	if !res.Success || res.Version != b.Version || res.Namespace != "flux-system" || len(res.Components) != len(b.Components) {
+	var res api.InstallFluxResult
+	mustCall(t, f.svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "manifestsPath": file}, &res)
+	if !res.Success || res.Version != f.b.Version || res.Namespace != "flux-system" || len(res.Components) != len(f.b.Components) {
 		t.Fatalf("install from manifestsPath: %+v", res)
 	}
-	e = wantCode(t, callProc(t, svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "manifestsPath": filepath.Join(t.TempDir(), "missing.yaml")}, nil), model.CodeBadRequest)
+	e := wantCode(t, callProc(t, f.svc, "gitops.installFlux", map[string]any{"clusterId": "cluster-123", "manifestsPath": filepath.Join(t.TempDir(), "missing.yaml")}, nil), model.CodeBadRequest)
 	if _, ok := e.Details["fields"].(map[string]any)["manifestsPath"]; !ok {
 		t.Fatalf("missing manifests file: %v", e.Details)
 	}
-	mustCall(t, svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &un)
+	var un api.UninstallFluxResult
+	mustCall(t, f.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &un)
 }
 
 func established(u *unstructured.Unstructured) bool {

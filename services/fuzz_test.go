@@ -14,6 +14,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -85,7 +86,36 @@ func fuzzFixtures(tb testing.TB, db *store.DB) {
 // object with a field the procedure does not have, is BAD_REQUEST naming it.
 // The seeds (below and testdata/fuzz/FuzzDecodeInput) run in every `go test`.
 func FuzzDecodeInput(f *testing.F) {
-	seeds := map[string][]string{
+	seeds := fuzzSeeds()
+	for name, inputs := range seeds {
+		for _, in := range inputs {
+			f.Add(procIndex(name), []byte(in))
+		}
+	}
+	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	f.Add(procIndex("projects.create"), []byte(`{"name":`+deep+`}`))
+	f.Add(procIndex("environments.configureGitOps"), []byte(`{"environmentId":"env-1","config":{"gitBranch":`+deep+`}}`))
+
+	db, err := store.Open(f.TempDir(), store.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = db.Close() })
+	fuzzFixtures(f, db)
+	svc := services.New(services.Config{DataDir: f.TempDir(), DB: db})
+	reg := svc.Registry()
+	ctx := model.WithActor(context.Background(), model.Actor{User: "fuzz", Role: model.RoleAdmin, Source: "test"})
+
+	f.Fuzz(func(t *testing.T, proc uint8, input []byte) {
+		checkFuzzedCall(t, reg, ctx, fuzzProcedures[int(proc)%len(fuzzProcedures)], input)
+	})
+}
+
+// fuzzSeeds are FuzzDecodeInput's seed inputs by procedure: valid inputs,
+// each kind of invalid value, unknown fields, references to nothing and
+// oversized strings.
+func fuzzSeeds() map[string][]string {
+	return map[string][]string{
 		"projects.create": {
 			`{"name":"Shop"}`, `{"id":"proj-x","name":"X"}`, `{"id":"-bad","name":" x "}`, `{"name":"a\u0000b"}`,
 			`{"name":5}`, `{"name":null}`, `{"name":"x","extra":{}}`, `[]`, `"str"`, `42`, `null`, ``, `   `, `{`, `{"name":"x"}{}`,
@@ -153,64 +183,50 @@ func FuzzDecodeInput(f *testing.F) {
 		"deployments.get": {`{"id":"dep-1"}`, `{"id":"dep-none"}`},
 		"audit.list":      {`{"limit":2}`, `{"limit":-5,"cursor":"ff"}`, `{"cursor":"` + strings.Repeat("0", 41) + `"}`},
 	}
-	for name, inputs := range seeds {
-		for _, in := range inputs {
-			f.Add(procIndex(name), []byte(in))
+}
+
+// checkFuzzedCall calls procedure name with input through reg: no panic;
+// success or a typed *model.Error with a known code, never INTERNAL; input
+// that is not a JSON object, or an object with a field the procedure does not
+// have, is BAD_REQUEST naming it.
+func checkFuzzedCall(t *testing.T, reg *gate.Registry, ctx context.Context, name string, input []byte) {
+	t.Helper()
+	p, ok := reg.Lookup(name)
+	if !ok {
+		t.Fatalf("procedure %s is not registered", name)
+	}
+	res, err := reg.Call(ctx, name, input)
+	if err == nil {
+		if _, err := json.Marshal(res); err != nil {
+			t.Fatalf("%s %q: result does not encode: %v", name, short(input), err)
+		}
+		checkAcceptedInput(t, name, p, input)
+		return
+	}
+	var me *model.Error
+	if !errors.As(err, &me) {
+		t.Fatalf("%s %q: untyped error %T: %v", name, short(input), err, err)
+	}
+	if !knownCodes[me.Code] || me.Message == "" {
+		t.Fatalf("%s %q: error without a known code and a message: %#v", name, short(input), me)
+	}
+	if me.Code == model.CodeInternal {
+		t.Fatalf("%s %q: INTERNAL for a caller's input: %s", name, short(input), me.Message)
+	}
+	if want := expectedBadRequest(p, input); want != "" {
+		if me.Code != model.CodeBadRequest {
+			t.Fatalf("%s %q: %s, want BAD_REQUEST (%s)", name, short(input), me.Code, want)
 		}
 	}
-	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
-	f.Add(procIndex("projects.create"), []byte(`{"name":`+deep+`}`))
-	f.Add(procIndex("environments.configureGitOps"), []byte(`{"environmentId":"env-1","config":{"gitBranch":`+deep+`}}`))
-
-	db, err := store.Open(f.TempDir(), store.Options{})
-	if err != nil {
-		f.Fatal(err)
+	if unknown := unknownField(p, input); unknown != "" {
+		fields, _ := me.Details["fields"].(map[string]any)
+		if fields[unknown] != "unknown field" {
+			t.Fatalf("%s %q: details.fields does not name unknown field %q: %v", name, short(input), unknown, me.Details)
+		}
 	}
-	f.Cleanup(func() { _ = db.Close() })
-	fuzzFixtures(f, db)
-	svc := services.New(services.Config{DataDir: f.TempDir(), DB: db})
-	reg := svc.Registry()
-	ctx := model.WithActor(context.Background(), model.Actor{User: "fuzz", Role: model.RoleAdmin, Source: "test"})
-
-	f.Fuzz(func(t *testing.T, proc uint8, input []byte) {
-		name := fuzzProcedures[int(proc)%len(fuzzProcedures)]
-		p, ok := reg.Lookup(name)
-		if !ok {
-			t.Fatalf("procedure %s is not registered", name)
-		}
-		res, err := reg.Call(ctx, name, input)
-		if err == nil {
-			if _, err := json.Marshal(res); err != nil {
-				t.Fatalf("%s %q: result does not encode: %v", name, short(input), err)
-			}
-			checkAcceptedInput(t, name, p, input)
-			return
-		}
-		var me *model.Error
-		if !errors.As(err, &me) {
-			t.Fatalf("%s %q: untyped error %T: %v", name, short(input), err, err)
-		}
-		if !knownCodes[me.Code] || me.Message == "" {
-			t.Fatalf("%s %q: error without a known code and a message: %#v", name, short(input), me)
-		}
-		if me.Code == model.CodeInternal {
-			t.Fatalf("%s %q: INTERNAL for a caller's input: %s", name, short(input), me.Message)
-		}
-		if want := expectedBadRequest(p, input); want != "" {
-			if me.Code != model.CodeBadRequest {
-				t.Fatalf("%s %q: %s, want BAD_REQUEST (%s)", name, short(input), me.Code, want)
-			}
-		}
-		if unknown := unknownField(p, input); unknown != "" {
-			fields, _ := me.Details["fields"].(map[string]any)
-			if fields[unknown] != "unknown field" {
-				t.Fatalf("%s %q: details.fields does not name unknown field %q: %v", name, short(input), unknown, me.Details)
-			}
-		}
-		if _, err := json.Marshal(me); err != nil {
-			t.Fatalf("%s %q: error does not encode: %v", name, short(input), err)
-		}
-	})
+	if _, err := json.Marshal(me); err != nil {
+		t.Fatalf("%s %q: error does not encode: %v", name, short(input), err)
+	}
 }
 
 // expectedBadRequest says why input must be refused as BAD_REQUEST whatever

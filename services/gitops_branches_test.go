@@ -109,29 +109,6 @@ func (b branchEnvs) sources(t *testing.T, repoID string) []string {
 	return out
 }
 
-func TestFluxSourceName(t *testing.T) {
-	if got := gitops.FluxSourceName("acme/shop", "develop"); got != "acme-shop-develop" {
-		t.Fatalf("develop: %s", got)
-	}
-	names := map[string]string{}
-	for _, br := range []string{"release/1.x", "release-1-x", "Release-1-x", "feature/" + strings.Repeat("a", 80), "feature/" + strings.Repeat("a", 79) + "b", "_"} {
-		n := gitops.FluxSourceName("acme/shop", br)
-		if len(n) > 63 || n != strings.ToLower(n) || strings.HasPrefix(n, "-") || strings.HasSuffix(n, "-") || strings.ContainsAny(n, "/._") {
-			t.Errorf("%q: %q is not an RFC 1123 label", br, n)
-		}
-		if other, dup := names[n]; dup {
-			t.Errorf("%q and %q share %s", br, other, n)
-		}
-		names[n] = br
-		if n != gitops.FluxSourceName("acme/shop", br) {
-			t.Errorf("%q: name not stable", br)
-		}
-	}
-	if n := gitops.FluxSourceName("acme/shop", "release/1.x"); !strings.HasPrefix(n, "acme-shop-release-1-x-") {
-		t.Errorf("release/1.x: %s", n)
-	}
-}
-
 // TestEnvironmentsFollowTheirBranches: two environments of one project on
 // one cluster, production on main and development on develop, each with its
 // own GitRepository; configuring development never touches production's
@@ -147,7 +124,30 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	devWeb := b.create(t, "env-dev", "br-dev-web", "kustomization", map[string]any{"interval": "3m", "path": "./custom/dev"})
 	devWorker := b.create(t, "env-dev", "br-dev-worker", "kustomization", nil)
 	devAPI := b.create(t, "env-dev", "br-dev-api", "helm", map[string]any{"chartName": "./charts/api"})
+	checkBranchPlacement(t, b, develop)
+	prodKS, prodGR := b.get(t, ksGVR, "br-prod-web").GetResourceVersion(), b.get(t, gitGVR, b.base).GetResourceVersion()
+	prodUntouched := func(step string) {
+		t.Helper()
+		if b.get(t, ksGVR, "br-prod-web").GetResourceVersion() != prodKS || b.get(t, gitGVR, b.base).GetResourceVersion() != prodGR {
+			t.Fatalf("%s changed production's Kustomization or its GitRepository", step)
+		}
+	}
 
+	checkDevIntervalAndPath(t, b, devWeb)
+	prodUntouched("syncInterval and gitPath of development")
+	feature := checkDevMovesBranch(t, b, develop)
+	prodUntouched("gitBranch of development")
+	checkDevAutoSync(t, b, develop, feature)
+	prodUntouched("autoSync of development")
+	checkDevelopSourceCollected(t, b, develop, []string{devWeb, devWorker, devAPI}, prodWeb)
+}
+
+// checkBranchPlacement: each resource follows its environment's branch
+// (production main, development develop) with the environment's interval,
+// path and suspension unless it has its own, and both GitRepositories are
+// labelled and recorded.
+func checkBranchPlacement(t *testing.T, b branchEnvs, develop string) {
+	t.Helper()
 	for name, want := range map[string][4]string{
 		"br-prod-web":   {b.base, "10m0s", "./k8s/overlays/production", "true"},
 		"br-dev-web":    {develop, "3m0s", "./custom/dev", "false"},
@@ -174,15 +174,12 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	if got := b.sources(t, "repo-branches"); !slices.Equal(got, []string{"develop=" + develop, "main=" + b.base}) {
 		t.Fatalf("recorded sources: %v", got)
 	}
-	prodKS, prodGR := b.get(t, ksGVR, "br-prod-web").GetResourceVersion(), b.get(t, gitGVR, b.base).GetResourceVersion()
-	prodUntouched := func(step string) {
-		t.Helper()
-		if b.get(t, ksGVR, "br-prod-web").GetResourceVersion() != prodKS || b.get(t, gitGVR, b.base).GetResourceVersion() != prodGR {
-			t.Fatalf("%s changed production's Kustomization or its GitRepository", step)
-		}
-	}
+}
 
-	// New interval and path reach only what has none of its own.
+// checkDevIntervalAndPath: a new interval and path of development reach only
+// the resources that have none of their own.
+func checkDevIntervalAndPath(t *testing.T, b branchEnvs, devWeb string) {
+	t.Helper()
 	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"syncInterval": "2m", "gitPath": "./k8s/dev2"}}, nil)
 	if b.str(t, ksGVR, "br-dev-web", "spec", "interval") != "3m0s" || b.str(t, ksGVR, "br-dev-web", "spec", "path") != "./custom/dev" {
 		t.Error("configureGitOps overwrote br-dev-web's own interval or path")
@@ -196,9 +193,12 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	if !strings.Contains(string(d.Config), `"interval":"3m"`) || !strings.Contains(string(d.Config), `"path":"./custom/dev"`) {
 		t.Errorf("stored config lost its overrides: %s", d.Config)
 	}
-	prodUntouched("syncInterval and gitPath of development")
+}
 
-	// Another branch: a GitRepository of its own; develop's goes, nothing else moves.
+// checkDevMovesBranch: another branch for development gets a GitRepository of
+// its own; develop's goes, nothing else moves. It returns the new one's name.
+func checkDevMovesBranch(t *testing.T, b branchEnvs, develop string) string {
+	t.Helper()
 	feature := gitops.FluxSourceName(b.full, "feature/x")
 	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"gitBranch": "feature/x"}}, nil)
 	if b.str(t, ksGVR, "br-dev-web", "spec", "sourceRef", "name") != feature || b.str(t, hrGVR, "br-dev-api", "spec", "chart", "spec", "sourceRef", "name") != feature ||
@@ -214,9 +214,13 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	if b.str(t, ksGVR, "br-dev-web", "spec", "interval") != "3m0s" {
 		t.Error("a branch change lost the resource's interval")
 	}
-	prodUntouched("gitBranch of development")
+	return feature
+}
 
-	// autoSync=false suspends, true resumes.
+// checkDevAutoSync: autoSync=false suspends development's resources (here
+// together with a move back to develop), true resumes them.
+func checkDevAutoSync(t *testing.T, b branchEnvs, develop, feature string) {
+	t.Helper()
 	mustCall(t, b.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{"autoSync": false, "gitBranch": "develop"}}, nil)
 	var list []api.ResourceView
 	mustCall(t, b.svc, "gitops.listGitOpsResources", map[string]any{"environmentId": "env-dev"}, &list)
@@ -232,12 +236,16 @@ func TestEnvironmentsFollowTheirBranches(t *testing.T) {
 	if b.str(t, ksGVR, "br-dev-worker", "spec", "suspend") != "false" || b.str(t, hrGVR, "br-dev-api", "spec", "suspend") != "false" {
 		t.Fatal("autoSync=true did not resume")
 	}
-	prodUntouched("autoSync of development")
+}
 
-	// The develop GitRepository stays while any resource uses it.
-	for i, id := range []string{devWeb, devWorker, devAPI} {
+// checkDevelopSourceCollected: the develop GitRepository stays while any of
+// devIDs uses it and goes with the last; the default branch's, which is
+// repositories.enableGitOps's, stays when prodWeb goes too.
+func checkDevelopSourceCollected(t *testing.T, b branchEnvs, develop string, devIDs []string, prodWeb string) {
+	t.Helper()
+	for i, id := range devIDs {
 		if b.get(t, gitGVR, develop) == nil {
-			t.Fatalf("develop GitRepository gone with %d of its 3 users left", 3-i)
+			t.Fatalf("develop GitRepository gone with %d of its %d users left", len(devIDs)-i, len(devIDs))
 		}
 		mustCall(t, b.svc, "gitops.deleteGitOpsResource", map[string]any{"id": id}, nil)
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx/gittest"
@@ -57,6 +58,49 @@ func fieldMessage(t *testing.T, e *model.Error, field string) string {
 // that needs it; with none it is GITOPS_NOT_ENABLED naming
 // repositories.enableGitOps, with several a BAD_REQUEST naming them.
 func TestEnvironmentRepositoryResolution(t *testing.T) {
+	r := setupResolution(t)
+	deploy := map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "image": "ghcr.io/acme/web:2.0.0"}
+	calls := []resolutionCall{
+		{"gitops.readConfig", map[string]any{"environmentId": "env-prod"}},
+		{"gitops.previewChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 3}}},
+		{"gitops.deployWithGitOps", deploy},
+		{"gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": "resources: []\n", "commitMessage": "x"}},
+		{"gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "name": "rs-prod-web", "type": "kustomization", "config": map[string]any{}}},
+	}
+	// None enabled.
+	for _, c := range calls {
+		e := wantCode(t, callProc(t, r.svc, c.name, c.in, nil), model.CodeGitOpsNotEnabled)
+		if !strings.Contains(e.Message, "repositories.enableGitOps") || fmt.Sprint(e.Details["repositories"]) != "[repo-a repo-b]" {
+			t.Errorf("%s with no enabled repository: %s %v", c.name, e.Message, e.Details)
+		}
+	}
+
+	checkOneEnabledRepository(t, r, deploy)
+	checkSeveralEnabledRepositories(t, r, calls)
+}
+
+// resolutionCall is a procedure that needs the environment's repository,
+// with its input.
+type resolutionCall struct {
+	name string
+	in   map[string]any
+}
+
+// resolution is a project with environments production (main) and
+// development (develop), configured as in the reference's example before
+// either of its repositories was enabled: repo-a, served over HTTP with a
+// develop branch of its own, and repo-b.
+type resolution struct {
+	svc      *services.Services
+	dyn      dynamic.Interface
+	srv      *gittest.HTTPServer
+	mainHead string // repo-a's main
+}
+
+// setupResolution builds the resolution: Flux on the shared cluster, the Git
+// server, the catalog records.
+func setupResolution(t *testing.T) resolution {
+	t.Helper()
 	c := fluxCluster.Get(t)
 	c.AddReadyNode(t, "node-1")
 	srv := gittest.NewHTTPServer(t)
@@ -87,43 +131,30 @@ func TestEnvironmentRepositoryResolution(t *testing.T) {
 		"enabled": true, "autoSync": false, "gitBranch": "main", "gitPath": "./k8s/overlays/production", "syncInterval": "10m"}}, nil)
 	mustCall(t, svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{
 		"enabled": true, "autoSync": true, "gitBranch": "develop", "gitPath": "./k8s/overlays/development", "syncInterval": "1m"}}, nil)
+	return resolution{svc: svc, dyn: dyn, srv: srv, mainHead: mainHead}
+}
 
-	deploy := map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "image": "ghcr.io/acme/web:2.0.0"}
-	calls := []struct {
-		name string
-		in   map[string]any
-	}{
-		{"gitops.readConfig", map[string]any{"environmentId": "env-prod"}},
-		{"gitops.previewChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "changes": map[string]any{"replicas": 3}}},
-		{"gitops.deployWithGitOps", deploy},
-		{"gitops.commitConfigChanges", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "yaml": "resources: []\n", "commitMessage": "x"}},
-		{"gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "name": "rs-prod-web", "type": "kustomization", "config": map[string]any{}}},
-	}
-	// None enabled.
-	for _, c := range calls {
-		e := wantCode(t, callProc(t, svc, c.name, c.in, nil), model.CodeGitOpsNotEnabled)
-		if !strings.Contains(e.Message, "repositories.enableGitOps") || fmt.Sprint(e.Details["repositories"]) != "[repo-a repo-b]" {
-			t.Errorf("%s with no enabled repository: %s %v", c.name, e.Message, e.Details)
-		}
-	}
-
-	// One: every procedure uses it, at the environment's own branch.
-	mustCall(t, svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-a", "config": map[string]any{"fluxNamespace": "flux-system"}}, nil)
+// checkOneEnabledRepository: with one enabled repository every procedure
+// uses it, at the environment's own branch; a deploy commits to develop only
+// and its reconcile request brings back the environment's GitRepository.
+func checkOneEnabledRepository(t *testing.T, r resolution, deploy map[string]any) {
+	t.Helper()
+	mustCall(t, r.svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-a", "config": map[string]any{"fluxNamespace": "flux-system"}}, nil)
 	var f api.ConfigFile
-	mustCall(t, svc, "gitops.readConfig", map[string]any{"environmentId": "env-prod"}, &f)
-	if f.Branch != "main" || f.Revision != mainHead || f.File != "k8s/overlays/production/kustomization.yaml" || !strings.HasPrefix(f.YAML, "# production overlay") {
+	mustCall(t, r.svc, "gitops.readConfig", map[string]any{"environmentId": "env-prod"}, &f)
+	if f.Branch != "main" || f.Revision != r.mainHead || f.File != "k8s/overlays/production/kustomization.yaml" || !strings.HasPrefix(f.YAML, "# production overlay") {
 		t.Errorf("production's config: %+v", f)
 	}
-	mustCall(t, svc, "gitops.readConfig", map[string]any{"environmentId": "env-dev", "file": "k8s/overlays/development/kustomization.yaml"}, &f)
+	mustCall(t, r.svc, "gitops.readConfig", map[string]any{"environmentId": "env-dev", "file": "k8s/overlays/development/kustomization.yaml"}, &f)
 	if f.Branch != "develop" || !strings.HasPrefix(f.YAML, "# development overlay, develop branch") {
 		t.Errorf("development's config: %+v", f)
 	}
 	var sum api.ResourceSummary
-	mustCall(t, svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "name": "rs-dev-web", "type": "kustomization", "config": map[string]any{}}, &sum)
+	mustCall(t, r.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": "env-dev", "name": "rs-dev-web", "type": "kustomization", "config": map[string]any{}}, &sum)
 	var d api.ResourceDetail
-	mustCall(t, svc, "gitops.getGitOpsResource", map[string]any{"id": sum.ID}, &d)
+	mustCall(t, r.svc, "gitops.getGitOpsResource", map[string]any{"id": sum.ID}, &d)
 	develop := gitops.FluxSourceName("acme/resolve-a", "develop")
-	ks, err := dyn.Resource(ksGVR).Namespace("flux-system").Get(context.Background(), "rs-dev-web", metav1.GetOptions{})
+	ks, err := r.dyn.Resource(ksGVR).Namespace("flux-system").Get(context.Background(), "rs-dev-web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,40 +163,45 @@ func TestEnvironmentRepositoryResolution(t *testing.T) {
 	}
 	// Deploy commits to develop only, and its reconcile request brings back
 	// the environment's GitRepository when it has gone.
-	gitRepos := dyn.Resource(gitGVR).Namespace("flux-system")
+	gitRepos := r.dyn.Resource(gitGVR).Namespace("flux-system")
 	if err := gitRepos.Delete(context.Background(), develop, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var res api.DeployResult
-	mustCall(t, svc, "gitops.deployWithGitOps", deploy, &res)
-	if res.Branch != "develop" || gittest.Git(t, srv.Dir("acme/resolve-a.git"), "rev-parse", "develop") != res.CommitSha ||
-		gittest.Git(t, srv.Dir("acme/resolve-a.git"), "rev-parse", "main") != mainHead {
+	mustCall(t, r.svc, "gitops.deployWithGitOps", deploy, &res)
+	if res.Branch != "develop" || gittest.Git(t, r.srv.Dir("acme/resolve-a.git"), "rev-parse", "develop") != res.CommitSha ||
+		gittest.Git(t, r.srv.Dir("acme/resolve-a.git"), "rev-parse", "main") != r.mainHead {
 		t.Errorf("deploy to development: %+v", res)
 	}
 	gr, err := gitRepos.Get(context.Background(), develop, metav1.GetOptions{})
 	if err != nil || gr.GetAnnotations()["reconcile.fluxcd.io/requestedAt"] == "" || gr.Object["spec"].(map[string]any)["ref"].(map[string]any)["branch"] != "develop" {
 		t.Fatalf("develop GitRepository after deploy: %v %v", err, gr)
 	}
+}
 
-	// Several: the environments that name none must name one.
-	mustCall(t, svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-b", "config": map[string]any{"fluxNamespace": "flux-system"}}, nil)
+// checkSeveralEnabledRepositories: with two enabled repositories the
+// environments that name none must name one, and naming one works.
+func checkSeveralEnabledRepositories(t *testing.T, r resolution, calls []resolutionCall) {
+	t.Helper()
+	mustCall(t, r.svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-b", "config": map[string]any{"fluxNamespace": "flux-system"}}, nil)
 	for _, c := range calls {
 		field := "environmentId"
 		if c.name == "gitops.createGitOpsResource" {
 			field = "repositoryId"
 		}
-		e := wantCode(t, callProc(t, svc, c.name, c.in, nil), model.CodeBadRequest)
+		e := wantCode(t, callProc(t, r.svc, c.name, c.in, nil), model.CodeBadRequest)
 		if msg := fieldMessage(t, e, field); !strings.Contains(msg, "repo-a, repo-b") {
 			t.Errorf("%s with two enabled repositories: %s", c.name, msg)
 		}
 	}
-	e := wantCode(t, callProc(t, svc, "environments.configureGitOps", map[string]any{"environmentId": "env-prod", "config": map[string]any{"enabled": true}}, nil), model.CodeBadRequest)
+	e := wantCode(t, callProc(t, r.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-prod", "config": map[string]any{"enabled": true}}, nil), model.CodeBadRequest)
 	if msg := fieldMessage(t, e, "config.repositoryId"); !strings.Contains(msg, "repo-a, repo-b") {
 		t.Errorf("configureGitOps with two enabled repositories: %s", msg)
 	}
-	mustCall(t, svc, "environments.configureGitOps", map[string]any{"environmentId": "env-prod", "config": map[string]any{"repositoryId": "repo-a"}}, nil)
-	mustCall(t, svc, "gitops.readConfig", map[string]any{"environmentId": "env-prod"}, &f)
-	if f.Branch != "main" || f.Revision != mainHead {
+	mustCall(t, r.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-prod", "config": map[string]any{"repositoryId": "repo-a"}}, nil)
+	var f api.ConfigFile
+	mustCall(t, r.svc, "gitops.readConfig", map[string]any{"environmentId": "env-prod"}, &f)
+	if f.Branch != "main" || f.Revision != r.mainHead {
 		t.Errorf("production's config once it names repo-a: %+v", f)
 	}
 }

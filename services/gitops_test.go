@@ -75,26 +75,6 @@ func cond(typ, status, reason, msg string) map[string]any {
 	return map[string]any{"type": typ, "status": status, "reason": reason, "message": msg, "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}
 }
 
-func TestFluxName(t *testing.T) {
-	for in, want := range map[string]string{
-		"acme/shop-config":  "acme-shop-config",
-		"Acme/Shop_Config.": "acme-shop-config",
-		"a//b":              "a-b",
-		"///":               "repo",
-	} {
-		if got := gitops.FluxName(in); got != want {
-			t.Errorf("FluxName(%q) = %q, want %q", in, got, want)
-		}
-	}
-	long := gitops.FluxName(strings.Repeat("x", 50) + "/" + strings.Repeat("y", 50))
-	if len(long) > 63 || long != gitops.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 50)) {
-		t.Errorf("long name %q (%d) not bounded or not stable", long, len(long))
-	}
-	if long == gitops.FluxName(strings.Repeat("x", 50)+"/"+strings.Repeat("y", 49)+"z") {
-		t.Error("two long names collide")
-	}
-}
-
 func TestEnableGitOpsAndFluxStatus(t *testing.T) {
 	g := setupGitOps(t, "dev", true)
 	ctx := context.Background()
@@ -164,7 +144,27 @@ func TestCreateAndManageKustomization(t *testing.T) {
 		t.Fatalf("field manager: %v", mf)
 	}
 
-	// Errors: duplicate name, CRD validation answered by the API server, GitOps not enabled.
+	checkCreateRefusals(t, g)
+
+	// Update merges and re-applies.
+	mustCall(t, g.svc, "gitops.updateGitOpsResource", map[string]any{"id": sum.ID, "config": map[string]any{"prune": false, "interval": "10m", "dependsOn": nil}}, nil)
+	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{})
+	spec = u.Object["spec"].(map[string]any)
+	if spec["prune"] != false || !sameDuration(spec["interval"], "10m") || spec["dependsOn"] != nil || !sameDuration(spec["timeout"], "2m") {
+		t.Fatalf("after update: %v", spec)
+	}
+	wantCode(t, callProc(t, g.svc, "gitops.updateGitOpsResource", map[string]any{"id": sum.ID, "config": map[string]any{"chart": "x"}}, nil), model.CodeBadRequest)
+
+	checkListedStatuses(t, g)
+	checkResourceDetail(t, g, sum.ID)
+	checkSuspendResume(t, g, sum.ID)
+	checkSoftDelete(t, g, sum.ID)
+}
+
+// checkCreateRefusals: a duplicate name, what the API server's CRD
+// validation refuses, and a repository without GitOps are refused.
+func checkCreateRefusals(t *testing.T, g gitopsEnv) {
+	t.Helper()
 	e := wantCode(t, callProc(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "name": "web", "type": "kustomization"}, nil), model.CodeBadRequest)
 	if _, ok := e.Details["fields"].(map[string]any)["name"]; !ok {
 		t.Fatalf("duplicate name: %v", e.Details)
@@ -181,17 +181,12 @@ func TestCreateAndManageKustomization(t *testing.T) {
 	}
 	mustCall(t, g.svc, "repositories.create", map[string]any{"id": "repo-off", "projectId": "proj-shop", "fullName": "acme/off", "url": "https://git.example.com/acme/off.git"}, nil)
 	wantCode(t, callProc(t, g.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": g.env, "repositoryId": "repo-off", "name": "x", "type": "kustomization"}, nil), model.CodeGitOpsNotEnabled)
+}
 
-	// Update merges and re-applies.
-	mustCall(t, g.svc, "gitops.updateGitOpsResource", map[string]any{"id": sum.ID, "config": map[string]any{"prune": false, "interval": "10m", "dependsOn": nil}}, nil)
-	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{})
-	spec = u.Object["spec"].(map[string]any)
-	if spec["prune"] != false || !sameDuration(spec["interval"], "10m") || spec["dependsOn"] != nil || !sameDuration(spec["timeout"], "2m") {
-		t.Fatalf("after update: %v", spec)
-	}
-	wantCode(t, callProc(t, g.svc, "gitops.updateGitOpsResource", map[string]any{"id": sum.ID, "config": map[string]any{"chart": "x"}}, nil), model.CodeBadRequest)
-
-	// Status as users see it, and the detail with events and the why-chain.
+// checkListedStatuses: the Kustomization web's Flux conditions become the
+// status users see in gitops.listGitOpsResources.
+func checkListedStatuses(t *testing.T, g gitopsEnv) {
+	t.Helper()
 	for _, tc := range []struct {
 		conds []any
 		want  string
@@ -209,6 +204,13 @@ func TestCreateAndManageKustomization(t *testing.T) {
 			t.Fatalf("list with %v: %+v", tc.conds, list)
 		}
 	}
+}
+
+// checkResourceDetail: gitops.getGitOpsResource reads the live object, its
+// events newest first and the why-chain down to the failing GitRepository.
+func checkResourceDetail(t *testing.T, g gitopsEnv, id string) {
+	t.Helper()
+	ctx := context.Background()
 	patchStatus(t, g.dyn, ksGVR, "flux-system", "web", map[string]any{"conditions": []any{cond("Ready", "False", "ArtifactFailed", "Source artifact not found")},
 		"lastAttemptedRevision": "main@sha1:bbb", "lastAppliedRevision": "main@sha1:aaa"})
 	patchStatus(t, g.dyn, gitGVR, "flux-system", g.gitRepo, map[string]any{"conditions": []any{cond("Ready", "False", "GitOperationFailed", "authentication required")}})
@@ -221,7 +223,7 @@ func TestCreateAndManageKustomization(t *testing.T) {
 		}
 	}
 	var d api.ResourceDetail
-	mustCall(t, g.svc, "gitops.getGitOpsResource", map[string]any{"id": sum.ID}, &d)
+	mustCall(t, g.svc, "gitops.getGitOpsResource", map[string]any{"id": id}, &d)
 	if d.LiveObservedAt == nil || d.Status != model.StatusFailed || d.ErrorMessage != "Source artifact not found" || d.LastAppliedRevision != "main@sha1:aaa" ||
 		d.LastAttemptedRevision != "main@sha1:bbb" || len(d.Conditions) != 1 ||
 		d.Conditions[0].Type != "Ready" || d.Conditions[0].LastTransitionTime == "" || len(d.Config) == 0 || d.Events[0].Timestamp.IsZero() {
@@ -233,25 +235,36 @@ func TestCreateAndManageKustomization(t *testing.T) {
 	if len(d.Chain) < 2 || !strings.Contains(d.Chain[len(d.Chain)-1], "authentication required") {
 		t.Fatalf("why-chain: %v", d.Chain)
 	}
+}
 
-	// Suspend and resume.
+// checkSuspendResume: suspend sets spec.suspend, a suspended resource
+// cannot be synced, resume lifts it.
+func checkSuspendResume(t *testing.T, g gitopsEnv, id string) {
+	t.Helper()
+	ctx := context.Background()
 	var rs api.ResourceSummary
-	mustCall(t, g.svc, "gitops.suspendGitOpsResource", map[string]any{"id": sum.ID}, &rs)
-	u, _ = g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{})
+	mustCall(t, g.svc, "gitops.suspendGitOpsResource", map[string]any{"id": id}, &rs)
+	u, _ := g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{})
 	if rs.Status != model.StatusSuspended || u.Object["spec"].(map[string]any)["suspend"] != true {
 		t.Fatalf("suspend: %+v", rs)
 	}
-	e = wantCode(t, callProc(t, g.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 0}, nil), model.CodeBadRequest)
+	e := wantCode(t, callProc(t, g.svc, "gitops.triggerSync", map[string]any{"id": id, "waitSeconds": 0}, nil), model.CodeBadRequest)
 	if !strings.Contains(e.Message, "suspended") {
 		t.Fatalf("sync of suspended: %s", e.Message)
 	}
-	mustCall(t, g.svc, "gitops.resumeGitOpsResource", map[string]any{"id": sum.ID}, &rs)
+	mustCall(t, g.svc, "gitops.resumeGitOpsResource", map[string]any{"id": id}, &rs)
 	if rs.Status == model.StatusSuspended {
 		t.Fatalf("resume: %+v", rs)
 	}
+}
 
-	// Soft delete.
-	mustCall(t, g.svc, "gitops.deleteGitOpsResource", map[string]any{"id": sum.ID}, nil)
+// checkSoftDelete: deleting removes the Kustomization from the cluster and
+// the listing, keeps the record with its deletedAt, and a second delete is
+// NOT_FOUND.
+func checkSoftDelete(t *testing.T, g gitopsEnv, id string) {
+	t.Helper()
+	ctx := context.Background()
+	mustCall(t, g.svc, "gitops.deleteGitOpsResource", map[string]any{"id": id}, nil)
 	if _, err := g.dyn.Resource(ksGVR).Namespace("flux-system").Get(ctx, "web", metav1.GetOptions{}); err == nil {
 		t.Fatal("Kustomization still on the cluster")
 	}
@@ -260,11 +273,12 @@ func TestCreateAndManageKustomization(t *testing.T) {
 	if len(list) != 0 {
 		t.Fatalf("deleted resource still listed: %+v", list)
 	}
-	mustCall(t, g.svc, "gitops.getGitOpsResource", map[string]any{"id": sum.ID}, &d)
+	var d api.ResourceDetail
+	mustCall(t, g.svc, "gitops.getGitOpsResource", map[string]any{"id": id}, &d)
 	if d.DeletedAt == nil {
 		t.Fatal("record lost its deletedAt")
 	}
-	wantCode(t, callProc(t, g.svc, "gitops.deleteGitOpsResource", map[string]any{"id": sum.ID}, nil), model.CodeNotFound)
+	wantCode(t, callProc(t, g.svc, "gitops.deleteGitOpsResource", map[string]any{"id": id}, nil), model.CodeNotFound)
 }
 
 func TestHelmRelease(t *testing.T) {

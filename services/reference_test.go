@@ -62,108 +62,128 @@ var (
 func TestReferenceExamples(t *testing.T) {
 	r := setupReferenceCatalog(t)
 	t.Run("gitops.installFlux", func(t *testing.T) { refInstallFlux(t, r) })
-	t.Run("gitops.checkFluxHealth", func(t *testing.T) {
-		// No kubelet runs the pods: one controller is marked available so
-		// that its conditions are there to check.
-		r.c.MarkDeploymentAvailable(t, "flux-system", "source-controller")
-		out := mustJSON(t, r.svc, "gitops.checkFluxHealth", `{"clusterId": "cluster-123"}`)
-		checkShape(t, "result", out, shapeFluxHealth)
-		comps, _ := field(t, out, "components").([]any)
-		withConds := 0
-		for _, c := range comps {
-			if cs, _ := field(t, c, "conditions").([]any); len(cs) > 0 {
-				withConds++
-			}
-		}
-		if len(comps) == 0 || withConds == 0 || field(t, out, "overall") != "degraded" {
-			t.Errorf("health with one of %d controllers available: %v", len(comps), out)
-		}
-	})
+	t.Run("gitops.checkFluxHealth", func(t *testing.T) { refCheckFluxHealth(t, r) })
 	setupReferenceGitOps(t, r)
 	t.Run("gitops.createGitOpsResource/Kustomization", func(t *testing.T) { refCreateKustomization(t, r) })
 	t.Run("gitops.createGitOpsResource/HelmRelease", func(t *testing.T) { refCreateHelmRelease(t, r) })
 	t.Run("gitops.listGitOpsResources", func(t *testing.T) { refListResources(t, r) })
-	t.Run("gitops.getGitOpsResource", func(t *testing.T) {
-		refResourceStatus(t, r)
-		out := mustJSON(t, r.svc, "gitops.getGitOpsResource", `{"id": "resource-123"}`)
-		checkShape(t, "result", out, shapeResourceDetail)
-		conds, _ := field(t, out, "conditions").([]any)
-		events, _ := field(t, out, "events").([]any)
-		if field(t, out, "id") != "resource-123" || field(t, out, "name") != "my-app-prod" || field(t, out, "config.path") != "./k8s/overlays/production" ||
-			len(conds) == 0 || len(events) == 0 || field(t, out, "errorMessage") != "kustomize build failed" {
-			t.Errorf("detail: %v", out)
-		}
-	})
-	t.Run("gitops.updateGitOpsResource", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "gitops.updateGitOpsResource", `{"id": "resource-123", "config": {"timeout": "4m"}}`)
-		checkShape(t, "result", out, shapeUpdated)
-		if field(t, out, "id") != "resource-123" {
-			t.Errorf("update: %v", out)
-		}
-	})
-	t.Run("gitops.triggerSync", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "gitops.triggerSync", `{"id": "resource-123"}`)
-		checkShape(t, "result", out, shapeSync)
-		if field(t, out, "success") != true {
-			t.Errorf("sync: %v", out)
-		}
-	})
+	t.Run("gitops.getGitOpsResource", func(t *testing.T) { refGetResource(t, r) })
+	t.Run("gitops.updateGitOpsResource", func(t *testing.T) { refUpdateResource(t, r) })
+	t.Run("gitops.triggerSync", func(t *testing.T) { refTriggerSync(t, r) })
 	t.Run("gitops.previewChanges", func(t *testing.T) { refPreview(t, r) })
 	t.Run("gitops.deployWithGitOps", func(t *testing.T) { refDeploy(t, r) })
 	t.Run("gitops.commitConfigChanges", func(t *testing.T) { refCommitConfig(t, r) })
-	t.Run("gitops.validateYAML", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "gitops.validateYAML", `{"yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: three\n"}`)
-		checkShape(t, "result", out, shapeValidate)
-		if errs, _ := field(t, out, "errors").([]any); field(t, out, "valid") != false || len(errs) == 0 {
-			t.Errorf("invalid Deployment: %v", out)
+	t.Run("gitops.validateYAML", func(t *testing.T) { refValidateYAML(t, r) })
+	t.Run("repositories.enableGitOps", func(t *testing.T) { refEnableGitOps(t, r) })
+	t.Run("repositories.getFluxStatus", func(t *testing.T) { refFluxStatus(t, r) })
+	t.Run("deployments.list", func(t *testing.T) { refDeploymentsList(t, r) })
+	t.Run("environments.configureGitOps", func(t *testing.T) { refConfigureGitOps(t, r) })
+	t.Run("environments.getGitOpsConfig", func(t *testing.T) { refGetGitOpsConfig(t, r) })
+	t.Run("gitops.deleteGitOpsResource", func(t *testing.T) { refDeleteResource(t, r) })
+	t.Run("gitops.uninstallFlux", func(t *testing.T) { refUninstallFlux(t, r) })
+}
+
+func refCheckFluxHealth(t *testing.T, r refEnv) {
+	// No kubelet runs the pods: one controller is marked available so
+	// that its conditions are there to check.
+	r.c.MarkDeploymentAvailable(t, "flux-system", "source-controller")
+	out := mustJSON(t, r.svc, "gitops.checkFluxHealth", `{"clusterId": "cluster-123"}`)
+	checkShape(t, "result", out, shapeFluxHealth)
+	comps, _ := field(t, out, "components").([]any)
+	withConds := 0
+	for _, c := range comps {
+		if cs, _ := field(t, c, "conditions").([]any); len(cs) > 0 {
+			withConds++
 		}
-		out = mustJSON(t, r.svc, "gitops.validateYAML", `{"yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:latest\n"}`)
-		checkShape(t, "result", out, shapeValidate)
-		if ws, _ := field(t, out, "warnings").([]any); field(t, out, "valid") != true || len(ws) == 0 {
-			t.Errorf("latest tag, no limits: want valid with warnings: %v", out)
-		}
-	})
-	t.Run("repositories.enableGitOps", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "repositories.enableGitOps", `{
+	}
+	if len(comps) == 0 || withConds == 0 || field(t, out, "overall") != "degraded" {
+		t.Errorf("health with one of %d controllers available: %v", len(comps), out)
+	}
+}
+
+func refGetResource(t *testing.T, r refEnv) {
+	refResourceStatus(t, r)
+	out := mustJSON(t, r.svc, "gitops.getGitOpsResource", `{"id": "resource-123"}`)
+	checkShape(t, "result", out, shapeResourceDetail)
+	conds, _ := field(t, out, "conditions").([]any)
+	events, _ := field(t, out, "events").([]any)
+	if field(t, out, "id") != "resource-123" || field(t, out, "name") != "my-app-prod" || field(t, out, "config.path") != "./k8s/overlays/production" ||
+		len(conds) == 0 || len(events) == 0 || field(t, out, "errorMessage") != "kustomize build failed" {
+		t.Errorf("detail: %v", out)
+	}
+}
+
+func refUpdateResource(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "gitops.updateGitOpsResource", `{"id": "resource-123", "config": {"timeout": "4m"}}`)
+	checkShape(t, "result", out, shapeUpdated)
+	if field(t, out, "id") != "resource-123" {
+		t.Errorf("update: %v", out)
+	}
+}
+
+func refTriggerSync(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "gitops.triggerSync", `{"id": "resource-123"}`)
+	checkShape(t, "result", out, shapeSync)
+	if field(t, out, "success") != true {
+		t.Errorf("sync: %v", out)
+	}
+}
+
+func refValidateYAML(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "gitops.validateYAML", `{"yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: three\n"}`)
+	checkShape(t, "result", out, shapeValidate)
+	if errs, _ := field(t, out, "errors").([]any); field(t, out, "valid") != false || len(errs) == 0 {
+		t.Errorf("invalid Deployment: %v", out)
+	}
+	out = mustJSON(t, r.svc, "gitops.validateYAML", `{"yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:latest\n"}`)
+	checkShape(t, "result", out, shapeValidate)
+	if ws, _ := field(t, out, "warnings").([]any); field(t, out, "valid") != true || len(ws) == 0 {
+		t.Errorf("latest tag, no limits: want valid with warnings: %v", out)
+	}
+}
+
+func refEnableGitOps(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "repositories.enableGitOps", `{
   "repositoryId": "repo-123",
   "config": {
     "fluxNamespace": "flux-system",
     "syncInterval": "1m"
   }
 }`)
-		checkShape(t, "result", out, shapeEnableGitOps)
-		if field(t, out, "success") != true || field(t, out, "fluxResourceName") == "" {
-			t.Errorf("enableGitOps: %v", out)
-		}
-	})
-	t.Run("repositories.getFluxStatus", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "repositories.getFluxStatus", `{"repositoryId": "repo-123"}`)
-		checkShape(t, "result", out, shapeFluxStatus)
-	})
-	t.Run("deployments.list", func(t *testing.T) { refDeploymentsList(t, r) })
-	t.Run("environments.configureGitOps", func(t *testing.T) { refConfigureGitOps(t, r) })
-	t.Run("environments.getGitOpsConfig", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "environments.getGitOpsConfig", `{"environmentId": "env-dev"}`)
-		checkShape(t, "result", out, shapeGitOpsConfig)
-		if field(t, out, "gitBranch") != "develop" || field(t, out, "gitPath") != "./k8s/overlays/development" || field(t, out, "syncInterval") != "1m" ||
-			field(t, out, "autoSync") != true || field(t, out, "enabled") != true {
-			t.Errorf("env-dev config: %v", out)
-		}
-	})
-	t.Run("gitops.deleteGitOpsResource", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "gitops.deleteGitOpsResource", `{"id": "resource-123"}`)
-		checkShape(t, "result", out, shapeDeleted)
-		if field(t, out, "success") != true {
-			t.Errorf("delete: %v", out)
-		}
-	})
-	t.Run("gitops.uninstallFlux", func(t *testing.T) {
-		out := mustJSON(t, r.svc, "gitops.uninstallFlux", `{"clusterId": "cluster-123"}`)
-		checkShape(t, "result", out, shapeUninstallFlux)
-		if field(t, out, "success") != true {
-			t.Errorf("uninstall: %v", out)
-		}
-	})
+	checkShape(t, "result", out, shapeEnableGitOps)
+	if field(t, out, "success") != true || field(t, out, "fluxResourceName") == "" {
+		t.Errorf("enableGitOps: %v", out)
+	}
+}
+
+func refFluxStatus(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "repositories.getFluxStatus", `{"repositoryId": "repo-123"}`)
+	checkShape(t, "result", out, shapeFluxStatus)
+}
+
+func refGetGitOpsConfig(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "environments.getGitOpsConfig", `{"environmentId": "env-dev"}`)
+	checkShape(t, "result", out, shapeGitOpsConfig)
+	if field(t, out, "gitBranch") != "develop" || field(t, out, "gitPath") != "./k8s/overlays/development" || field(t, out, "syncInterval") != "1m" ||
+		field(t, out, "autoSync") != true || field(t, out, "enabled") != true {
+		t.Errorf("env-dev config: %v", out)
+	}
+}
+
+func refDeleteResource(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "gitops.deleteGitOpsResource", `{"id": "resource-123"}`)
+	checkShape(t, "result", out, shapeDeleted)
+	if field(t, out, "success") != true {
+		t.Errorf("delete: %v", out)
+	}
+}
+
+func refUninstallFlux(t *testing.T, r refEnv) {
+	out := mustJSON(t, r.svc, "gitops.uninstallFlux", `{"clusterId": "cluster-123"}`)
+	checkShape(t, "result", out, shapeUninstallFlux)
+	if field(t, out, "success") != true {
+		t.Errorf("uninstall: %v", out)
+	}
 }
 
 // refInstallFlux is the one documented exception: the example asks for

@@ -10,6 +10,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gate"
 )
 
 // catalogProcedures is every procedure of the catalog with the role it needs
@@ -80,49 +81,64 @@ func TestRegistryProcedures(t *testing.T) {
 		t.Fatal("Lookup found an unknown procedure")
 	}
 
-	field := func(proc string, path ...string) api.Field {
-		t.Helper()
-		p, _ := h.reg.Lookup(proc)
-		fields := p.Fields
-		for i, name := range path {
-			j := slices.IndexFunc(fields, func(f api.Field) bool { return f.Name == name })
-			if j < 0 {
-				t.Fatalf("%s has no input field %s", proc, strings.Join(path[:i+1], "."))
-			}
-			if i == len(path)-1 {
-				return fields[j]
-			}
-			fields = fields[j].Fields
+	checkCatalogInputFields(t, h.reg)
+	checkProceduresJSON(t, procs)
+}
+
+// inputField returns the input field of proc at path, a field name and the
+// names of its nested fields.
+func inputField(t *testing.T, reg *gate.Registry, proc string, path ...string) api.Field {
+	t.Helper()
+	p, _ := reg.Lookup(proc)
+	fields := p.Fields
+	for i, name := range path {
+		j := slices.IndexFunc(fields, func(f api.Field) bool { return f.Name == name })
+		if j < 0 {
+			t.Fatalf("%s has no input field %s", proc, strings.Join(path[:i+1], "."))
 		}
-		return api.Field{}
+		if i == len(path)-1 {
+			return fields[j]
+		}
+		fields = fields[j].Fields
 	}
-	f := field("projects.create", "name")
+	return api.Field{}
+}
+
+// checkCatalogInputFields: the catalog's input fields are declared with the
+// required flags, types, enums and nesting of the contract.
+func checkCatalogInputFields(t *testing.T, reg *gate.Registry) {
+	t.Helper()
+	f := inputField(t, reg, "projects.create", "name")
 	if !f.Required || f.Type != "string" {
 		t.Fatalf("projects.create name: %+v", f)
 	}
-	if f = field("projects.create", "id"); f.Required {
+	if f = inputField(t, reg, "projects.create", "id"); f.Required {
 		t.Fatalf("projects.create id is optional: %+v", f)
 	}
 	for _, name := range []string{"projectId", "name", "clusterId", "namespace"} {
-		if !field("environments.create", name).Required {
+		if !inputField(t, reg, "environments.create", name).Required {
 			t.Fatalf("environments.create %s should be required", name)
 		}
 	}
-	f = field("deployments.create", "deploymentMethod")
+	f = inputField(t, reg, "deployments.create", "deploymentMethod")
 	if !f.Required || !slices.Equal(f.Enum, model.DeploymentMethods) {
 		t.Fatalf("deployments.create deploymentMethod: %+v", f)
 	}
-	catEq(t, "replicas type", field("deployments.create", "replicas").Type, "integer")
-	catEq(t, "config type", field("environments.configureGitOps", "config").Type, "object")
+	catEq(t, "replicas type", inputField(t, reg, "deployments.create", "replicas").Type, "integer")
+	catEq(t, "config type", inputField(t, reg, "environments.configureGitOps", "config").Type, "object")
 	for _, name := range []string{"enabled", "autoSync", "gitBranch", "gitPath", "syncInterval", "repositoryId"} {
-		field("environments.configureGitOps", "config", name)
+		inputField(t, reg, "environments.configureGitOps", "config", name)
 	}
-	catEq(t, "autoSync type", field("environments.configureGitOps", "config", "autoSync").Type, "boolean")
-	field("repositories.create", "auth", "tokenEnv")
-	catEq(t, "live type", field("clusters.get", "live").Type, "boolean")
-	catEq(t, "limit type", field("deployments.list", "limit").Type, "integer")
+	catEq(t, "autoSync type", inputField(t, reg, "environments.configureGitOps", "config", "autoSync").Type, "boolean")
+	inputField(t, reg, "repositories.create", "auth", "tokenEnv")
+	catEq(t, "live type", inputField(t, reg, "clusters.get", "live").Type, "boolean")
+	catEq(t, "limit type", inputField(t, reg, "deployments.list", "limit").Type, "integer")
+}
 
-	// `gitopstui procedures` prints this JSON.
+// checkProceduresJSON: `gitopstui procedures` prints procs as JSON, each with
+// its name, description, role, mutation flag and input.
+func checkProceduresJSON(t *testing.T, procs []api.Info) {
+	t.Helper()
 	raw, err := json.Marshal(procs)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package services_test
+package gate_test
 
 import (
 	"encoding/json"
@@ -112,7 +112,7 @@ func TestDecodeInputRejects(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted %q as %+v", tc.input, in)
 			}
-			me := wantCatalogErr(t, err, model.CodeBadRequest, tc.fields...)
+			me := wantError(t, err, model.CodeBadRequest, tc.fields...)
 			if tc.fields == nil {
 				if _, has := me.Details["fields"]; has {
 					t.Fatalf("syntax error with field details: %v", me.Details)
@@ -130,7 +130,7 @@ func TestDecodeInputRejects(t *testing.T) {
 	}
 	// A syntax error says where.
 	err := gate.DecodeInput([]byte(`{"name": x}`), &decInput{})
-	me := wantCatalogErr(t, err, model.CodeBadRequest)
+	me := wantError(t, err, model.CodeBadRequest)
 	if me.Details["offset"] == nil {
 		t.Fatalf("syntax error without offset: %v", me.Details)
 	}
@@ -139,13 +139,13 @@ func TestDecodeInputRejects(t *testing.T) {
 // TestDecodeInputWrongTypeMessage checks the message a script author reads.
 func TestDecodeInputWrongTypeMessage(t *testing.T) {
 	err := gate.DecodeInput([]byte(`{"name":"x","count":"three"}`), &decInput{})
-	me := wantCatalogErr(t, err, model.CodeBadRequest, "count")
+	me := wantError(t, err, model.CodeBadRequest, "count")
 	got := me.Details["fields"].(map[string]any)["count"].(string)
 	if !strings.Contains(got, "must be an integer") || !strings.Contains(got, "string") {
 		t.Fatalf("count: %q", got)
 	}
 	err = gate.DecodeInput([]byte(`{"name":"x","inner":[]}`), &decInput{})
-	me = wantCatalogErr(t, err, model.CodeBadRequest, "inner")
+	me = wantError(t, err, model.CodeBadRequest, "inner")
 	if got := me.Details["fields"].(map[string]any)["inner"].(string); got != "must be an object, got an array" {
 		t.Fatalf("inner: %q", got)
 	}
