@@ -56,9 +56,9 @@ func New(cfg Config) *Services {
 		log = slog.New(slog.DiscardHandler)
 	}
 	kc := kube.New(cfg.DB, clock)
-	w := watch.New(cfg.DB, clock, kc, watch.NewHub())
+	w := watch.New(cfg.DB, clock, kc, watch.NewHub(), log)
 	cat := catalog.New(cfg.DB, clock, kc, w)
-	g := gitops.New(gitops.Deps{DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
+	g := gitops.New(gitops.Deps{Log: log, DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
 	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g)
 	reg := gate.New(gate.NewAudit(cfg.DB, clock, log, cfg.Audit), log)
 	cat.Register(reg)

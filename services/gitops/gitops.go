@@ -7,6 +7,7 @@
 package gitops
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/gitopstui/gitopstui/services/api"
@@ -20,6 +21,7 @@ import (
 
 // GitOps serves the GitOps resource and configuration procedures.
 type GitOps struct {
+	log     *slog.Logger
 	db      *store.DB
 	clock   func() time.Time
 	kube    *kube.Clients
@@ -31,6 +33,7 @@ type GitOps struct {
 // Deps are what GitOps works with; locks is shared with every service that
 // changes a repository's Flux sources.
 type Deps struct {
+	Log     *slog.Logger
 	DB      *store.DB
 	Clock   func() time.Time
 	Kube    *kube.Clients
@@ -41,7 +44,7 @@ type Deps struct {
 
 // New returns the GitOps services.
 func New(d Deps) *GitOps {
-	return &GitOps{db: d.DB, clock: d.Clock, kube: d.Kube, watch: d.Watch, catalog: d.Catalog, locks: d.Locks}
+	return &GitOps{log: d.Log, db: d.DB, clock: d.Clock, kube: d.Kube, watch: d.Watch, catalog: d.Catalog, locks: d.Locks}
 }
 
 func (s *GitOps) now() time.Time { return s.clock().UTC() }

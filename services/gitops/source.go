@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -422,6 +421,6 @@ func (s *GitOps) reconcileSource(ctx context.Context, k kube.Kube, env model.Env
 // source behind, so it is logged rather than returned.
 func (s *GitOps) collectSourcesLogged(ctx context.Context, k kube.Kube, repoID, clusterID string) {
 	if _, err := s.collectSources(ctx, k, repoID, clusterID); err != nil {
-		slog.Warn("collect unused GitRepositories", "repository", repoID, "cluster", clusterID, "error", err)
+		s.log.Warn("collect unused GitRepositories", "repository", repoID, "cluster", clusterID, "error", err)
 	}
 }

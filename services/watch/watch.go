@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 // short-lived callers (RefreshResources), and the correlation of applied
 // revisions with deployments. It publishes what changed on its Hub.
 type Watcher struct {
+	log  *slog.Logger
 	db   *store.DB
 	now  func() time.Time
 	kube *kube.Clients
@@ -38,8 +40,8 @@ type Watcher struct {
 }
 
 // New returns the watcher of the clusters in db; it starts nothing.
-func New(db *store.DB, now func() time.Time, k *kube.Clients, hub *Hub) *Watcher {
-	return &Watcher{db: db, now: func() time.Time { return now().UTC() }, kube: k, hub: hub,
+func New(db *store.DB, now func() time.Time, k *kube.Clients, hub *Hub, log *slog.Logger) *Watcher {
+	return &Watcher{log: log, db: db, now: func() time.Time { return now().UTC() }, kube: k, hub: hub,
 		running: map[string]context.CancelFunc{}, synced: map[string]bool{}}
 }
 
@@ -164,7 +166,10 @@ func (w *Watcher) observeObject(u *unstructured.Unstructured) {
 		return
 	}
 	r, changed, err := w.Record(id, fluxobj.Observe(u, w.now()))
-	if err == nil && changed {
+	switch {
+	case err != nil && model.CodeOf(err) != model.CodeNotFound: // NOT_FOUND: another store's object
+		w.log.Error("record watched status", "resource", id, "object", u.GetNamespace()+"/"+u.GetName(), "err", err)
+	case changed:
 		w.hub.Publish(api.StatusEvent{Resource: r})
 	}
 }
@@ -199,7 +204,9 @@ func (w *Watcher) RefreshResources(ctx context.Context, projectID, envID string)
 		// Best effort: an unreachable cluster leaves the stored status as
 		// it is, so history and lists stay readable while a cluster is down.
 		rctx, cancel := context.WithTimeout(ctx, kube.ProbeTimeout)
-		_ = w.relist(rctx, cid)
+		if err := w.relist(rctx, cid); err != nil {
+			w.log.Warn("status refresh skipped a cluster", "cluster", cid, "err", err)
+		}
 		cancel()
 	}
 	return nil
@@ -318,6 +325,7 @@ func (w *Watcher) WatchCluster(clusterID string) {
 	go w.run(ctx, clusterID)
 }
 
+// StopCluster stops the watcher of one cluster (it was removed).
 func (w *Watcher) StopCluster(clusterID string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -328,14 +336,42 @@ func (w *Watcher) StopCluster(clusterID string) {
 	}
 }
 
-// runWatcher feeds managed Kustomizations and HelmReleases of one cluster
-// through shared informers. The reflectors relist and rewatch on their own
-// when the API server goes away and comes back; correlation is idempotent, so
-// a relist records nothing twice.
+// Backoff of a watcher that could not start: from the first to the last
+// delay, doubling.
+const (
+	restartFirst = time.Second
+	restartLast  = 2 * time.Minute
+)
+
+// run keeps the watcher of one cluster running until ctx ends: a start that
+// fails (an unreadable kubeconfig, say) is logged and retried with backoff,
+// so a cluster that comes back is watched again without a restart.
 func (w *Watcher) run(ctx context.Context, clusterID string) {
+	delay := restartFirst
+	for {
+		err := w.watchOnce(ctx, clusterID)
+		if ctx.Err() != nil {
+			return
+		}
+		w.log.Warn("status watcher stopped; restarting", "cluster", clusterID, "in", delay.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, restartLast)
+	}
+}
+
+// watchOnce feeds managed Kustomizations and HelmReleases of one cluster
+// through shared informers until ctx ends. The reflectors relist and rewatch
+// on their own when the API server goes away and comes back (their errors go
+// to the log, not to the terminal); correlation is idempotent, so a relist
+// records nothing twice.
+func (w *Watcher) watchOnce(ctx context.Context, clusterID string) error {
 	k, _, err := w.kube.For(clusterID)
 	if err != nil {
-		return
+		return err
 	}
 	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(k.Dyn, 10*time.Minute, metav1.NamespaceAll,
 		func(o *metav1.ListOptions) { o.LabelSelector = fluxobj.ManagedSelector })
@@ -346,7 +382,12 @@ func (w *Watcher) run(ctx context.Context, clusterID string) {
 	var syncs []cache.InformerSynced
 	for _, gvr := range []schema.GroupVersionResource{fluxobj.KustomizationGVR, fluxobj.HelmReleaseGVR} {
 		inf := f.ForResource(gvr).Informer()
-		_, _ = inf.AddEventHandler(handler)
+		_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+			w.log.Debug("watch error", "cluster", clusterID, "resource", gvr.Resource, "err", err)
+		})
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return err
+		}
 		syncs = append(syncs, inf.HasSynced)
 	}
 	f.Start(ctx.Done())
@@ -359,6 +400,7 @@ func (w *Watcher) run(ctx context.Context, clusterID string) {
 	}
 	<-ctx.Done()
 	f.Shutdown()
+	return ctx.Err()
 }
 
 func (w *Watcher) observeAny(obj any) {
