@@ -45,7 +45,7 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // Errorf builds an Error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: CleanText(fmt.Sprintf(format, args...))}
 }
 
 // Wrap builds an Error of code whose message is msg followed by the cause's text.
@@ -54,7 +54,7 @@ func Wrap(code Code, cause error, msg string) *Error {
 	if cause != nil {
 		m = msg + ": " + cause.Error()
 	}
-	return &Error{Code: code, Message: m, cause: cause}
+	return &Error{Code: code, Message: CleanText(m), cause: cause}
 }
 
 // WithDetail returns e with details[key] = value.
@@ -80,7 +80,7 @@ func AsError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{Code: CodeInternal, Message: err.Error(), cause: err}
+	return &Error{Code: CodeInternal, Message: CleanText(err.Error()), cause: err}
 }
 
 // CodeOf returns the code of err (INTERNAL for untyped errors, "" for nil).

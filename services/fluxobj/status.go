@@ -66,6 +66,9 @@ func Observe(u *unstructured.Unstructured, now time.Time) Observed {
 			o.SourceRef = h.Spec.Chart.Spec.SourceRef.Kind + "/" + h.Spec.Chart.Spec.SourceRef.Name
 		}
 	}
+	for i := range o.Conditions {
+		o.Conditions[i].Message = model.CleanText(o.Conditions[i].Message)
+	}
 	o.Status, o.ErrorMessage = Judge(o.Conditions, o.Suspended)
 	return o
 }
@@ -117,6 +120,7 @@ func JudgeSource(u *unstructured.Unstructured) (status, commit, message string) 
 		commit = RevisionSHA(g.Status.Artifact.Revision)
 	}
 	st, msg := Judge(g.Status.Conditions, g.Spec.Suspend)
+	msg = model.CleanText(msg)
 	switch st {
 	case model.StatusReady:
 		return model.SyncReady, commit, ""

@@ -315,7 +315,7 @@ func (s *GitOps) events(ctx context.Context, k kube.Kube, u *unstructured.Unstru
 		return out
 	}
 	for _, e := range l.Items {
-		out = append(out, api.Event{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count, Timestamp: eventTime(e)})
+		out = append(out, api.Event{Type: e.Type, Reason: model.CleanText(e.Reason), Message: model.CleanText(e.Message), Count: e.Count, Timestamp: eventTime(e)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp.After(out[j].Timestamp) })
 	return out
