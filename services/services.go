@@ -13,6 +13,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/internal/keylock"
 	"github.com/gitopstui/gitopstui/services/kube"
+	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/watch"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -30,6 +31,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Audit bounds the audit log (gate's defaults when zero).
 	Audit gate.Retention
+	// Policy is what the process lends its callers (all of the local
+	// user's when zero; `serve` restricts it for SSH users).
+	Policy policy.Policy
 }
 
 // Services is the wired service layer of one process: the registry every
@@ -55,14 +59,14 @@ func New(cfg Config) *Services {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	kc := kube.New(cfg.DB, clock)
+	kc := kube.New(cfg.DB, clock, cfg.Policy)
 	w := watch.New(cfg.DB, clock, kc, watch.NewHub(), log)
-	cat := catalog.New(cfg.DB, clock, kc, w)
+	cat := catalog.New(cfg.DB, clock, kc, w, cfg.Policy)
 	g := gitops.New(gitops.Deps{Log: log, DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
-	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g)
+	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g, cfg.Policy)
 	reg := gate.New(gate.NewAudit(cfg.DB, clock, log, cfg.Audit), log)
 	cat.Register(reg)
-	flux.New(clock, kc).Register(reg)
+	flux.New(clock, kc, cfg.Policy).Register(reg)
 	g.Register(reg)
 	d.Register(reg)
 	return &Services{db: cfg.DB, dataDir: cfg.DataDir, reg: reg, watch: w, deploy: d}

@@ -10,22 +10,25 @@ import (
 
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/kube"
+	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/watch"
 	"github.com/gitopstui/gitopstui/store"
 )
 
 // Catalog serves the catalog procedures over one store.
 type Catalog struct {
-	db    *store.DB
-	clock func() time.Time
-	kube  *kube.Clients
-	watch *watch.Watcher
+	policy policy.Policy
+	db     *store.DB
+	clock  func() time.Time
+	kube   *kube.Clients
+	watch  *watch.Watcher
 }
 
 // New returns the catalog of db; k probes clusters and w starts and stops
-// their watchers as clusters come and go.
-func New(db *store.DB, clock func() time.Time, k *kube.Clients, w *watch.Watcher) *Catalog {
-	return &Catalog{db: db, clock: clock, kube: k, watch: w}
+// their watchers as clusters come and go; p says which kubeconfig files a
+// caller may register.
+func New(db *store.DB, clock func() time.Time, k *kube.Clients, w *watch.Watcher, p policy.Policy) *Catalog {
+	return &Catalog{policy: p, db: db, clock: clock, kube: k, watch: w}
 }
 
 func (s *Catalog) now() time.Time { return s.clock().UTC() }

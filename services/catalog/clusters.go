@@ -39,6 +39,9 @@ func resolveKubeconfig(p string) (string, error) {
 
 // registerCluster implements clusters.register.
 func (s *Catalog) registerCluster(ctx context.Context, in api.RegisterClusterInput) (api.ClusterView, error) {
+	if err := s.policy.CheckFile(model.ActorFrom(ctx), "kubeconfig", in.Kubeconfig); err != nil {
+		return api.ClusterView{}, err
+	}
 	path, err := resolveKubeconfig(in.Kubeconfig)
 	fe := model.FieldErrors{}
 	if err != nil {
@@ -97,6 +100,9 @@ func (s *Catalog) registerCluster(ctx context.Context, in api.RegisterClusterInp
 
 // importKubeconfig implements clusters.importKubeconfig.
 func (s *Catalog) importKubeconfig(ctx context.Context, in api.ImportKubeconfigInput) (api.ImportResult, error) {
+	if err := s.policy.CheckFile(model.ActorFrom(ctx), "kubeconfig", in.Kubeconfig); err != nil {
+		return api.ImportResult{}, err
+	}
 	path, err := resolveKubeconfig(in.Kubeconfig)
 	fe := model.FieldErrors{}
 	if err != nil {

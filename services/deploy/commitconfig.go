@@ -21,7 +21,7 @@ import (
 // committed on the branch head, and CONFLICT_DETECTED when a file they
 // write changed upstream since baseRevision.
 func (s *Deploy) commitConfigChanges(ctx context.Context, in api.CommitConfigInput) (api.CommitConfigResult, error) {
-	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
+	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
 	if err != nil {
 		return api.CommitConfigResult{}, err
 	}

@@ -17,7 +17,7 @@ import (
 
 // previewChanges implements gitops.previewChanges.
 func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.PreviewResult, error) {
-	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
+	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
 	if err != nil {
 		return api.PreviewResult{}, err
 	}
@@ -67,7 +67,7 @@ func previewOf(p *manifest.Result, head, branch string) api.PreviewResult {
 // loses a race is re-planned on the new head; an upstream change to a field
 // this change also changes is CONFLICT_DETECTED.
 func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.DeployResult, error) {
-	t, err := s.gitTarget(in.ProjectID, in.EnvironmentID)
+	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
 	if err != nil {
 		return api.DeployResult{}, err
 	}

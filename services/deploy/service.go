@@ -16,12 +16,14 @@ import (
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/validate"
 	"github.com/gitopstui/gitopstui/store"
 )
 
 // Deploy serves the deploy-through-Git procedures.
 type Deploy struct {
+	policy  policy.Policy
 	db      *store.DB
 	clock   func() time.Time
 	catalog *catalog.Catalog
@@ -34,8 +36,8 @@ type Deploy struct {
 }
 
 // New returns the deploy services; their Git clones live in <dataDir>/git.
-func New(db *store.DB, clock func() time.Time, dataDir string, c *catalog.Catalog, g *gitops.GitOps) *Deploy {
-	return &Deploy{db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git"))}
+func New(db *store.DB, clock func() time.Time, dataDir string, c *catalog.Catalog, g *gitops.GitOps, p policy.Policy) *Deploy {
+	return &Deploy{policy: p, db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git"))}
 }
 
 // Close releases the Git cache's clones.

@@ -15,6 +15,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/catalog"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/policy"
 )
 
 // gitTarget is where an environment's manifests live.
@@ -26,12 +27,38 @@ type gitTarget struct {
 	path   string
 }
 
-// gitAuth turns a repository's credential reference into gitx's.
-func gitAuth(a *model.RepoAuth) gitx.Auth {
-	if a == nil {
-		return gitx.Auth{}
+// gitAuth turns a repository's credential reference into gitx's, as the
+// lending policy allows the caller: an SSH user of a serving process may
+// name only the variables and files its operator allowed, and no serving
+// process lends its user's SSH agent or git credential helper to anyone
+// (one clone serves every caller, so this cannot differ per call).
+func (s *Deploy) gitAuth(ctx context.Context, repo model.Repository) (gitx.Auth, error) {
+	actor := model.ActorFrom(ctx)
+	if err := s.policy.CheckRemoteURL(actor, "url", repo.URL); err != nil {
+		return gitx.Auth{}, err
 	}
-	out := gitx.Auth{Username: a.Username, KnownHostsFile: a.KnownHosts}
+	out := gitx.Auth{NoCredentialHelper: s.policy.Serving, NoSSHAgent: s.policy.Serving}
+	a := repo.Auth
+	if a == nil {
+		return out, nil
+	}
+	for field, name := range map[string]string{"auth.tokenEnv": a.TokenEnv, "auth.usernameEnv": a.UsernameEnv} {
+		if err := s.policy.CheckEnv(actor, field, name); err != nil {
+			return gitx.Auth{}, err
+		}
+	}
+	for field, path := range map[string]string{"auth.keyFile": a.KeyFile, "auth.knownHosts": a.KnownHosts} {
+		if path == "" {
+			continue
+		}
+		if err := s.policy.CheckFile(actor, field, path); err != nil {
+			return gitx.Auth{}, err
+		}
+		if err := policy.CheckRegular(field, path, policy.MaxFileBytes); err != nil {
+			return gitx.Auth{}, err
+		}
+	}
+	out.Username, out.KnownHostsFile = a.Username, a.KnownHosts
 	if a.UsernameEnv != "" {
 		out.Username = os.Getenv(a.UsernameEnv)
 	}
@@ -46,10 +73,10 @@ func gitAuth(a *model.RepoAuth) gitx.Auth {
 	case model.AuthNone:
 		out.NoCredentialHelper = true
 	}
-	return out
+	return out, nil
 }
 
-func (s *Deploy) gitTarget(projectID, envID string) (gitTarget, error) {
+func (s *Deploy) gitTarget(ctx context.Context, projectID, envID string) (gitTarget, error) {
 	var t gitTarget
 	env, err := s.catalog.Environment(envID)
 	if err != nil {
@@ -69,7 +96,11 @@ func (s *Deploy) gitTarget(projectID, envID string) (gitTarget, error) {
 	if err != nil {
 		return t, err
 	}
-	gr, err := s.git.Repo(repo.ID, repo.URL, gitAuth(repo.Auth))
+	auth, err := s.gitAuth(ctx, repo)
+	if err != nil {
+		return t, err
+	}
+	gr, err := s.git.Repo(repo.ID, repo.URL, auth)
 	if err != nil {
 		return t, err
 	}
@@ -129,7 +160,7 @@ func (s *Deploy) readConfig(ctx context.Context, in api.ReadConfigInput) (api.Co
 	if err != nil {
 		return api.ConfigFile{}, err
 	}
-	t, err := s.gitTarget(env.ProjectID, env.ID)
+	t, err := s.gitTarget(ctx, env.ProjectID, env.ID)
 	if err != nil {
 		return api.ConfigFile{}, err
 	}

@@ -11,16 +11,20 @@ import (
 	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/kube"
+	"github.com/gitopstui/gitopstui/services/policy"
 )
 
 // Flux serves the Flux lifecycle procedures.
 type Flux struct {
-	clock func() time.Time
-	kube  *kube.Clients
+	policy policy.Policy
+	clock  func() time.Time
+	kube   *kube.Clients
 }
 
 // New returns the Flux lifecycle over the cluster clients k.
-func New(clock func() time.Time, k *kube.Clients) *Flux { return &Flux{clock: clock, kube: k} }
+func New(clock func() time.Time, k *kube.Clients, p policy.Policy) *Flux {
+	return &Flux{policy: p, clock: clock, kube: k}
+}
 
 func (s *Flux) now() time.Time { return s.clock().UTC() }
 

@@ -3,7 +3,6 @@ package flux
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/services/internal/shape"
 	"github.com/gitopstui/gitopstui/services/kube"
+	"github.com/gitopstui/gitopstui/services/policy"
 )
 
 // establishTimeout bounds the wait for installed CRDs to be Established.
@@ -51,15 +51,16 @@ func installAccess(objs []*unstructured.Unstructured) ([]kube.Access, error) {
 	return need, nil
 }
 
-func (s *Flux) loadBundle(in api.InstallFluxInput) (*fluxbundle.Bundle, error) {
+func (s *Flux) loadBundle(ctx context.Context, in api.InstallFluxInput) (*fluxbundle.Bundle, error) {
 	if in.ManifestsPath == "" {
 		return fluxbundle.Load(in.Version)
 	}
-	data, err := os.ReadFile(in.ManifestsPath)
+	if err := s.policy.CheckFile(model.ActorFrom(ctx), "manifestsPath", in.ManifestsPath); err != nil {
+		return nil, err
+	}
+	data, err := policy.ReadFile("manifestsPath", in.ManifestsPath, policy.MaxFileBytes)
 	if err != nil {
-		fe := model.FieldErrors{}
-		fe.Add("manifestsPath", err.Error())
-		return nil, fe.Err()
+		return nil, err
 	}
 	return fluxbundle.FromManifests(data)
 }
@@ -68,7 +69,7 @@ func (s *Flux) loadBundle(in api.InstallFluxInput) (*fluxbundle.Bundle, error) {
 // a Ready node and no existing install are checked before anything is written;
 // then CRDs are applied server-side and Established before the rest.
 func (s *Flux) installFlux(ctx context.Context, in api.InstallFluxInput) (api.InstallFluxResult, error) {
-	b, err := s.loadBundle(in)
+	b, err := s.loadBundle(ctx, in)
 	if err != nil {
 		return api.InstallFluxResult{}, err
 	}

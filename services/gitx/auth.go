@@ -43,7 +43,9 @@ type Auth struct {
 	SSHKeyFile          string `json:"sshKeyFile,omitempty"`
 	SSHKeyPassphraseEnv string `json:"sshKeyPassphraseEnv,omitempty"`
 	SSHAgentSocket      string `json:"sshAgentSocket,omitempty"`
-	KnownHostsFile      string `json:"knownHostsFile,omitempty"`
+	// NoSSHAgent never asks an SSH agent (a server lends its user's to nobody).
+	NoSSHAgent     bool   `json:"noSSHAgent,omitempty"`
+	KnownHostsFile string `json:"knownHostsFile,omitempty"`
 }
 
 // remoteAuth is the resolved credential of one remote operation.
@@ -194,6 +196,9 @@ func (r *Repo) sshAuth(ep *transport.Endpoint) (*remoteAuth, error) {
 			return nil, err
 		}
 		sa.methods = append(sa.methods, ssh.PublicKeys(signer))
+	} else if r.auth.NoSSHAgent {
+		return nil, model.Errorf(model.CodeGitAuthFailed, "no SSH credentials for %s: no key file configured, and this server lends no SSH agent", redact(r.url)).
+			WithDetail("remote", redact(r.url))
 	} else {
 		sock := r.auth.SSHAgentSocket
 		if sock == "" {

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,8 +12,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -26,16 +29,18 @@ const ProbeTimeout = 3 * time.Second
 // Clients caches one REST config per registered cluster and builds the
 // clients of a cluster from it.
 type Clients struct {
-	db  *store.DB
-	now func() time.Time
+	policy policy.Policy
+	db     *store.DB
+	now    func() time.Time
 
 	mu      sync.Mutex
 	configs map[string]*rest.Config
 }
 
-// New returns the client cache of the clusters registered in db.
-func New(db *store.DB, now func() time.Time) *Clients {
-	return &Clients{db: db, now: now, configs: map[string]*rest.Config{}}
+// New returns the client cache of the clusters registered in db, loading
+// kubeconfigs as the lending policy p allows.
+func New(db *store.DB, now func() time.Time, p policy.Policy) *Clients {
+	return &Clients{policy: p, db: db, now: now, configs: map[string]*rest.Config{}}
 }
 
 // Forget drops the cached config of cluster id (it was removed or re-registered).
@@ -91,10 +96,14 @@ func (k *Clients) RESTConfig(c model.Cluster) (*rest.Config, error) {
 	if cfg, ok := k.configs[c.ID]; ok {
 		return rest.CopyConfig(cfg), nil
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-		&clientcmd.ClientConfigLoadingRules{ExplicitPath: c.Kubeconfig},
-		&clientcmd.ConfigOverrides{CurrentContext: c.Context})
-	cfg, err := cc.ClientConfig()
+	raw, err := loadFile(c.Kubeconfig)
+	if err != nil {
+		return nil, model.Wrap(model.CodeK3sNotReady, err, fmt.Sprintf("cluster %s: load kubeconfig %s", c.ID, c.Kubeconfig))
+	}
+	if err := k.checkPlugins(raw, c); err != nil {
+		return nil, err
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, c.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 	if err != nil {
 		return nil, model.Wrap(model.CodeK3sNotReady, err, fmt.Sprintf("cluster %s: load kubeconfig %s context %s", c.ID, c.Kubeconfig, c.Context))
 	}
@@ -116,7 +125,7 @@ func DefaultKubeconfig() string {
 
 // LoadKubeconfig reads a kubeconfig file and returns its contexts and current context.
 func LoadKubeconfig(path string) (contexts []string, current string, err error) {
-	cfg, err := clientcmd.LoadFromFile(path)
+	cfg, err := loadFile(path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -124,4 +133,36 @@ func LoadKubeconfig(path string) (contexts []string, current string, err error) 
 		contexts = append(contexts, name)
 	}
 	return contexts, cfg.CurrentContext, nil
+}
+
+// loadFile reads a kubeconfig that is a regular file of bounded size (never
+// a device or a FIFO a caller named), resolving its relative paths.
+func loadFile(path string) (*clientcmdapi.Config, error) {
+	if err := policy.CheckRegular("kubeconfig", path, policy.MaxFileBytes); err != nil {
+		return nil, errors.New(model.AsError(err).Message)
+	}
+	return clientcmd.LoadFromFile(path)
+}
+
+// checkPlugins refuses, in a serving process that does not allow them,
+// a kubeconfig whose user runs an exec or auth-provider plugin: it would
+// run as the server's user for whoever calls.
+func (k *Clients) checkPlugins(cfg *clientcmdapi.Config, c model.Cluster) error {
+	if !k.policy.Serving || k.policy.ExecPlugins {
+		return nil
+	}
+	name := c.Context
+	if name == "" {
+		name = cfg.CurrentContext
+	}
+	kctx := cfg.Contexts[name]
+	if kctx == nil {
+		return nil // the loader reports the missing context
+	}
+	if u := cfg.AuthInfos[kctx.AuthInfo]; u != nil && (u.Exec != nil || u.AuthProvider != nil) {
+		return model.Errorf(model.CodeInsufficientPermission,
+			"cluster %s: kubeconfig user %s runs a credential plugin, which this server does not allow (start it with --allow-exec-plugins)", c.ID, kctx.AuthInfo).
+			WithDetail("clusterId", c.ID)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/fluxbundle"
 	"github.com/gitopstui/gitopstui/services/kube"
+	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/testcluster"
 	"github.com/gitopstui/gitopstui/store"
 )
@@ -80,7 +81,7 @@ func TestWatcherRestartsWithBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs lockedBuffer
-	w := New(db, time.Now, kube.New(db, time.Now), NewHub(), slog.New(slog.NewTextHandler(&logs, nil)))
+	w := New(db, time.Now, kube.New(db, time.Now, policy.Policy{}), NewHub(), slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := w.Start(ctx); err != nil {
