@@ -404,17 +404,9 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 	for name, content := range e.files {
 		mode := filemode.Regular
 		if i, ok := idx[name]; ok {
-			switch m := entries[i].Mode; m {
-			case filemode.Regular, filemode.Executable, filemode.Deprecated:
-				mode = m
-				if m == filemode.Deprecated {
-					mode = filemode.Regular
-				}
-			case filemode.Symlink:
-				return plumbing.ZeroHash, w.linkRefused(th, entries[i], dir, path.Join(dir, name))
-			default:
-				return plumbing.ZeroHash, model.Errorf(model.CodeBadRequest, "cannot write %s: it is a directory or submodule", path.Join(dir, name)).
-					WithDetail("fields", map[string]any{"changes.write." + path.Join(dir, name): "is a directory"})
+			var err error
+			if mode, err = w.writeMode(th, entries[i], dir); err != nil {
+				return plumbing.ZeroHash, err
 			}
 		}
 		h, err := w.put(plumbing.BlobObject, content)
@@ -462,6 +454,22 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 		return plumbing.ZeroHash, model.Wrap(model.CodeInternal, err, "write tree "+dir)
 	}
 	return h, nil
+}
+
+// writeMode is the mode a file keeps when its entry e of directory dir (tree
+// th) is written: a regular or executable file stays one; a symbolic link,
+// directory or submodule is refused.
+func (w *writer) writeMode(th plumbing.Hash, e object.TreeEntry, dir string) (filemode.FileMode, error) {
+	switch e.Mode {
+	case filemode.Regular, filemode.Executable:
+		return e.Mode, nil
+	case filemode.Deprecated:
+		return filemode.Regular, nil
+	case filemode.Symlink:
+		return 0, w.linkRefused(th, e, dir, path.Join(dir, e.Name))
+	}
+	return 0, model.Errorf(model.CodeBadRequest, "cannot write %s: it is a directory or submodule", path.Join(dir, e.Name)).
+		WithDetail("fields", map[string]any{"changes.write." + path.Join(dir, e.Name): "is a directory"})
 }
 
 // buildCommit writes the commit for ch on parent (nil: root commit) and
