@@ -117,6 +117,8 @@ type DeployInput struct {
 	CommitMessage string             `json:"commitMessage,omitempty" doc:"commit message (default a conventional one)"`
 	Workload      string             `json:"workload,omitempty" doc:"workload to change (default: the environment as a whole)"`
 	Container     string             `json:"container,omitempty" doc:"container to change when the workload has several"`
+	// AllowOutsidePath is a gitopstui extension: the change may write outside the environment's gitPath (admins only).
+	AllowOutsidePath bool `json:"allowOutsidePath,omitempty" doc:"gitopstui extension, admins only: also write files outside the environment's gitPath"`
 }
 
 // Change returns the input's change.
@@ -152,6 +154,8 @@ type CommitConfigInput struct {
 	CommitDescription string `json:"commitDescription,omitempty" doc:"commit body"`
 	File              string `json:"file,omitempty" doc:"replace this one file with yaml instead"`
 	BaseRevision      string `json:"baseRevision,omitempty" doc:"commit the edit started from: upstream changes since are a conflict"`
+	// AllowOutsidePath is a gitopstui extension: file (or the placement) may lie outside the environment's gitPath (admins only).
+	AllowOutsidePath bool `json:"allowOutsidePath,omitempty" doc:"gitopstui extension, admins only: file may lie outside the environment's gitPath"`
 }
 
 // Validate checks the input beyond types and required fields.

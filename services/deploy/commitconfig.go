@@ -20,19 +20,27 @@ import (
 // overwritten with other kinds. Both are validated first (YAML_INVALID),
 // committed on the branch head, and CONFLICT_DETECTED when a file they
 // write changed upstream since baseRevision.
+//
+// Every write stays under the environment's gitPath (BAD_REQUEST naming
+// file, or the planned file, otherwise) unless an admin passes
+// allowOutsidePath, and never goes through a symbolic link.
 func (s *Deploy) commitConfigChanges(ctx context.Context, in api.CommitConfigInput) (api.CommitConfigResult, error) {
+	if err := checkWide(ctx, in.AllowOutsidePath); err != nil {
+		return api.CommitConfigResult{}, err
+	}
 	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
 	if err != nil {
 		return api.CommitConfigResult{}, err
 	}
+	sc := newScope(t.path, in.AllowOutsidePath)
 	if in.File != "" {
-		return s.commitFile(ctx, t, in)
+		return s.commitFile(ctx, t, sc, in)
 	}
-	return s.commitDocuments(ctx, t, in)
+	return s.commitDocuments(ctx, t, sc, in)
 }
 
 // commitDocuments places complete YAML in the environment's path.
-func (s *Deploy) commitDocuments(ctx context.Context, t gitTarget, in api.CommitConfigInput) (api.CommitConfigResult, error) {
+func (s *Deploy) commitDocuments(ctx context.Context, t gitTarget, sc scope, in api.CommitConfigInput) (api.CommitConfigResult, error) {
 	v, err := s.yamlValidator()
 	if err != nil {
 		return api.CommitConfigResult{}, err
@@ -59,6 +67,12 @@ func (s *Deploy) commitDocuments(ctx context.Context, t gitTarget, in api.Commit
 		if len(p.Files) == 0 {
 			return gitx.Changes{}, model.Errorf(model.CodeBadRequest, "nothing to commit: %s already builds these objects at %s", t.path, shortSHA(head.Head)).
 				WithDetail("commitSha", head.Head)
+		}
+		if err := sc.checkWrites(p.Files); err != nil {
+			return gitx.Changes{}, err
+		}
+		if err := checkNoLinks(head, p.Files); err != nil {
+			return gitx.Changes{}, err
 		}
 		if in.BaseRevision != "" && head.Head != in.BaseRevision {
 			if cs := upstreamChanges(base, head, p.Files); len(cs) > 0 {
@@ -104,7 +118,7 @@ func upstreamChanges(base, head gitx.Snapshot, files map[string][]byte) []manife
 // (YAML_INVALID with the errors), then committed on the branch head; when the
 // file changed upstream since baseRevision, CONFLICT_DETECTED with base, ours
 // and theirs.
-func (s *Deploy) commitFile(ctx context.Context, t gitTarget, in api.CommitConfigInput) (api.CommitConfigResult, error) {
+func (s *Deploy) commitFile(ctx context.Context, t gitTarget, sc scope, in api.CommitConfigInput) (api.CommitConfigResult, error) {
 	rev := in.BaseRevision
 	if rev == "" {
 		rev = t.branch
@@ -122,6 +136,12 @@ func (s *Deploy) commitFile(ctx context.Context, t gitTarget, in api.CommitConfi
 	if err != nil {
 		return api.CommitConfigResult{}, err
 	}
+	if err := sc.checkFile(file); err != nil {
+		return api.CommitConfigResult{}, err
+	}
+	if err := checkNotLink(snap, file); err != nil {
+		return api.CommitConfigResult{}, err
+	}
 	var baseContent []byte
 	if in.BaseRevision != "" {
 		baseContent, _ = snap.ReadFile(file)
@@ -133,6 +153,9 @@ func (s *Deploy) commitFile(ctx context.Context, t gitTarget, in api.CommitConfi
 			WithDetail("errors", res.Errors).WithDetail("warnings", res.Warnings).WithDetail("file", file)
 	}
 	intent := func(head gitx.Snapshot) (gitx.Changes, error) {
+		if err := checkNotLink(head, file); err != nil {
+			return gitx.Changes{}, err
+		}
 		if in.BaseRevision != "" && head.Head != in.BaseRevision {
 			theirs, _ := head.ReadFile(file)
 			if string(theirs) != string(baseContent) && string(theirs) != in.YAML {

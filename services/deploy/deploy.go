@@ -29,7 +29,13 @@ func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.P
 	if err != nil {
 		return api.PreviewResult{}, err
 	}
-	return previewOf(plan, snap.Head, t.branch), nil
+	res := previewOf(plan, snap.Head, t.branch)
+	for _, err := range []error{newScope(t.path, false).checkWrites(plan.Files), checkNoLinks(snap, plan.Files)} {
+		if err != nil {
+			res.Warnings = append(res.Warnings, "deployWithGitOps would refuse this change: "+model.AsError(err).Message)
+		}
+	}
+	return res, nil
 }
 
 // manifestChange turns the contract's change into the planner's.
@@ -65,12 +71,18 @@ func previewOf(p *manifest.Result, head, branch string) api.PreviewResult {
 // deployWithGitOps implements gitops.deployWithGitOps: the change is planned
 // on the branch head, validated, committed from trees and pushed. A push that
 // loses a race is re-planned on the new head; an upstream change to a field
-// this change also changes is CONFLICT_DETECTED.
+// this change also changes is CONFLICT_DETECTED. The plan writes only under
+// the environment's gitPath (an admin may pass allowOutsidePath) and never
+// through a symbolic link: BAD_REQUEST naming the file otherwise.
 func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.DeployResult, error) {
+	if err := checkWide(ctx, in.AllowOutsidePath); err != nil {
+		return api.DeployResult{}, err
+	}
 	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
 	if err != nil {
 		return api.DeployResult{}, err
 	}
+	sc := newScope(t.path, in.AllowOutsidePath)
 	ch := manifestChange(in.Change(), in.Workload, in.Container)
 	var first *manifest.Result
 	var base map[string][]byte
@@ -89,6 +101,12 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 		}
 		plan, err := manifest.PlanFS(head.FS(), t.path, ch)
 		if err != nil {
+			return gitx.Changes{}, err
+		}
+		if err := sc.checkWrites(plan.Files); err != nil {
+			return gitx.Changes{}, err
+		}
+		if err := checkNoLinks(head, plan.Files); err != nil {
 			return gitx.Changes{}, err
 		}
 		if err := s.checkChangedYAML(ctx, head, plan.Files); err != nil {

@@ -154,7 +154,10 @@ func configFile(fsys fs.FS, gitPath, given string) (string, []string, error) {
 	return "", files, e.WithDetail("files", files)
 }
 
-// readConfig implements gitops.readConfig.
+// readConfig implements gitops.readConfig. A file that is a symbolic link
+// inside the repository is read through: file names the path it resolves
+// to (the one a commit can write); a link leaving the repository is
+// BAD_REQUEST.
 func (s *Deploy) readConfig(ctx context.Context, in api.ReadConfigInput) (api.ConfigFile, error) {
 	env, err := s.catalog.Environment(in.EnvironmentID)
 	if err != nil {
@@ -170,6 +173,9 @@ func (s *Deploy) readConfig(ctx context.Context, in api.ReadConfigInput) (api.Co
 	}
 	file, files, err := configFile(snap.FS(), t.path, in.File)
 	if err != nil {
+		return api.ConfigFile{}, err
+	}
+	if file, err = snap.Resolve(file); err != nil {
 		return api.ConfigFile{}, err
 	}
 	b, err := snap.ReadFile(file)

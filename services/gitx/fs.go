@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"path"
 	"sort"
 	"time"
 
@@ -45,73 +46,136 @@ var (
 	_ fs.ReadFileFS = treeFS{}
 	_ fs.ReadDirFS  = treeFS{}
 	_ fs.StatFS     = treeFS{}
+	_ fs.ReadLinkFS = treeFS{}
 )
 
-func (f treeFS) dir(name string) (*object.Tree, error) {
+// resolve follows the symbolic links on name inside the repository; a
+// missing path is fs.ErrNotExist, a link leaving it a *LinkError.
+func (f treeFS) resolve(name string) (resolved, error) {
 	if f.t == nil {
 		if name == "." {
-			return &object.Tree{}, nil
+			return resolved{dir: &object.Tree{}}, nil
 		}
-		return nil, fs.ErrNotExist
+		return resolved{}, fs.ErrNotExist
 	}
-	if name == "." {
-		return f.t, nil
-	}
-	t, err := f.t.Tree(name)
-	if err != nil {
-		return nil, fs.ErrNotExist
-	}
-	return t, nil
+	return resolvePath(f.t, name)
 }
 
+// Stat follows symbolic links inside the repository, as os.Stat does.
 func (f treeFS) Stat(name string) (fs.FileInfo, error) {
 	defer f.lock()()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
-	if name == "." {
-		return entryInfo{name: ".", dir: true}, nil
-	}
-	if f.t == nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
-	}
-	e, err := f.t.FindEntry(name)
+	r, err := f.resolve(name)
 	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
-	info := entryInfo{name: e.Name, dir: e.Mode == filemode.Dir}
+	info := entryInfo{name: path.Base(name), dir: r.isDir()}
 	if !info.dir {
-		if file, err := f.t.File(name); err == nil {
+		if file, err := r.parent.TreeEntryFile(r.entry); err == nil {
 			info.size = file.Size
 		}
 	}
 	return info, nil
 }
 
+// ReadFile reads a file, following symbolic links inside the repository.
 func (f treeFS) ReadFile(name string) ([]byte, error) {
 	defer f.lock()()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
-	if f.t == nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	r, err := f.resolve(name)
+	if err == nil && r.isDir() {
+		err = fs.ErrInvalid
 	}
-	file, err := f.t.File(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	file, err := r.parent.TreeEntryFile(r.entry)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
 	}
 	return blobBytes(file)
 }
 
+// Lstat is Stat without following a symbolic link that name itself is.
+func (f treeFS) Lstat(name string) (fs.FileInfo, error) {
+	defer f.lock()()
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: fs.ErrInvalid}
+	}
+	e, t, err := f.lentry(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	if e == nil {
+		return entryInfo{name: ".", dir: true}, nil
+	}
+	info := entryInfo{name: e.Name, dir: e.Mode == filemode.Dir, link: e.Mode == filemode.Symlink}
+	if !info.dir {
+		if file, err := t.TreeEntryFile(e); err == nil {
+			info.size = file.Size
+		}
+	}
+	return info, nil
+}
+
+// ReadLink returns the target of the symbolic link name, as stored.
+func (f treeFS) ReadLink(name string) (string, error) {
+	defer f.lock()()
+	if !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	e, t, err := f.lentry(name)
+	if err == nil && (e == nil || e.Mode != filemode.Symlink) {
+		err = fs.ErrInvalid
+	}
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return linkTarget(t, e)
+}
+
+// lentry is name's own tree entry and the tree holding it (symbolic links
+// followed for its directory only); nil for the root.
+func (f treeFS) lentry(name string) (*object.TreeEntry, *object.Tree, error) {
+	if name == "." {
+		return nil, nil, nil
+	}
+	if f.t == nil {
+		return nil, nil, fs.ErrNotExist
+	}
+	parent, err := resolvePath(f.t, path.Dir(name))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !parent.isDir() {
+		return nil, nil, fs.ErrNotExist
+	}
+	e, err := parent.dir.FindEntry(path.Base(name))
+	if err != nil || e.Mode == filemode.Submodule {
+		return nil, nil, fs.ErrNotExist
+	}
+	return e, parent.dir, nil
+}
+
+// ReadDir lists a directory (following symbolic links inside the
+// repository to reach it); a symbolic link in it is listed as one.
 func (f treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	defer f.lock()()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
-	t, err := f.dir(name)
+	r, err := f.resolve(name)
+	if err == nil && !r.isDir() {
+		err = fs.ErrInvalid
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
+	t := r.dir
 	out := make([]fs.DirEntry, 0, len(t.Entries))
 	for _, e := range t.Entries {
 		if e.Mode == filemode.Submodule {
@@ -145,14 +209,18 @@ func (f treeFS) Open(name string) (fs.File, error) {
 type entryInfo struct {
 	name string
 	dir  bool
+	link bool // a symbolic link, listed by ReadDir
 	size int64
 }
 
 func (e entryInfo) Name() string { return e.name }
 func (e entryInfo) Size() int64  { return e.size }
 func (e entryInfo) Mode() fs.FileMode {
-	if e.dir {
+	switch {
+	case e.dir:
 		return fs.ModeDir | 0o755
+	case e.link:
+		return fs.ModeSymlink | 0o777
 	}
 	return 0o644
 }
@@ -170,13 +238,16 @@ type lazyEntry struct {
 func (e lazyEntry) Name() string { return e.entry.Name }
 func (e lazyEntry) IsDir() bool  { return e.entry.Mode == filemode.Dir }
 func (e lazyEntry) Type() fs.FileMode {
-	if e.IsDir() {
+	switch {
+	case e.IsDir():
 		return fs.ModeDir
+	case e.entry.Mode == filemode.Symlink:
+		return fs.ModeSymlink
 	}
 	return 0
 }
 func (e lazyEntry) Info() (fs.FileInfo, error) {
-	info := entryInfo{name: e.entry.Name, dir: e.IsDir()}
+	info := entryInfo{name: e.entry.Name, dir: e.IsDir(), link: e.entry.Mode == filemode.Symlink}
 	if !info.dir {
 		unlock := e.lock()
 		f, err := e.tree.TreeEntryFile(&e.entry)

@@ -2,7 +2,11 @@
 // repository (fetched on demand), reading files at a revision, building
 // commits directly from tree objects (no worktree, no index, no status),
 // and pushing them over HTTPS or SSH with a bounded, jittered
-// fetch-reapply-retry loop. Nothing is ever force-pushed.
+// fetch-reapply-retry loop. Nothing is ever force-pushed, and nothing built
+// is lost: a commit not (yet) pushed stays reachable from a ref under
+// refs/gitopstui/unpushed/ until a push lands it or DropUnpushed drops it,
+// so `git gc --prune=now` on the cache keeps it. Reads follow symbolic links
+// in the repository while they stay inside it; writes never go through one.
 //
 // Errors are model errors: GIT_AUTH_FAILED for credential and host-key
 // problems (carrying the remote's message), INSUFFICIENT_PERMISSIONS for a

@@ -159,6 +159,10 @@ func (r *Repo) attempt(ctx context.Context, branch string, intent Intent, meta C
 		return res, nil
 	}
 	if err := r.send(ctx, ps, branch, head, commit, objs); err != nil {
+		if errors.Is(err, ErrNonFastForward) {
+			// superseded: the intent is applied again on the new head
+			_ = r.fsys.RemoveReference(unpushedRef(commit))
+		}
 		return res, err
 	}
 	res.Commit, res.WebURL = commit.String(), CommitURL(r.url, commit.String())
@@ -399,6 +403,10 @@ func (r *Repo) send(ctx context.Context, ps *pushSession, branch string, old, ne
 		return model.Wrap(model.CodeInternal, err, "build pack")
 	}
 	req.Packfile = io.NopCloser(&pack)
+	if err := r.keepUnpushed(new); err != nil {
+		return err
+	}
+	ref := unpushedRef(new).String()
 	report, err := ps.sess.ReceivePack(ctx, req)
 	msg := remoteText(said.String())
 	if err == nil && report != nil {
@@ -407,14 +415,20 @@ func (r *Repo) send(ctx context.Context, ps *pushSession, branch string, old, ne
 	if err == nil {
 		r.credentialDone(ctx, ps.auth, true)
 		_ = r.fsys.SetReference(plumbing.NewHashReference(trackingRef(branch), new))
+		r.forgetPushed(append(objs, new))
 		return nil
 	}
 	if report == nil || report.UnpackStatus == "" {
-		return r.remoteError(ctx, "push", err, msg, ps.auth)
+		err = r.remoteError(ctx, "push", err, msg, ps.auth)
+		if e, ok := err.(*model.Error); ok {
+			e.WithDetail("commitSha", new.String()).WithDetail("unpushedRef", ref)
+		}
+		return err
 	}
 	if report.UnpackStatus != "ok" {
-		return model.Errorf(model.CodeInternal, "git push %s: the remote could not store the commit (unpack %s)", redact(r.url), report.UnpackStatus).
-			WithDetail("remoteMessage", msg).WithDetail("commitSha", new.String())
+		return model.Errorf(model.CodeInternal, "git push %s: the remote could not store the commit (unpack %s); the commit %s is kept in the local cache as %s",
+			redact(r.url), report.UnpackStatus, new.String()[:12], ref).
+			WithDetail("remoteMessage", msg).WithDetail("commitSha", new.String()).WithDetail("unpushedRef", ref)
 	}
 	status := ""
 	for _, cs := range report.CommandStatuses {
@@ -429,9 +443,10 @@ func (r *Repo) send(ctx context.Context, ps *pushSession, branch string, old, ne
 	if msg != "" {
 		why += "; remote said: " + msg
 	}
-	return model.Errorf(model.CodeInsufficientPermission, "git push %s to %s was rejected by the remote: %s (the commit %s is kept in the local cache)", redact(r.url), branch, why, new.String()[:12]).
+	return model.Errorf(model.CodeInsufficientPermission, "git push %s to %s was rejected by the remote: %s (the commit %s is kept in the local cache as %s until it is pushed or dropped)",
+		redact(r.url), branch, why, new.String()[:12], ref).
 		WithDetail("remote", redact(r.url)).WithDetail("branch", branch).WithDetail("status", status).
-		WithDetail("remoteMessage", msg).WithDetail("commitSha", new.String()).WithDetail("reason", "rejected")
+		WithDetail("remoteMessage", msg).WithDetail("commitSha", new.String()).WithDetail("unpushedRef", ref).WithDetail("reason", "rejected")
 }
 
 // isRace reports whether a ref update failed because the ref moved

@@ -2,7 +2,9 @@ package gitx
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"os/exec"
 	"path"
 	"sort"
@@ -126,12 +128,7 @@ func cleanRel(p string) string {
 }
 
 func readFile(t *object.Tree, p string) ([]byte, error) {
-	rel := cleanRel(p)
-	f, err := t.File(rel)
-	if err != nil {
-		return nil, model.NotFound("file", p)
-	}
-	return blobBytes(f)
+	return readResolved(t, p)
 }
 
 func blobBytes(f *object.File) ([]byte, error) {
@@ -147,34 +144,53 @@ func blobBytes(f *object.File) ([]byte, error) {
 	return b, nil
 }
 
+// readTree reads the files under p (or the file p), following symbolic
+// links inside the repository for p and for every file link under it; a
+// link to a directory under p is not descended into, and a link leaving the
+// repository is BAD_REQUEST naming it.
 func readTree(t *object.Tree, p string) (map[string][]byte, error) {
 	rel := cleanRel(p)
-	sub := t
-	prefix := ""
-	if rel != "" {
-		e, err := t.FindEntry(rel)
-		if err != nil {
+	r, err := resolvePath(t, rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, model.NotFound("path", p)
 		}
-		if e.Mode != filemode.Dir {
-			b, err := readFile(t, rel)
-			if err != nil {
-				return nil, err
-			}
-			return map[string][]byte{rel: b}, nil
+		return nil, linkModelError(p, err)
+	}
+	if !r.isDir() {
+		b, err := readResolved(t, rel)
+		if err != nil {
+			return nil, err
 		}
-		if sub, err = t.Tree(rel); err != nil {
-			return nil, model.Wrap(model.CodeInternal, err, "read tree "+rel)
-		}
+		return map[string][]byte{rel: b}, nil
+	}
+	prefix := ""
+	if rel != "" {
 		prefix = rel + "/"
 	}
 	out := map[string][]byte{}
-	err := sub.Files().ForEach(func(f *object.File) error {
+	err = r.dir.Files().ForEach(func(f *object.File) error {
+		name := prefix + f.Name
+		if f.Mode == filemode.Symlink {
+			lr, err := resolvePath(t, r.path+"/"+f.Name)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // a dangling link has no content
+				}
+				return linkModelError(name, err)
+			}
+			if lr.isDir() {
+				return nil
+			}
+			if f, err = lr.parent.TreeEntryFile(lr.entry); err != nil {
+				return model.Wrap(model.CodeInternal, err, "read "+lr.path)
+			}
+		}
 		b, err := blobBytes(f)
 		if err != nil {
 			return err
 		}
-		out[prefix+f.Name] = b
+		out[name] = b
 		return nil
 	})
 	if err != nil {
@@ -185,8 +201,10 @@ func readTree(t *object.Tree, p string) (map[string][]byte, error) {
 
 // Commit builds a commit on parent (a branch name, fetched first, or a
 // commit SHA; "" for a root commit) from changes, without any worktree: only
-// the trees on the changed paths are rewritten. No ref moves. It returns the
+// the trees on the changed paths are rewritten. No branch moves. It returns the
 // new commit's SHA; BAD_REQUEST "nothing to commit" when the tree is unchanged.
+// The cache keeps the commit under UnpushedRefPrefix until Push lands it or
+// DropUnpushed drops it.
 func (r *Repo) Commit(ctx context.Context, parent string, ch Changes, meta CommitMeta) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -203,6 +221,9 @@ func (r *Repo) Commit(ctx context.Context, parent string, ch Changes, meta Commi
 	}
 	if !changed {
 		return "", model.Errorf(model.CodeBadRequest, "nothing to commit: the changes leave the tree as it is")
+	}
+	if err := r.keepUnpushed(h); err != nil {
+		return "", err
 	}
 	return h.String(), nil
 }
@@ -383,15 +404,9 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 	for name, content := range e.files {
 		mode := filemode.Regular
 		if i, ok := idx[name]; ok {
-			switch m := entries[i].Mode; m {
-			case filemode.Regular, filemode.Executable, filemode.Symlink, filemode.Deprecated:
-				mode = m
-				if m == filemode.Deprecated {
-					mode = filemode.Regular
-				}
-			default:
-				return plumbing.ZeroHash, model.Errorf(model.CodeBadRequest, "cannot write %s: it is a directory or submodule", path.Join(dir, name)).
-					WithDetail("fields", map[string]any{"changes.write." + path.Join(dir, name): "is a directory"})
+			var err error
+			if mode, err = w.writeMode(th, entries[i], dir); err != nil {
+				return plumbing.ZeroHash, err
 			}
 		}
 		h, err := w.put(plumbing.BlobObject, content)
@@ -403,6 +418,9 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 	for name, sub := range e.dirs {
 		child := plumbing.ZeroHash
 		if i, ok := idx[name]; ok && !removed[name] {
+			if entries[i].Mode == filemode.Symlink {
+				return plumbing.ZeroHash, w.linkRefused(th, entries[i], dir, path.Join(dir, name, sub.first()))
+			}
 			if entries[i].Mode != filemode.Dir {
 				return plumbing.ZeroHash, model.Errorf(model.CodeBadRequest, "cannot write under %s: it is a file", path.Join(dir, name)).
 					WithDetail("fields", map[string]any{"changes.write." + path.Join(dir, name): "is a file"})
@@ -436,6 +454,22 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 		return plumbing.ZeroHash, model.Wrap(model.CodeInternal, err, "write tree "+dir)
 	}
 	return h, nil
+}
+
+// writeMode is the mode a file keeps when its entry e of directory dir (tree
+// th) is written: a regular or executable file stays one; a symbolic link,
+// directory or submodule is refused.
+func (w *writer) writeMode(th plumbing.Hash, e object.TreeEntry, dir string) (filemode.FileMode, error) {
+	switch e.Mode {
+	case filemode.Regular, filemode.Executable:
+		return e.Mode, nil
+	case filemode.Deprecated:
+		return filemode.Regular, nil
+	case filemode.Symlink:
+		return 0, w.linkRefused(th, e, dir, path.Join(dir, e.Name))
+	}
+	return 0, model.Errorf(model.CodeBadRequest, "cannot write %s: it is a directory or submodule", path.Join(dir, e.Name)).
+		WithDetail("fields", map[string]any{"changes.write." + path.Join(dir, e.Name): "is a directory"})
 }
 
 // buildCommit writes the commit for ch on parent (nil: root commit) and

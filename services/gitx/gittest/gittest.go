@@ -127,3 +127,27 @@ func RejectPushes(t testing.TB, dir, message string) {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// AddSymlinks commits symbolic links (path -> target, stored as Git stores
+// them: mode 120000, the target as the blob) on top of branch in the bare
+// repository dir and returns the new head.
+func AddSymlinks(t testing.TB, dir, branch string, links map[string]string) string {
+	t.Helper()
+	paths := make([]string, 0, len(links))
+	for p := range links {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var b bytes.Buffer
+	msg := "add symbolic links\n"
+	ref := "refs/heads/" + branch
+	fmt.Fprintf(&b, "commit %s\ncommitter gittest <gittest@example.com> 1700000100 +0000\ndata %d\n%sfrom %s^0\n", ref, len(msg), msg, ref)
+	for _, p := range paths {
+		fmt.Fprintf(&b, "M 120000 inline %s\ndata %d\n%s\n", p, len(links[p]), links[p])
+	}
+	b.WriteString("\n")
+	if _, err := RunGit(dir, b.Bytes(), "fast-import", "--quiet"); err != nil {
+		t.Fatalf("add symbolic links to %s: %v", dir, err)
+	}
+	return Git(t, dir, "rev-parse", ref)
+}
