@@ -194,7 +194,7 @@ func orDash(s string) string {
 // generated from gitops.installFlux's declaration.
 func newInstallForm(s *session, cl api.ClusterView) screen {
 	fill := func(in *api.InstallFluxInput) { in.ClusterID = cl.ID }
-	f := inputForm(api.InstallFlux, formSpec{only: []string{"namespace", "version", "registry"}, fields: map[string]fieldOpt{
+	f := inputForm(api.InstallFlux, formSpec{hide: []string{"clusterId", "manifestsPath"}, fields: map[string]fieldOpt{
 		"namespace": {value: "flux-system", hint: "flux-system"},
 		"version":   {hint: "newest embedded"},
 		"registry":  {hint: "ghcr.io/fluxcd (default)"},

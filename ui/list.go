@@ -400,9 +400,9 @@ func (l *list[T]) table(c cellCtx, w, h int) string {
 			}
 			parts[j] = text
 		}
-		line := strings.Join(parts, " ")
+		line := fit(strings.Join(parts, " "), w)
 		if r == l.cursor {
-			line = st.Selected.Render(fit(line, w))
+			line = st.Selected.Render(line)
 		}
 		b.WriteString("\n" + line)
 	}
