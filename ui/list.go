@@ -390,6 +390,10 @@ func (l *list[T]) table(c cellCtx, w, h int) string {
 	b.WriteString(st.Header.Render(fit(strings.Join(hdr, " "), w)))
 	end := min(len(l.shown), l.offset+max(1, h-1))
 	parts := make([]string, len(idx))
+	lineW := len(ws) - 1 // cells are padded to their widths: a row is this wide
+	for _, cw := range ws {
+		lineW += cw
+	}
 	for r := l.offset; r < end; r++ {
 		it := &l.items[l.shown[r]]
 		for j, i := range idx {
@@ -400,7 +404,10 @@ func (l *list[T]) table(c cellCtx, w, h int) string {
 			}
 			parts[j] = text
 		}
-		line := fit(strings.Join(parts, " "), w)
+		line := strings.Join(parts, " ")
+		if lineW > w {
+			line = fit(line, w)
+		}
 		if r == l.cursor {
 			line = st.Selected.Render(line)
 		}
