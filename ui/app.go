@@ -71,17 +71,26 @@ type scoper interface{ scope() scope }
 
 type scope struct{ cluster, project, env string }
 
-// base carries what every screen has.
+// base carries what every screen has: the session, the screen's id, the
+// busy text of a running action, the loader of its data and its size.
 type base struct {
 	s       *session
 	sid     int
 	working string
+	ld      loader
 	w, h    int
 }
 
-func newBase(s *session) base   { return base{s: s, sid: s.newID(), w: 80, h: 20} }
-func (b *base) id() int         { return b.sid }
-func (b *base) busy() string    { return b.working }
+func newBase(s *session) base { return base{s: s, sid: s.newID(), w: 80, h: 20} }
+func (b *base) id() int       { return b.sid }
+
+// busy names the running action, else the running load.
+func (b *base) busy() string {
+	if b.working != "" {
+		return b.working
+	}
+	return b.ld.busy
+}
 func (b *base) capturing() bool { return false }
 func (b *base) resize(msg tea.Msg) bool {
 	if m, ok := msg.(sizeMsg); ok {
@@ -171,13 +180,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(20, msg.Width), max(6, msg.Height)
 		m.help.SetWidth(m.width)
+		if m.palette != nil {
+			m.palette.resize(m.width)
+		}
 		return m, m.broadcast(m.sizeMsg())
 	case tea.BackgroundColorMsg:
 		m.s.setDark(msg.IsDark())
 		m.help.Styles = help.DefaultStyles(m.s.dark)
-		if m.palette != nil {
-			m.palette.restyle()
-		}
 		return m, m.broadcast(themeMsg{})
 	case spinner.TickMsg:
 		var cmd tea.Cmd
@@ -282,7 +291,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.full = true
 		return m, nil
 	case key.Matches(msg, k.Palette):
-		m.palette = newPalette(m.s)
+		m.palette = newPalette(m.s, m.width)
 		return m, nil
 	case key.Matches(msg, k.Back):
 		if len(m.stack) > 1 {
@@ -341,7 +350,7 @@ func (m Model) render() string {
 	}
 	switch {
 	case m.err != nil:
-		lines = append(lines, fit(st.Error.Render("✗ "+string(m.err.Code)+": ")+st.Error.UnsetBold().Render(oneLine(m.err.Message)), m.width))
+		lines = append(lines, fit(errLine(st, m.err), m.width))
 	case m.notice != "":
 		lines = append(lines, fit(st.OK.Render("✓ "+oneLine(m.notice)), m.width))
 	default:

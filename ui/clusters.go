@@ -16,42 +16,103 @@ import (
 // clustersScreen lists clusters with reachability, versions and live Flux health.
 type clustersScreen struct {
 	base
-	t       table
-	items   []api.ClusterView
-	health  map[string]string // cluster id -> healthy/degraded/unhealthy/error code
-	checked bool
-	loaded  bool
+	l      list[api.ClusterView]
+	health map[string]string // cluster id -> healthy/degraded/unhealthy/error code
 }
 
 func newClusters(s *session) *clustersScreen {
-	return &clustersScreen{base: newBase(s), health: map[string]string{}, t: table{cols: []column{
-		{"NAME", 12}, {"CONTEXT", 12}, {"REACH", 11}, {"K8S", 17}, {"FLUX", 8}, {"HEALTH", 0},
-	}}}
+	c := &clustersScreen{base: newBase(s), health: map[string]string{}}
+	c.l = newList(&c.ld, listSpec[api.ClusterView]{
+		noun:   "Clusters",
+		cols:   c.columns(),
+		empty:  "No clusters yet. Register one: `:` then clusters.register, or\ngitopstui --procedure clusters.register --input '{\"name\":\"prod\"}'",
+		search: func(cl *api.ClusterView) string { return cl.Name + " " + cl.Context + " " + cl.ID },
+		ident:  func(cl *api.ClusterView) string { return cl.ID },
+	})
+	return c
 }
 
-func (c *clustersScreen) title() string { return "Clusters" }
+func (c *clustersScreen) columns() []column[api.ClusterView] {
+	return []column[api.ClusterView]{
+		{"NAME", 12, 0, func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) { return cl.Name, x.st.Header }},
+		{"CONTEXT", 12, 3, func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) { return cl.Context, x.st.Muted }},
+		{"REACH", 11, 0, reachCell},
+		{"K8S", 17, 2, k8sCell},
+		{"FLUX", 8, 1, fluxCell},
+		{"HEALTH", 0, 0, c.healthCell},
+	}
+}
+
+func reachCell(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
+	switch s := cl.Status; {
+	case s == nil:
+		return "checking…", x.st.Warn
+	case s.Reachable:
+		return "reachable", x.st.OK
+	}
+	return "unreachable", x.st.Error
+}
+
+func k8sCell(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
+	s := cl.Status
+	if s == nil || s.ServerVersion == "" {
+		return "-", x.st.Muted
+	}
+	v := s.ServerVersion
+	if s.K3s {
+		v += " k3s"
+	}
+	return v, lipgloss.NewStyle()
+}
+
+func fluxCell(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
+	switch s := cl.Status; {
+	case s == nil:
+		return "-", x.st.Muted
+	case s.FluxInstalled && s.FluxVersion != "":
+		return s.FluxVersion, x.st.OK
+	case s.FluxInstalled:
+		return "installed", x.st.OK
+	}
+	return "none", x.st.Muted
+}
+
+func (c *clustersScreen) healthCell(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
+	hs, s := c.health[cl.ID], cl.Status
+	if s != nil && !s.Reachable && s.Error != "" && (hs == "" || hs == "checking…" || strings.HasPrefix(hs, "K3S")) {
+		return firstLine(s.Error), x.st.Error
+	}
+	if hs == "" {
+		hs = "-"
+	}
+	return hs, x.st.statusStyle(hs)
+}
+
+func (c *clustersScreen) title() string   { return "Clusters" }
+func (c *clustersScreen) capturing() bool { return c.l.filtering }
 
 func (c *clustersScreen) scope() scope {
-	if c.t.n == 0 {
-		return scope{}
+	if cl := c.l.current(); cl != nil {
+		return scope{cluster: cl.Name}
 	}
-	return scope{cluster: c.items[c.t.cursor].Name}
+	return scope{}
 }
 
 func (c *clustersScreen) bindings() []key.Binding {
 	k := c.s.keys
-	return []key.Binding{k.Up, k.Down, k.Open, k.Install, k.Uninstall, k.Health, k.Refresh}
+	if c.l.filtering {
+		return filterBindings()
+	}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Install, k.Uninstall, k.Health, k.Refresh}
 }
 
 func (c *clustersScreen) init() tea.Cmd {
-	c.working = "loading clusters"
-	return invoke(c.s, c.sid, "offline", api.ListClusters, api.ClusterListInput{Live: new(false)})
+	return c.ld.start("loading clusters", invoke(c.s, c.sid, "offline", api.ListClusters, api.ClusterListInput{Live: new(false)}))
 }
 
 func (c *clustersScreen) checkLive() tea.Cmd {
-	c.working = "checking clusters"
-	cmds := []tea.Cmd{invoke(c.s, c.sid, "live", api.ListClusters, api.ClusterListInput{Live: new(true)})}
-	for _, cl := range c.items {
+	cmds := []tea.Cmd{c.ld.start("checking clusters", invoke(c.s, c.sid, "live", api.ListClusters, api.ClusterListInput{Live: new(true)}))}
+	for _, cl := range c.l.items {
 		c.health[cl.ID] = "checking…"
 		cmds = append(cmds, invoke(c.s, c.sid, cl.ID, api.CheckFluxHealth, api.ClusterInput{ClusterID: cl.ID}))
 	}
@@ -60,20 +121,16 @@ func (c *clustersScreen) checkLive() tea.Cmd {
 
 func (c *clustersScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if c.resize(msg) {
-		c.t.setHeight(c.h - 2)
+		c.l.resize(c.w, c.h)
 		return c, nil
 	}
 	switch msg := msg.(type) {
 	case doneMsg[[]api.ClusterView]:
-		c.working = ""
-		if msg.err != nil {
-			return c, fail(msg.err)
-		}
-		c.items = msg.val
-		c.t.setN(len(c.items))
-		c.loaded = true
-		if msg.tag == "offline" {
-			return c, c.checkLive()
+		if v, ok := settle(&c.ld, msg); ok {
+			c.l.setRows(v)
+			if msg.tag == "offline" {
+				return c, c.checkLive()
+			}
 		}
 	case doneMsg[api.FluxHealth]:
 		if msg.err != nil {
@@ -82,87 +139,36 @@ func (c *clustersScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			c.health[msg.tag] = string(msg.val.Overall)
 		}
 	case tea.KeyPressMsg:
-		k := c.s.keys
-		if c.t.move(k, msg) {
-			return c, nil
-		}
-		if key.Matches(msg, k.Refresh) {
-			return c, c.init()
-		}
-		if c.t.n == 0 {
-			return c, nil
-		}
-		cl := c.items[c.t.cursor]
-		switch {
-		case key.Matches(msg, k.Open, k.Health):
-			return c, push(newHealth(c.s, cl))
-		case key.Matches(msg, k.Install):
-			return c, push(newInstallForm(c.s, cl))
-		case key.Matches(msg, k.Uninstall):
-			return c, push(newUninstall(c.s, cl))
-		}
+		return c, c.key(msg)
 	}
 	return c, nil
 }
 
+func (c *clustersScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := c.s.keys
+	if ok, cmd := c.l.key(k, msg); ok {
+		return cmd
+	}
+	if key.Matches(msg, k.Refresh) {
+		return c.init()
+	}
+	cl := c.l.current()
+	if cl == nil {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Open, k.Health):
+		return push(newHealth(c.s, *cl))
+	case key.Matches(msg, k.Install):
+		return push(newInstallForm(c.s, *cl))
+	case key.Matches(msg, k.Uninstall):
+		return push(newUninstall(c.s, *cl))
+	}
+	return nil
+}
+
 func (c *clustersScreen) view(w, h int) string {
-	st := c.s.styles
-	head := st.Header.Render(fmt.Sprintf("Clusters (%d)", len(c.items)))
-	if !c.loaded {
-		return head + "\n" + st.Muted.Render("loading…")
-	}
-	if len(c.items) == 0 {
-		return head + "\n" + st.Muted.Render("No clusters yet. Register one: `:` then clusters.register, or\ngitopstui --procedure clusters.register --input '{\"name\":\"prod\"}'")
-	}
-	c.t.setHeight(h - 2)
-	return head + "\n" + c.t.render(st, w, h-1, func(r, col int) (string, lipgloss.Style) {
-		cl := c.items[r]
-		s := cl.Status
-		switch col {
-		case 0:
-			return cl.Name, st.Header
-		case 1:
-			return cl.Context, st.Muted
-		case 2:
-			switch {
-			case s == nil:
-				return "checking…", st.Warn
-			case s.Reachable:
-				return "reachable", st.OK
-			default:
-				return "unreachable", st.Error
-			}
-		case 3:
-			if s == nil || s.ServerVersion == "" {
-				return "-", st.Muted
-			}
-			v := s.ServerVersion
-			if s.K3s {
-				v += " k3s"
-			}
-			return v, lipgloss.NewStyle()
-		case 4:
-			switch {
-			case s == nil:
-				return "-", st.Muted
-			case s.FluxInstalled && s.FluxVersion != "":
-				return s.FluxVersion, st.OK
-			case s.FluxInstalled:
-				return "installed", st.OK
-			default:
-				return "none", st.Muted
-			}
-		default:
-			hs := c.health[cl.ID]
-			if s != nil && !s.Reachable && s.Error != "" && (hs == "" || hs == "checking…" || strings.HasPrefix(hs, "K3S")) {
-				return firstLine(s.Error), st.Error
-			}
-			if hs == "" {
-				hs = "-"
-			}
-			return hs, st.statusStyle(hs)
-		}
-	})
+	return c.l.view(c.s.styles, c.s.now(), w, h, "")
 }
 
 func codeOf(err error) string {
@@ -177,119 +183,6 @@ func firstLine(s string) string {
 	return s
 }
 
-// healthScreen shows gitops.checkFluxHealth for one cluster: every
-// controller with its replicas and conditions, and the CRDs.
-type healthScreen struct {
-	base
-	cl     api.ClusterView
-	h      *api.FluxHealth
-	errTxt string
-	scroll int
-}
-
-func newHealth(s *session, cl api.ClusterView) *healthScreen {
-	return &healthScreen{base: newBase(s), cl: cl}
-}
-
-func (h *healthScreen) title() string { return "Health " + h.cl.Name }
-func (h *healthScreen) scope() scope  { return scope{cluster: h.cl.Name} }
-func (h *healthScreen) bindings() []key.Binding {
-	k := h.s.keys
-	return []key.Binding{k.Up, k.Down, k.Refresh, k.Install, k.Uninstall}
-}
-
-func (h *healthScreen) init() tea.Cmd {
-	h.working = "checking flux health"
-	return invoke(h.s, h.sid, "", api.CheckFluxHealth, api.ClusterInput{ClusterID: h.cl.ID})
-}
-
-func (h *healthScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if h.resize(msg) {
-		return h, nil
-	}
-	switch msg := msg.(type) {
-	case doneMsg[api.FluxHealth]:
-		h.working = ""
-		if msg.err != nil {
-			h.errTxt = msg.err.Error()
-			return h, fail(msg.err)
-		}
-		v := msg.val
-		h.h, h.errTxt = &v, ""
-	case tea.KeyPressMsg:
-		k := h.s.keys
-		switch {
-		case key.Matches(msg, k.Up):
-			h.scroll = max(0, h.scroll-1)
-		case key.Matches(msg, k.Down):
-			h.scroll++
-		case key.Matches(msg, k.Refresh):
-			return h, h.init()
-		case key.Matches(msg, k.Install):
-			return h, push(newInstallForm(h.s, h.cl))
-		case key.Matches(msg, k.Uninstall):
-			return h, push(newUninstall(h.s, h.cl))
-		}
-	}
-	return h, nil
-}
-
-func (h *healthScreen) view(w, ht int) string {
-	st := h.s.styles
-	var b strings.Builder
-	b.WriteString(st.Header.Render("Flux health of "+h.cl.Name) + "\n")
-	switch {
-	case h.h == nil && h.errTxt != "":
-		b.WriteString(st.Error.Render(h.errTxt))
-		return clipLines(b.String(), w, ht)
-	case h.h == nil:
-		b.WriteString(st.Muted.Render("checking…"))
-		return b.String()
-	}
-	fh := h.h
-	b.WriteString(fmt.Sprintf("status %s  version %s  namespace %s\n", st.statusStyle(string(fh.Overall)).Render(string(fh.Overall)), orDash(fh.Version), orDash(fh.Namespace)))
-	if fh.Message != "" {
-		b.WriteString(st.Muted.Render(fh.Message) + "\n")
-	}
-	var body []string
-	body = append(body, "", st.Header.Render("Controllers"))
-	for _, c := range fh.Components {
-		state := "ready"
-		if !c.Ready {
-			state = "not ready"
-		}
-		sty := st.OK
-		if !c.Ready {
-			sty = st.Error
-		}
-		body = append(body, fmt.Sprintf("  %s %s  replicas %d/%d  %s", sty.Render(pad(state, 9)), pad(c.Name, 26), c.ReadyReplicas, c.Replicas, st.Muted.Render(c.Image)))
-		if c.Message != "" {
-			body = append(body, "      "+st.Muted.Render(c.Message))
-		}
-		for _, cd := range c.Conditions {
-			body = append(body, fmt.Sprintf("      %s=%s %s %s", cd.Type, st.statusStyle(string(cd.Status)).Render(string(cd.Status)), cd.Reason, st.Muted.Render(oneLine(cd.Message))))
-		}
-	}
-	est := 0
-	for _, c := range fh.CRDs {
-		if c.Established {
-			est++
-		}
-	}
-	body = append(body, "", st.Header.Render(fmt.Sprintf("CRDs (%d/%d established)", est, len(fh.CRDs))))
-	for _, c := range fh.CRDs {
-		mark := st.OK.Render("✓")
-		if !c.Established {
-			mark = st.Error.Render("✗")
-		}
-		body = append(body, "  "+mark+" "+c.Name)
-	}
-	avail := max(1, ht-strings.Count(b.String(), "\n"))
-	h.scroll = min(h.scroll, max(0, len(body)-avail))
-	b.WriteString(strings.Join(body[h.scroll:], "\n"))
-	return clipLines(b.String(), w, ht)
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -297,24 +190,24 @@ func orDash(s string) string {
 	return s
 }
 
-// newInstallForm is the install Flux form (namespace, version, registry).
+// newInstallForm is the install Flux form (namespace, version, registry),
+// generated from gitops.installFlux's declaration.
 func newInstallForm(s *session, cl api.ClusterView) screen {
-	f := newForm(
-		textIn("namespace", "namespace", "flux-system", "flux-system", checkDNSLabel),
-		textIn("version", "version", "", "newest embedded", nil),
-		textIn("registry", "registry", "", "ghcr.io/fluxcd (default)", nil),
-	)
-	var fs *formScreen
-	fs = newFormScreen(s, "Install Flux on "+cl.Name, "Applies Flux's CRDs and controllers from the embedded bundle (server-side apply).", f,
+	fill := func(in *api.InstallFluxInput) { in.ClusterID = cl.ID }
+	f := inputForm(api.InstallFlux, formSpec{hide: []string{"clusterId", "manifestsPath"}, fields: map[string]fieldOpt{
+		"namespace": {value: "flux-system", hint: "flux-system"},
+		"version":   {hint: "newest embedded"},
+		"registry":  {hint: "ghcr.io/fluxcd (default)"},
+	}}, fill)
+	return newFormScreen(s, "Install Flux on "+cl.Name, "Applies Flux's CRDs and controllers from the embedded bundle (server-side apply).", f,
 		func(f *form, to int) tea.Cmd {
-			in := api.InstallFluxInput{ClusterID: cl.ID, Namespace: f.value("namespace"), Version: f.value("version"), Registry: f.value("registry")}
+			in, _ := formInput(f, fill)
 			return invoke(s, to, "", api.InstallFlux, in)
 		},
 		func(msg tea.Msg) tea.Cmd {
 			r := msg.(doneMsg[api.InstallFluxResult]).val
-			return replace(newTextScreen(s, "Flux installed", installReport(s.styles, cl.Name, r)))
+			return replace(newTextScreen(s, "Flux installed", "", installReport(s.styles, cl.Name, r)))
 		})
-	return fs
 }
 
 func installReport(st Styles, name string, r api.InstallFluxResult) string {
@@ -420,74 +313,4 @@ func (u *uninstallScreen) view(w, h int) string {
 		b.WriteString("\n" + st.Warn.Render(u.working+"…"))
 	}
 	return clipLines(b.String(), w, h)
-}
-
-// textScreen shows a block of text (a result), scrollable.
-type textScreen struct {
-	base
-	name   string
-	text   string
-	lang   string
-	scroll int
-}
-
-func newTextScreen(s *session, name, text string) *textScreen {
-	return &textScreen{base: newBase(s), name: name, text: text}
-}
-
-func (t *textScreen) title() string { return t.name }
-func (t *textScreen) init() tea.Cmd { return nil }
-func (t *textScreen) bindings() []key.Binding {
-	k := t.s.keys
-	return []key.Binding{k.Up, k.Down, k.PageDown}
-}
-
-func (t *textScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if t.resize(msg) {
-		return t, nil
-	}
-	if km, ok := msg.(tea.KeyPressMsg); ok {
-		t.scroll = scrollKeys(t.s.keys, km, t.scroll, t.h)
-	}
-	return t, nil
-}
-
-func (t *textScreen) view(w, h int) string {
-	var lines []string
-	if t.lang != "" {
-		lines = t.s.hl.lines(t.lang, t.text)
-	} else {
-		lines = strings.Split(strings.TrimRight(t.text, "\n"), "\n")
-	}
-	return visible(lines, &t.scroll, w, h)
-}
-
-// scrollKeys moves a scroll offset by the list keys.
-func scrollKeys(k KeyMap, km tea.KeyPressMsg, scroll, h int) int {
-	switch {
-	case key.Matches(km, k.Up):
-		scroll--
-	case key.Matches(km, k.Down):
-		scroll++
-	case key.Matches(km, k.PageUp):
-		scroll -= max(1, h-1)
-	case key.Matches(km, k.PageDown):
-		scroll += max(1, h-1)
-	case key.Matches(km, k.Top):
-		scroll = 0
-	case key.Matches(km, k.Bottom):
-		scroll = 1 << 30
-	}
-	return max(0, scroll)
-}
-
-// visible returns the h lines from *scroll (clamped), each fit to w.
-func visible(lines []string, scroll *int, w, h int) string {
-	*scroll = max(0, min(*scroll, len(lines)-h))
-	end := min(len(lines), *scroll+h)
-	out := make([]string, 0, h)
-	for _, l := range lines[*scroll:end] {
-		out = append(out, fit(l, w))
-	}
-	return strings.Join(out, "\n")
 }

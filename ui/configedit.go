@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -63,6 +62,7 @@ type configEditor struct {
 	mode     editMode
 	file     *api.ConfigFile
 	text     string
+	lines    []string // text highlighted, for the review
 	area     textarea.Model
 	msg      textinput.Model
 	res      *api.ValidateResult
@@ -106,8 +106,7 @@ func (c *configEditor) bindings() []key.Binding {
 }
 
 func (c *configEditor) init() tea.Cmd {
-	c.working = "reading manifest"
-	return invoke(c.s, c.sid, "", api.ReadConfig, api.ReadConfigInput{EnvironmentID: c.env.ID})
+	return c.ld.start("reading manifest", invoke(c.s, c.sid, "", api.ReadConfig, api.ReadConfigInput{EnvironmentID: c.env.ID}))
 }
 
 // edit opens the text in the external editor or the in-app one.
@@ -137,6 +136,7 @@ func (c *configEditor) edit() tea.Cmd {
 
 func (c *configEditor) validate() tea.Cmd {
 	c.working = "validating"
+	c.lines = c.s.hl.lines("yaml", c.text)
 	return invoke(c.s, c.sid, "", api.ValidateYAML, api.ValidateYAMLInput{YAML: c.text})
 }
 
@@ -148,46 +148,22 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case doneMsg[api.ConfigFile]:
-		c.working = ""
-		if msg.err != nil {
-			return c, fail(msg.err)
+		f, ok := settle(&c.ld, msg)
+		if !ok {
+			return c, nil
 		}
-		f := msg.val
 		c.file, c.text = &f, f.YAML
 		return c, c.edit()
-	case editorFileMsg:
-		if msg.err != nil {
-			c.working, c.mode = "", editReview
-			return c, fail(msg.err)
+	case editorFileMsg, editorDoneMsg, editorTextMsg:
+		return c, c.editorMsg(msg)
+	case themeMsg:
+		if c.lines != nil {
+			c.lines = c.s.hl.lines("yaml", c.text)
 		}
-		args := strings.Fields(c.s.editor)
-		cmd := exec.Command(args[0], append(args[1:], msg.path)...) //nolint:gosec // the user's own editor
-		to, p := c.sid, msg.path
-		return c, tea.ExecProcess(cmd, func(err error) tea.Msg { return editorDoneMsg{to: to, path: p, err: err} })
-	case editorDoneMsg:
-		to, p := c.sid, msg.path
-		if msg.err != nil {
-			c.working, c.mode = "", editReview
-			_ = os.RemoveAll(filepath.Dir(p))
-			return c, fail(model.Wrap(model.CodeInternal, msg.err, "editor "+c.s.editor))
-		}
-		return c, func() tea.Msg {
-			b, err := os.ReadFile(p)
-			_ = os.RemoveAll(filepath.Dir(p))
-			return editorTextMsg{to: to, text: string(b), err: err}
-		}
-	case editorTextMsg:
-		if msg.err != nil {
-			c.working, c.mode = "", editReview
-			return c, fail(msg.err)
-		}
-		c.text = msg.text
-		return c, c.validate()
 	case doneMsg[api.ValidateResult]:
-		c.working = ""
 		c.mode = editReview
-		if msg.err != nil {
-			return c, fail(msg.err)
+		if cmd := c.acted(msg.err); cmd != nil {
+			return c, cmd
 		}
 		r := msg.val
 		c.res = &r
@@ -195,21 +171,7 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 			return c, fail(model.Errorf(model.CodeYAMLInvalid, "%d error(s): fix them before committing (e edits again)", len(r.Errors)))
 		}
 	case doneMsg[api.CommitConfigResult]:
-		c.working = ""
-		if msg.err != nil {
-			e := model.AsError(msg.err)
-			if e.Code == model.CodeConflictDetected {
-				c.mode = editConflict
-				c.conflict = conflictsOf(e)
-			} else {
-				c.mode = editReview
-			}
-			return c, fail(msg.err)
-		}
-		r := msg.val
-		c.commit = &r
-		c.mode = editDone
-		return c, notify("committed " + shortSHA(r.CommitSha) + " to " + r.Branch)
+		return c, c.committed(msg)
 	case tea.KeyPressMsg:
 		return c.key(msg)
 	}
@@ -219,6 +181,62 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 		return c, cmd
 	}
 	return c, nil
+}
+
+// editorMsg follows the external editor's round trip: write the file,
+// run the editor, read the file back, validate.
+func (c *configEditor) editorMsg(msg tea.Msg) tea.Cmd {
+	to := c.sid
+	switch msg := msg.(type) {
+	case editorFileMsg:
+		if msg.err != nil {
+			c.working, c.mode = "", editReview
+			return fail(msg.err)
+		}
+		args := strings.Fields(c.s.editor)
+		cmd := exec.Command(args[0], append(args[1:], msg.path)...) //nolint:gosec // the user's own editor
+		p := msg.path
+		return tea.ExecProcess(cmd, func(err error) tea.Msg { return editorDoneMsg{to: to, path: p, err: err} })
+	case editorDoneMsg:
+		p := msg.path
+		if msg.err != nil {
+			c.working, c.mode = "", editReview
+			_ = os.RemoveAll(filepath.Dir(p))
+			return fail(model.Wrap(model.CodeInternal, msg.err, "editor "+c.s.editor))
+		}
+		return func() tea.Msg {
+			b, err := os.ReadFile(p)
+			_ = os.RemoveAll(filepath.Dir(p))
+			return editorTextMsg{to: to, text: string(b), err: err}
+		}
+	case editorTextMsg:
+		if msg.err != nil {
+			c.working, c.mode = "", editReview
+			return fail(msg.err)
+		}
+		c.text = msg.text
+		return c.validate()
+	}
+	return nil
+}
+
+// committed takes the commit's result; a conflict shows base/ours/theirs.
+func (c *configEditor) committed(msg doneMsg[api.CommitConfigResult]) tea.Cmd {
+	c.working = ""
+	if msg.err != nil {
+		e := model.AsError(msg.err)
+		if e.Code == model.CodeConflictDetected {
+			c.mode = editConflict
+			c.conflict = conflictsOf(e)
+		} else {
+			c.mode = editReview
+		}
+		return fail(msg.err)
+	}
+	r := msg.val
+	c.commit = &r
+	c.mode = editDone
+	return notify("committed " + shortSHA(r.CommitSha) + " to " + r.Branch)
 }
 
 func (c *configEditor) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
@@ -273,7 +291,10 @@ func (c *configEditor) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			}
 		}
 	}
-	c.scroll = scrollKeys(c.s.keys, msg, c.scroll, c.h)
+	if c.mode == editReview || c.mode == editMessage || c.mode == editCommitting {
+		top, body := c.review(c.s.styles)
+		c.scroll = scrollBy(c.s.keys, msg, c.scroll, len(body), max(1, c.h-len(top)))
+	}
 	return c, nil
 }
 
@@ -290,13 +311,12 @@ func conflictsOf(e *model.Error) []map[string]any {
 
 func (c *configEditor) view(w, h int) string {
 	st := c.s.styles
-	head := "Manifest of " + c.env.Name
-	if c.file != nil {
-		head += st.Muted.Render(fmt.Sprintf("  %s @ %s (%s)", c.file.File, shortSHA(c.file.Revision), c.file.Branch))
-	}
-	head = st.Header.Render(head)
+	head := c.head(st)
 	switch c.mode {
 	case editLoading:
+		if c.ld.err != nil {
+			return clipLines(head+"\n"+errLine(st, c.ld.err), w, h)
+		}
 		return head + "\n" + st.Muted.Render("reading…")
 	case editInApp:
 		return head + "\n" + st.Muted.Render("ctrl+s validates · esc discards") + "\n" + c.area.View()
@@ -308,9 +328,22 @@ func (c *configEditor) view(w, h int) string {
 		r := c.commit
 		return clipLines(head+"\n\n"+st.OK.Render("Committed ")+shortSHA(r.CommitSha)+" to "+r.Branch+" ("+r.File+")\n"+st.Info.Render(r.GitURL), w, h)
 	}
-	// Review: the text highlighted, issues marked at their lines.
-	var top []string
-	top = append(top, head)
+	top, body := c.review(st)
+	return strings.Join(top, "\n") + "\n" + window(body, c.scroll, w, max(1, h-len(top)))
+}
+
+func (c *configEditor) head(st Styles) string {
+	head := "Manifest of " + c.env.Name
+	if c.file != nil {
+		head += st.Muted.Render(fmt.Sprintf("  %s @ %s (%s)", c.file.File, shortSHA(c.file.Revision), c.file.Branch))
+	}
+	return st.Header.Render(head)
+}
+
+// review is the review's head and its body: the text highlighted, the
+// issues marked at their lines.
+func (c *configEditor) review(st Styles) (top, body []string) {
+	top = append(top, c.head(st))
 	if c.res != nil {
 		sum := st.OK.Render("valid")
 		if !c.res.Valid {
@@ -324,7 +357,6 @@ func (c *configEditor) view(w, h int) string {
 		top = append(top, st.Muted.Render("e: edit again · c: commit · ↑/↓ scroll"))
 	}
 	marks := map[int][]string{}
-	var lines []int
 	if c.res != nil {
 		for _, is := range c.res.Errors {
 			marks[is.Line] = append(marks[is.Line], st.Error.Render("✗ "+issueText(is.Line, is.Column, is.Field, is.Message, "")))
@@ -333,16 +365,11 @@ func (c *configEditor) view(w, h int) string {
 			marks[is.Line] = append(marks[is.Line], st.Warn.Render("⚠ "+issueText(is.Line, is.Column, is.Field, is.Message, is.Suggestion)))
 		}
 	}
-	for l := range marks {
-		lines = append(lines, l)
-	}
-	sort.Ints(lines)
-	src := c.s.hl.lines("yaml", c.text)
-	var body []string
-	for i, l := range src {
+	body = append(body, marks[0]...)
+	for i, l := range c.lines {
 		n := i + 1
 		gutter := st.Muted.Render(fmt.Sprintf("%4d ", n))
-		if ms := marks[n]; len(ms) > 0 {
+		if len(marks[n]) > 0 {
 			gutter = st.Error.Render(fmt.Sprintf("%4d▌", n))
 		}
 		body = append(body, gutter+l)
@@ -350,10 +377,7 @@ func (c *configEditor) view(w, h int) string {
 			body = append(body, "     "+m)
 		}
 	}
-	if ms := marks[0]; len(ms) > 0 {
-		body = append(ms, body...)
-	}
-	return strings.Join(top, "\n") + "\n" + visible(body, &c.scroll, w, max(1, h-len(top)))
+	return top, body
 }
 
 func issueText(line, column int, field, message, suggestion string) string {

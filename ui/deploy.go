@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,37 +11,6 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
 )
-
-// deployChanges is the deploy form's input as the procedures take it.
-type deployChanges struct {
-	Changes   api.ChangeSet
-	Message   string
-	Workload  string
-	Container string
-}
-
-// preview is the previewChanges input of the change.
-func (c deployChanges) preview(p model.Project, env model.Environment) api.PreviewInput {
-	return api.PreviewInput{ProjectID: p.ID, EnvironmentID: env.ID, Changes: c.Changes, Workload: c.Workload, Container: c.Container}
-}
-
-// deploy is the deployWithGitOps input of the same change.
-func (c deployChanges) deploy(p model.Project, env model.Environment) api.DeployInput {
-	ch := c.Changes
-	return api.DeployInput{ProjectID: p.ID, EnvironmentID: env.ID, Image: ch.Image, Replicas: ch.Replicas, Env: ch.Env,
-		Resources: ch.Resources, CommitMessage: c.Message, Workload: c.Workload, Container: c.Container}
-}
-
-func checkReplicas(v string) string {
-	if v == "" {
-		return ""
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return "must be a whole number, 0 or more"
-	}
-	return ""
-}
 
 func checkEnvList(v string) string {
 	_, err := parseEnv(v)
@@ -73,53 +41,30 @@ func parseEnv(v string) (map[string]*string, error) {
 	return out, nil
 }
 
-// newDeployForm is the first step of a deploy: what to change.
+// newDeployForm is the first step of a deploy: what to change, generated
+// from gitops.deployWithGitOps's declaration.
 func newDeployForm(s *session, p model.Project, env model.Environment) screen {
-	f := newForm(
-		textIn("image", "image", "", "ghcr.io/acme/web:1.4.2", nil),
-		textIn("replicas", "replicas", "", "unchanged", checkReplicas),
-		textIn("env", "env", "", "LOG_LEVEL=debug, -OLD_VAR", checkEnvList),
-		textIn("cpuReq", "cpu request", "", "250m", nil),
-		textIn("memReq", "memory request", "", "256Mi", nil),
-		textIn("cpuLim", "cpu limit", "", "", nil),
-		textIn("memLim", "memory limit", "", "512Mi", nil),
-		textIn("workload", "workload", "", "when the path holds several", nil),
-		textIn("message", "message", "", "a conventional one", nil),
-	)
+	fill := func(in *api.DeployInput) { in.ProjectID, in.EnvironmentID = p.ID, env.ID }
+	f := inputForm(api.DeployWithGitOps, formSpec{
+		only: []string{"image", "replicas", "env", "resources.requests.cpu", "resources.requests.memory",
+			"resources.limits.cpu", "resources.limits.memory", "workload", "commitMessage"},
+		fields: map[string]fieldOpt{
+			"image":                     {hint: "ghcr.io/acme/web:1.4.2"},
+			"replicas":                  {hint: "unchanged"},
+			"env":                       {hint: "LOG_LEVEL=debug, -OLD_VAR", check: checkEnvList, parse: func(v string) (any, error) { return parseEnv(v) }},
+			"resources.requests.cpu":    {label: "cpu request", hint: "250m"},
+			"resources.requests.memory": {label: "memory request", hint: "256Mi"},
+			"resources.limits.cpu":      {label: "cpu limit"},
+			"resources.limits.memory":   {label: "memory limit", hint: "512Mi"},
+			"workload":                  {hint: "when the path holds several"},
+			"commitMessage":             {label: "message", hint: "a conventional one"},
+		},
+	}, fill)
 	return newFormScreen(s, "Deploy to "+env.Name, "Preview first: nothing is committed before you confirm.", f,
 		func(f *form, to int) tea.Cmd {
-			c, err := changesFrom(f)
-			if err != nil {
-				return fail(err)
-			}
-			return push(newPreview(s, p, env, c))
+			in, _ := formInput(f, fill)
+			return push(newPreview(s, p, env, in))
 		}, nil)
-}
-
-func changesFrom(f *form) (deployChanges, error) {
-	ch := api.ChangeSet{Image: f.value("image")}
-	if v := f.value("replicas"); v != "" {
-		n, _ := strconv.Atoi(v)
-		ch.Replicas = new(int32(n))
-	}
-	if v := f.value("env"); v != "" {
-		ch.Env, _ = parseEnv(v)
-	}
-	req := api.ResourceValues{CPU: f.value("cpuReq"), Memory: f.value("memReq")}
-	lim := api.ResourceValues{CPU: f.value("cpuLim"), Memory: f.value("memLim")}
-	if req != (api.ResourceValues{}) || lim != (api.ResourceValues{}) {
-		ch.Resources = &api.Resources{}
-		if req != (api.ResourceValues{}) {
-			ch.Resources.Requests = &req
-		}
-		if lim != (api.ResourceValues{}) {
-			ch.Resources.Limits = &lim
-		}
-	}
-	if ch.Empty() {
-		return deployChanges{}, model.Errorf(model.CodeBadRequest, "name at least one of image, replicas, env, resources")
-	}
-	return deployChanges{Changes: ch, Message: f.value("message"), Workload: f.value("workload")}, nil
 }
 
 // previewScreen shows gitops.previewChanges: the diff colorized by chroma
@@ -128,13 +73,14 @@ type previewScreen struct {
 	base
 	p      model.Project
 	env    model.Environment
-	c      deployChanges
+	in     api.DeployInput
 	res    *api.PreviewResult
+	diff   []string // the diff, highlighted
 	scroll int
 }
 
-func newPreview(s *session, p model.Project, env model.Environment, c deployChanges) *previewScreen {
-	return &previewScreen{base: newBase(s), p: p, env: env, c: c}
+func newPreview(s *session, p model.Project, env model.Environment, in api.DeployInput) *previewScreen {
+	return &previewScreen{base: newBase(s), p: p, env: env, in: in}
 }
 
 func (v *previewScreen) title() string { return "Preview" }
@@ -147,8 +93,9 @@ func (v *previewScreen) bindings() []key.Binding {
 }
 
 func (v *previewScreen) init() tea.Cmd {
-	v.working = "previewing"
-	return invoke(v.s, v.sid, "", api.PreviewChanges, v.c.preview(v.p, v.env))
+	in := api.PreviewInput{ProjectID: v.in.ProjectID, EnvironmentID: v.in.EnvironmentID, Changes: v.in.Change(),
+		Workload: v.in.Workload, Container: v.in.Container}
+	return v.ld.start("previewing", invoke(v.s, v.sid, "", api.PreviewChanges, in))
 }
 
 func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -157,26 +104,41 @@ func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case doneMsg[api.PreviewResult]:
-		v.working = ""
-		if msg.err != nil {
-			return v, fail(msg.err)
+		if r, ok := settle(&v.ld, msg); ok {
+			v.res = &r
+			v.diff = v.s.hl.lines("diff", r.Diff)
 		}
-		r := msg.val
-		v.res = &r
+	case themeMsg:
+		if v.res != nil {
+			v.diff = v.s.hl.lines("diff", v.res.Diff)
+		}
 	case tea.KeyPressMsg:
-		if msg.String() == "enter" && v.res != nil && v.working == "" {
-			return v, replace(newProgress(v.s, v.p, v.env, v.c.deploy(v.p, v.env), v.res.Summary))
+		if msg.String() == "enter" && v.res != nil && v.ld.busy == "" {
+			return v, replace(newProgress(v.s, v.p, v.env, v.in, v.res.Summary))
 		}
-		v.scroll = scrollKeys(v.s.keys, msg, v.scroll, v.h)
+		if v.res != nil {
+			v.scroll = scrollBy(v.s.keys, msg, v.scroll, len(v.diff), max(1, v.h-len(v.panel(v.s.styles))))
+		}
 	}
 	return v, nil
 }
 
 func (v *previewScreen) view(w, h int) string {
 	st := v.s.styles
-	if v.res == nil {
+	switch {
+	case v.res == nil && v.ld.err != nil:
+		return clipLines(st.Header.Render("Preview for "+v.env.Name)+"\n"+errLine(st, v.ld.err), w, h)
+	case v.res == nil:
 		return st.Header.Render("Preview for "+v.env.Name) + "\n" + st.Muted.Render("computing the diff…")
 	}
+	panel := v.panel(st)
+	body := window(v.diff, v.scroll, w, max(1, h-len(panel)))
+	return clipLines(strings.Join(panel, "\n")+"\n"+body, w, h)
+}
+
+// panel is the preview's head: the workload, the counts, the impact and
+// the warnings.
+func (v *previewScreen) panel(st Styles) []string {
 	r := v.res
 	im := r.Impact
 	var panel []string
@@ -200,10 +162,7 @@ func (v *previewScreen) view(w, h int) string {
 	for _, wn := range r.Warnings {
 		panel = append(panel, st.Warn.Render("⚠ "+wn))
 	}
-	panel = append(panel, st.Muted.Render("enter: commit and deploy · esc: back"), "")
-	diff := v.s.hl.lines("diff", r.Diff)
-	body := visible(diff, &v.scroll, w, max(1, h-len(panel)))
-	return clipLines(strings.Join(panel, "\n")+"\n"+body, w, h)
+	return append(panel, st.Muted.Render("enter: commit and deploy · esc: back"), "")
 }
 
 func shortSHA(s string) string {

@@ -20,122 +20,135 @@ const pageSize = 50
 type deploymentsScreen struct {
 	base
 	projectID, envID string
-	items            []model.Deployment
+	l                list[model.Deployment]
 	next             string
-	t                table
-	loaded           bool
 }
 
 func newDeployments(s *session, projectID, envID string) *deploymentsScreen {
-	return &deploymentsScreen{base: newBase(s), projectID: projectID, envID: envID, t: table{cols: []column{
-		{"METHOD", 10}, {"STATUS", 7}, {"COMMIT", 7}, {"WHO", 10}, {"AGE", 4}, {"IMAGE", 20}, {"MESSAGE", 0},
-	}}}
+	d := &deploymentsScreen{base: newBase(s), projectID: projectID, envID: envID}
+	d.l = newList(&d.ld, listSpec[model.Deployment]{
+		noun:  "Deployments",
+		cols:  deploymentColumns(),
+		empty: "No deployments yet. Deploy from an environment with D.",
+		search: func(it *model.Deployment) string {
+			return it.DeploymentMethod + " " + it.Status + " " + it.GitCommitSha + " " + it.DeployedBy + " " + it.Image + " " + it.Message
+		},
+		ident: func(it *model.Deployment) string { return it.ID },
+	})
+	return d
+}
+
+func deploymentColumns() []column[model.Deployment] {
+	plain := lipgloss.NewStyle()
+	return []column[model.Deployment]{
+		{"METHOD", 10, 1, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			b, ok := x.st.Badge[it.DeploymentMethod]
+			if !ok {
+				b = x.st.Muted
+			}
+			return it.DeploymentMethod, b
+		}},
+		{"STATUS", 7, 0, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return it.Status, x.st.statusStyle(it.Status)
+		}},
+		{"COMMIT", 7, 0, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return shortSHA(it.GitCommitSha), x.st.Muted
+		}},
+		{"WHO", 10, 3, func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) { return orDash(it.DeployedBy), plain }},
+		{"AGE", 4, 1, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return age(x.now, it.CreatedAt), x.st.Muted
+		}},
+		{"IMAGE", 20, 2, func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) { return orDash(it.Image), plain }},
+		{"MESSAGE", 0, 4, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) { return oneLine(it.Message), x.st.Muted }},
+	}
 }
 
 func (d *deploymentsScreen) title() string         { return "Deployments" }
 func (d *deploymentsScreen) ids() (string, string) { return d.projectID, d.envID }
+func (d *deploymentsScreen) capturing() bool       { return d.l.filtering }
 func (d *deploymentsScreen) bindings() []key.Binding {
 	k := d.s.keys
-	return []key.Binding{k.Up, k.Down, k.Open, k.More, k.Refresh}
+	if d.l.filtering {
+		return filterBindings()
+	}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.More, k.Refresh}
 }
 
+// load asks for the page before cursor ("" for the newest).
 func (d *deploymentsScreen) load(cursor string) tea.Cmd {
-	d.working = "loading deployments"
 	in := api.ListDeploymentsInput{ProjectID: d.projectID, EnvironmentID: d.envID, Limit: pageSize, Before: cursor}
-	return invoke(d.s, d.sid, cursor, api.ListDeployments, in)
+	return d.ld.start("loading deployments", invoke(d.s, d.sid, cursor, api.ListDeployments, in))
 }
 
 func (d *deploymentsScreen) init() tea.Cmd { return d.load("") }
 
+// more loads the next page unless one is loading or there is none.
+func (d *deploymentsScreen) more() tea.Cmd {
+	if d.next == "" || d.ld.busy != "" {
+		return nil
+	}
+	return d.load(d.next)
+}
+
 func (d *deploymentsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if d.resize(msg) {
-		d.t.setHeight(d.h - 2)
+		d.l.resize(d.w, d.h)
 		return d, nil
 	}
 	switch msg := msg.(type) {
 	case doneMsg[[]model.Deployment]:
-		d.working = ""
-		d.loaded = true
-		if msg.err != nil {
-			return d, fail(msg.err)
-		}
-		if msg.tag == "" {
-			d.items = nil
-		}
-		d.items = append(d.items, msg.val...)
-		d.next = ""
-		if len(msg.val) == pageSize {
-			d.next = msg.val[len(msg.val)-1].ID
-		}
-		d.t.setN(len(d.items))
-	case statusMsg:
-		if dep := msg.Deployment; dep != nil && (d.envID == "" || dep.EnvironmentID == d.envID) && (d.projectID == "" || dep.ProjectID == d.projectID) {
-			for i := range d.items {
-				if d.items[i].ID == dep.ID {
-					d.items[i] = *dep
-					return d, nil
-				}
-			}
-			d.items = append([]model.Deployment{*dep}, d.items...)
-			d.t.setN(len(d.items))
-		}
-	case tea.KeyPressMsg:
-		k := d.s.keys
-		if d.t.move(k, msg) {
-			if d.t.cursor == d.t.n-1 && d.next != "" && d.working == "" {
-				return d, d.load(d.next)
-			}
+		v, ok := settle(&d.ld, msg)
+		if !ok {
 			return d, nil
 		}
-		switch {
-		case key.Matches(msg, k.Refresh):
-			return d, d.init()
-		case key.Matches(msg, k.More) && d.next != "" && d.working == "":
-			return d, d.load(d.next)
-		case key.Matches(msg, k.Open) && d.t.n > 0:
-			return d, push(newDeploymentView(d.s, d.items[d.t.cursor]))
+		rows := v
+		if msg.tag != "" {
+			rows = append(d.l.items[:len(d.l.items):len(d.l.items)], v...)
 		}
+		d.next = ""
+		if len(v) == pageSize {
+			d.next = v[len(v)-1].ID
+		}
+		d.l.setRows(rows)
+	case statusMsg:
+		if dep := msg.Deployment; dep != nil && (d.envID == "" || dep.EnvironmentID == d.envID) && (d.projectID == "" || dep.ProjectID == d.projectID) {
+			if i, ok := d.l.find(dep.ID); ok {
+				d.l.setRow(i, *dep)
+			} else {
+				d.l.insert(*dep, true)
+			}
+		}
+	case tea.KeyPressMsg:
+		return d, d.key(msg)
 	}
 	return d, nil
 }
 
+func (d *deploymentsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := d.s.keys
+	if ok, cmd := d.l.key(k, msg); ok {
+		if d.l.atEnd() && !d.l.filtering {
+			return tea.Batch(cmd, d.more())
+		}
+		return cmd
+	}
+	switch cur := d.l.current(); {
+	case key.Matches(msg, k.Refresh):
+		return d.init()
+	case key.Matches(msg, k.More):
+		return d.more()
+	case key.Matches(msg, k.Open) && cur != nil:
+		return push(newDeploymentView(d.s, *cur))
+	}
+	return nil
+}
+
 func (d *deploymentsScreen) view(w, h int) string {
-	st := d.s.styles
 	more := ""
 	if d.next != "" {
-		more = st.Muted.Render("  n: more")
+		more = d.s.styles.Muted.Render("  n: more")
 	}
-	head := st.Header.Render(fmt.Sprintf("Deployments (%d)", len(d.items))) + more
-	if !d.loaded {
-		return head + "\n" + st.Muted.Render("loading…")
-	}
-	if len(d.items) == 0 {
-		return head + "\n" + st.Muted.Render("No deployments yet. Deploy from an environment with D.")
-	}
-	d.t.setHeight(h - 2)
-	now := d.s.now()
-	return head + "\n" + d.t.render(st, w, h-1, func(r, c int) (string, lipgloss.Style) {
-		it := d.items[r]
-		switch c {
-		case 0:
-			b, ok := st.Badge[it.DeploymentMethod]
-			if !ok {
-				b = st.Muted
-			}
-			return it.DeploymentMethod, b
-		case 1:
-			return it.Status, st.statusStyle(it.Status)
-		case 2:
-			return shortSHA(it.GitCommitSha), st.Muted
-		case 3:
-			return orDash(it.DeployedBy), lipgloss.NewStyle()
-		case 4:
-			return age(now, it.CreatedAt), st.Muted
-		case 5:
-			return orDash(it.Image), lipgloss.NewStyle()
-		}
-		return oneLine(it.Message), st.Muted
-	})
+	return d.l.view(d.s.styles, d.s.now(), w, h, more)
 }
 
 // newDeploymentView shows one deployment with its diff colorized.
@@ -167,27 +180,5 @@ func newDeploymentView(s *session, d model.Deployment) screen {
 	if d.ErrorMessage != "" {
 		b.WriteString(st.Error.Render("error "+oneLine(d.ErrorMessage)) + "\n")
 	}
-	head := b.String()
-	ds := &diffScreen{textScreen: textScreen{base: newBase(s), name: "Deployment " + shortSHA(orDash(d.GitCommitSha)), lang: "diff", text: d.Diff}, head: head}
-	return ds
-}
-
-// diffScreen is a header over a highlighted diff.
-type diffScreen struct {
-	textScreen
-	head string
-}
-
-func (d *diffScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	_, cmd := d.textScreen.update(msg)
-	return d, cmd
-}
-
-func (d *diffScreen) view(w, h int) string {
-	head := strings.TrimRight(d.head, "\n")
-	n := strings.Count(head, "\n") + 2
-	if strings.TrimSpace(d.text) == "" {
-		return clipLines(head+"\n\n"+d.s.styles.Muted.Render("no diff recorded"), w, h)
-	}
-	return clipLines(head, w, h) + "\n\n" + d.textScreen.view(w, max(1, h-n))
+	return newDiffScreen(s, "Deployment "+shortSHA(orDash(d.GitCommitSha)), b.String(), d.Diff)
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -32,8 +31,7 @@ func (d *detailScreen) bindings() []key.Binding {
 }
 
 func (d *detailScreen) init() tea.Cmd {
-	d.working = "loading " + d.v.Name
-	return invoke(d.s, d.sid, "", api.GetGitOpsResource, api.IDInput{ID: d.v.ID})
+	return d.ld.start("loading "+d.v.Name, invoke(d.s, d.sid, "", api.GetGitOpsResource, api.IDInput{ID: d.v.ID}))
 }
 
 func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -42,73 +40,83 @@ func (d *detailScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case doneMsg[api.ResourceDetail]:
-		d.working = ""
-		if msg.err != nil {
-			return d, fail(msg.err)
+		if v, ok := settle(&d.ld, msg); ok {
+			d.d = &v
 		}
-		v := msg.val
-		d.d = &v
 	case doneMsg[api.SyncResult]:
-		d.working = ""
-		if msg.err != nil {
-			return d, fail(msg.err)
+		if cmd := d.acted(msg.err); cmd != nil {
+			return d, cmd
 		}
 		return d, tea.Batch(notify("sync "+d.v.Name+": "+msg.val.Message), d.init())
 	case statusMsg:
-		if msg.Resource.ID == d.v.ID && d.working == "" {
+		if msg.Resource.ID == d.v.ID && d.busy() == "" {
 			return d, d.init()
 		}
 	case tea.KeyPressMsg:
-		k := d.s.keys
-		switch {
-		case key.Matches(msg, k.YAML):
-			det := api.ResourceDetail{ResourceView: d.v}
-			if d.d != nil {
-				det = *d.d
-			}
-			ys := newYAMLScreen(d.s, det.ResourceView)
-			ys.text = resourceYAML(det)
-			return d, push(ys)
-		case key.Matches(msg, k.Sync):
-			d.working = "syncing " + d.v.Name
-			return d, invoke(d.s, d.sid, "", api.TriggerSync, api.TriggerSyncInput{ID: d.v.ID})
-		case key.Matches(msg, k.Edit):
-			if d.d != nil {
-				return d, push(newEditResource(d.s, d.sid, *d.d))
-			}
-			return d, push(newEditLoader(d.s, d.v))
-		case key.Matches(msg, k.Refresh):
-			return d, d.init()
-		default:
-			d.scroll = scrollKeys(d.s.keys, msg, d.scroll, d.h)
-		}
+		return d, d.key(msg)
 	}
 	return d, nil
+}
+
+func (d *detailScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := d.s.keys
+	switch {
+	case key.Matches(msg, k.YAML):
+		det := api.ResourceDetail{ResourceView: d.v}
+		if d.d != nil {
+			det = *d.d
+		}
+		ys := newYAMLScreen(d.s, det.ResourceView)
+		ys.setText(resourceYAML(det))
+		return push(ys)
+	case key.Matches(msg, k.Sync):
+		d.working = "syncing " + d.v.Name
+		return invoke(d.s, d.sid, "", api.TriggerSync, api.TriggerSyncInput{ID: d.v.ID})
+	case key.Matches(msg, k.Edit):
+		if d.d != nil {
+			return push(newEditResource(d.s, *d.d))
+		}
+		return push(newEditLoader(d.s, d.v))
+	case key.Matches(msg, k.Refresh):
+		return d.init()
+	case d.d != nil:
+		d.scroll = scrollBy(k, msg, d.scroll, len(d.lines(d.s.styles)), d.h)
+	}
+	return nil
 }
 
 func (d *detailScreen) view(w, h int) string {
 	st := d.s.styles
 	if d.d == nil {
-		return st.Header.Render(d.v.Name) + "\n" + st.Muted.Render("loading…")
+		state := st.Muted.Render("loading…")
+		if d.ld.err != nil {
+			state = errLine(st, d.ld.err)
+		}
+		return clipLines(st.Header.Render(d.v.Name)+"\n"+state, w, h)
 	}
+	return window(d.lines(st), d.scroll, w, h)
+}
+
+// lines is the whole report; the view shows the part scrolled to.
+func (d *detailScreen) lines(st Styles) []string {
 	r := d.d
-	var l []string
 	kind := "Kustomization"
 	if r.Type == model.ResourceHelm {
 		kind = "HelmRelease"
 	}
-	status := r.Status
-	l = append(l, st.Header.Render(fmt.Sprintf("%s %s/%s", kind, r.Namespace, r.Name))+"  "+st.statusStyle(status).Render(status))
+	l := []string{st.Header.Render(fmt.Sprintf("%s %s/%s", kind, r.Namespace, r.Name)) + "  " + st.statusStyle(r.Status).Render(r.Status)}
+	if d.ld.err != nil {
+		l = append(l, errLine(st, d.ld.err))
+	}
 	if r.Environment.Name != "" {
 		l = append(l, st.Label.Render("environment ")+r.Environment.Name+st.Label.Render("  cluster ")+r.Environment.ClusterID)
 	}
 	if r.Repository.FullName != "" {
 		l = append(l, st.Label.Render("repository  ")+r.Repository.FullName+st.Muted.Render(" "+r.Repository.URL))
 	}
-	applied, attempted := r.LastAppliedRevision, r.LastAttemptedRevision
 	l = append(l, "", st.Header.Render("Revisions"),
-		"  applied    "+orDash(applied),
-		"  attempted  "+orDash(attempted))
+		"  applied    "+orDash(r.LastAppliedRevision),
+		"  attempted  "+orDash(r.LastAttemptedRevision))
 	if r.SourceRef != "" {
 		l = append(l, "  source     "+r.SourceRef)
 	}
@@ -127,14 +135,19 @@ func (d *detailScreen) view(w, h int) string {
 			l = append(l, "  "+strings.Repeat("  ", i)+st.Warn.Render("→ ")+oneLine(c))
 		}
 	}
-	l = append(l, "", st.Header.Render("Conditions"))
+	return append(l, d.status(st)...)
+}
+
+// status is the report's conditions and events.
+func (d *detailScreen) status(st Styles) []string {
+	r := d.d
+	l := []string{"", st.Header.Render("Conditions")}
 	if len(r.Conditions) == 0 {
 		l = append(l, st.Muted.Render("  none"))
-	} else {
-		for _, c := range r.Conditions {
-			l = append(l, fmt.Sprintf("  %s %s %s %s", pad(c.Type, 12), st.statusStyle(string(c.Status)).Render(pad(string(c.Status), 7)),
-				pad(c.Reason, 22), st.Muted.Render(oneLine(c.Message))))
-		}
+	}
+	for _, c := range r.Conditions {
+		l = append(l, fmt.Sprintf("  %s %s %s %s", pad(c.Type, 12), st.statusStyle(c.Status).Render(pad(c.Status, 7)),
+			pad(c.Reason, 22), st.Muted.Render(oneLine(c.Message))))
 	}
 	l = append(l, "", st.Header.Render("Events"))
 	if len(r.Events) == 0 {
@@ -148,7 +161,7 @@ func (d *detailScreen) view(w, h int) string {
 		}
 		l = append(l, fmt.Sprintf("  %s %s %s %s", pad(age(now, e.Timestamp), 4), sty.Render(pad(e.Type, 8)), pad(e.Reason, 20), oneLine(e.Message)))
 	}
-	return visible(l, &d.scroll, w, h)
+	return l
 }
 
 // yamlScreen shows a resource's YAML highlighted by chroma.
@@ -158,26 +171,27 @@ type yamlScreen struct {
 }
 
 func newYAMLScreen(s *session, v api.ResourceView) *yamlScreen {
-	y := &yamlScreen{textScreen: textScreen{base: newBase(s), name: "YAML " + v.Name, lang: "yaml"}, v: v}
-	return y
+	return &yamlScreen{textScreen: textScreen{base: newBase(s), name: "YAML " + v.Name, lang: "yaml"}, v: v}
 }
 
 func (y *yamlScreen) init() tea.Cmd {
 	if y.text != "" {
 		return nil
 	}
-	y.working = "loading " + y.v.Name
-	return invoke(y.s, y.sid, "", api.GetGitOpsResource, api.IDInput{ID: y.v.ID})
+	return y.ld.start("loading "+y.v.Name, invoke(y.s, y.sid, "", api.GetGitOpsResource, api.IDInput{ID: y.v.ID}))
 }
 
 func (y *yamlScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if d, ok := msg.(doneMsg[api.ResourceDetail]); ok {
-		y.working = ""
-		if d.err != nil {
-			y.text = resourceYAML(api.ResourceDetail{ResourceView: y.v})
-			return y, fail(d.err)
+		v, ok := settle(&y.ld, d)
+		switch {
+		case ok:
+			y.reserve = 0
+			y.setText(resourceYAML(v))
+		case y.ld.err != nil: // what the list knows, under the error
+			y.reserve = 1
+			y.setText(resourceYAML(api.ResourceDetail{ResourceView: y.v}))
 		}
-		y.text = resourceYAML(d.val)
 		return y, nil
 	}
 	_, cmd := y.textScreen.update(msg)
@@ -185,111 +199,13 @@ func (y *yamlScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (y *yamlScreen) view(w, h int) string {
-	if y.text == "" {
+	switch {
+	case y.text == "":
 		return y.s.styles.Muted.Render("loading…")
+	case y.ld.err != nil:
+		return fit(errLine(y.s.styles, y.ld.err), w) + "\n" + y.textScreen.view(w, max(1, h-1))
 	}
 	return y.textScreen.view(w, h)
-}
-
-// newEditResource edits a resource's main settings; the change is sent as a
-// JSON merge patch through gitops.updateGitOpsResource.
-func newEditResource(s *session, parent int, v api.ResourceDetail) screen {
-	var cfg api.ResourceConfig
-	if len(v.Config) > 0 {
-		_ = json.Unmarshal(v.Config, &cfg)
-	}
-	fields := []field{
-		textIn("interval", "interval", cfg.Interval, "5m", checkDuration),
-		textIn("timeout", "timeout", cfg.Timeout, "", checkDuration),
-		textIn("retryInterval", "retryInterval", cfg.RetryInterval, "", checkDuration),
-	}
-	if v.Type == model.ResourceHelm {
-		fields = append(fields,
-			textIn("chartName", "chartName", cfg.ChartName, "", nonEmpty(nil)),
-			textIn("chartVersion", "chartVersion", cfg.ChartVersion, "*", nil))
-	} else {
-		fields = append(fields,
-			textIn("path", "path", cfg.Path, "./k8s/overlays/…", checkGitPath),
-			boolIn("prune", "prune", cfg.Prune == nil || *cfg.Prune),
-			boolIn("wait", "wait", cfg.Wait != nil && *cfg.Wait))
-	}
-	orig := newForm(fields...)
-	return newFormScreen(s, "Edit "+v.Name, "Changed settings are merged into the resource and re-applied.", newForm(fields...),
-		func(f *form, to int) tea.Cmd {
-			patch := map[string]any{}
-			for _, fl := range f.fields {
-				nv, ov := f.value(fl.key), orig.value(fl.key)
-				if nv == ov {
-					continue
-				}
-				switch {
-				case fl.kind == boolField:
-					patch[fl.key] = nv == "true"
-				case nv == "":
-					patch[fl.key] = nil
-				default:
-					patch[fl.key] = nv
-				}
-			}
-			if len(patch) == 0 {
-				return pop("nothing changed")
-			}
-			raw, err := json.Marshal(patch)
-			if err != nil {
-				return fail(err)
-			}
-			return invoke(s, to, "", api.UpdateGitOpsResource, api.UpdateResourceInput{ID: v.ID, Config: raw})
-		},
-		func(msg tea.Msg) tea.Cmd {
-			r := msg.(doneMsg[api.UpdateResult]).val
-			return pop(fmt.Sprintf("updated %s: %s", r.Name, r.Status))
-		})
-}
-
-// newCreateWizard asks for the type and name, then the type's settings.
-func newCreateWizard(s *session, parent int, projectID, envID string) screen {
-	f := newForm(
-		choiceIn("type", "type", []string{model.ResourceKustomization, model.ResourceHelm}, model.ResourceKustomization),
-		textIn("name", "name", "", "my-app", nonEmpty(checkDNSLabel)),
-	)
-	return newFormScreen(s, "Create resource (1/2)", "A Flux Kustomization applies a path of the repository; a HelmRelease installs a chart.", f,
-		func(f *form, to int) tea.Cmd {
-			return replace(newCreateStep2(s, parent, projectID, envID, f.value("type"), f.value("name")))
-		}, nil)
-}
-
-func newCreateStep2(s *session, parent int, projectID, envID, typ, name string) screen {
-	var fields []field
-	if typ == model.ResourceHelm {
-		fields = []field{
-			textIn("chartName", "chartName", "", "podinfo", nonEmpty(nil)),
-			textIn("chartVersion", "chartVersion", "", "6.x", nil),
-			choiceIn("sourceType", "sourceType", api.SourceType("").Values(), string(api.SourceHelmRepository)),
-			textIn("sourceURL", "repository URL", "", "https://charts.example.com", nil),
-			textIn("interval", "interval", "", "env default", checkDuration),
-			boolIn("createNamespace", "createNamespace", false),
-		}
-	} else {
-		fields = []field{
-			textIn("path", "path", "", "env gitPath", checkGitPath),
-			boolIn("prune", "prune", true),
-			boolIn("wait", "wait", false),
-			textIn("interval", "interval", "", "env default", checkDuration),
-			textIn("timeout", "timeout", "", "", checkDuration),
-		}
-	}
-	return newFormScreen(s, "Create "+typ+" "+name+" (2/2)", "Empty fields take the environment's defaults.", newForm(fields...),
-		func(f *form, to int) tea.Cmd {
-			in := api.CreateResourceInput{ProjectID: projectID, EnvironmentID: envID, Name: name, Type: api.ResourceType(typ),
-				Config: createConfig(f, typ)}
-			return invoke(s, to, "", api.CreateGitOpsResource, in)
-		},
-		func(msg tea.Msg) tea.Cmd {
-			r := msg.(doneMsg[api.ResourceSummary])
-			r.tag = "created"
-			r.to = parent
-			return tea.Batch(pop(""), func() tea.Msg { return r })
-		})
 }
 
 // editLoader reads a resource's config (lists carry none), then opens the
@@ -307,41 +223,22 @@ func (e *editLoader) title() string           { return "Edit " + e.v.Name }
 func (e *editLoader) bindings() []key.Binding { return []key.Binding{e.s.keys.Cancel} }
 
 func (e *editLoader) init() tea.Cmd {
-	e.working = "loading " + e.v.Name
-	return invoke(e.s, e.sid, "", api.GetGitOpsResource, api.IDInput{ID: e.v.ID})
+	return e.ld.start("loading "+e.v.Name, invoke(e.s, e.sid, "", api.GetGitOpsResource, api.IDInput{ID: e.v.ID}))
 }
 
 func (e *editLoader) update(msg tea.Msg) (screen, tea.Cmd) {
 	e.resize(msg)
 	if d, ok := msg.(doneMsg[api.ResourceDetail]); ok {
-		e.working = ""
-		if d.err != nil {
-			return e, tea.Batch(pop(""), fail(d.err))
+		if v, ok := settle(&e.ld, d); ok {
+			return e, replace(newEditResource(e.s, v))
 		}
-		return e, replace(newEditResource(e.s, 0, d.val))
+		if e.ld.err != nil {
+			return e, tea.Batch(pop(""), fail(e.ld.err))
+		}
 	}
 	return e, nil
 }
 
 func (e *editLoader) view(w, h int) string {
 	return e.s.styles.Muted.Render("loading " + e.v.Name + "…")
-}
-
-// createConfig is the create wizard's second step as a resource config.
-func createConfig(f *form, typ string) api.ResourceConfig {
-	cfg := api.ResourceConfig{Interval: f.value("interval")}
-	if typ == model.ResourceHelm {
-		cfg.ChartName, cfg.ChartVersion = f.value("chartName"), f.value("chartVersion")
-		cfg.SourceType = api.SourceType(f.value("sourceType"))
-		if u := f.value("sourceURL"); u != "" {
-			cfg.Source = &api.ChartSource{URL: u}
-		}
-		if f.value("createNamespace") == "true" {
-			cfg.Install = &api.InstallConfig{CreateNamespace: new(true)}
-		}
-		return cfg
-	}
-	cfg.Path, cfg.Timeout = f.value("path"), f.value("timeout")
-	cfg.Prune, cfg.Wait = new(f.value("prune") == "true"), new(f.value("wait") == "true")
-	return cfg
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -16,53 +17,56 @@ const (
 	choiceField
 )
 
-// field is one input of a form.
+// unset is the choice that leaves an optional field out of the input.
+const unset = "unset"
+
+// field is one input of a form; forms are generated from the contract's
+// field declarations (formgen.go).
 type field struct {
+	// key is the field's dotted JSON path in the procedure's input; path
+	// is the same split (nil for a field that is not part of the input).
 	key      string
+	path     []string
 	label    string
 	kind     fieldKind
+	typ      string // the contract's type name ("string", "integer", "[]string", …)
 	input    textinput.Model
 	on       bool
+	omitOff  bool // an unticked box is left out of the input
 	choices  []string
 	choice   int
 	required bool
-	hint     string
-	// check returns a problem with the value ("" when fine); it runs as you type.
+	// check returns a problem with the text ("" when fine); parse turns the
+	// text into the input's JSON value (default: by the field's type).
 	check func(string) string
+	parse func(string) (any, error)
 }
 
-// form is a column of fields with validation as you type.
+// form is a column of fields with validation as you type: each field's own
+// check, its type, and the contract's checks of the whole input (verify).
 type form struct {
 	fields []field
 	focus  int
-}
-
-func textIn(key, label, value, hint string, check func(string) string) field {
-	ti := newInput()
-	ti.Prompt = ""
-	ti.SetValue(value)
-	ti.Placeholder = hint
-	ti.CharLimit = 4096
-	return field{key: key, label: label, kind: textField, input: ti, check: check, hint: hint}
-}
-
-func boolIn(key, label string, on bool) field {
-	return field{key: key, label: label, kind: boolField, on: on}
-}
-
-func choiceIn(key, label string, choices []string, cur string) field {
-	f := field{key: key, label: label, kind: choiceField, choices: choices}
-	for i, c := range choices {
-		if c == cur {
-			f.choice = i
-		}
-	}
-	return f
+	labelW int
+	// verify returns the contract's problems with the form's input by key.
+	verify func(f *form) map[string]string
+	// probs are the problems by field key, general the ones about several
+	// fields; both are recomputed on every change.
+	probs   map[string]string
+	general []string
+	// tried is set by a refused submit: then every problem shows.
+	tried bool
 }
 
 func newForm(fields ...field) form {
-	f := form{fields: append([]field(nil), fields...)}
+	f := form{fields: append([]field(nil), fields...), labelW: 4}
+	for _, fl := range f.fields {
+		f.labelW = max(f.labelW, len(fl.label))
+	}
+	f.labelW = min(f.labelW, 22)
 	f.setFocus(0)
+	f.setWidth(80)
+	f.recheck()
 	return f
 }
 
@@ -83,61 +87,123 @@ func (f *form) setFocus(i int) {
 	}
 }
 
-// value returns a text or choice field's value.
+// setWidth fits the text inputs to a body w cells wide.
+func (f *form) setWidth(w int) {
+	for i := range f.fields {
+		f.fields[i].input.SetWidth(max(8, w-f.labelW-6))
+	}
+}
+
+// value returns a field's value as text: the trimmed text, the choice, or
+// "true"/"false" for a box.
 func (f *form) value(key string) string {
 	for _, fl := range f.fields {
 		if fl.key == key {
-			switch fl.kind {
-			case textField:
-				return strings.TrimSpace(fl.input.Value())
-			case choiceField:
-				return fl.choices[fl.choice]
-			case boolField:
-				if fl.on {
-					return "true"
-				}
-				return "false"
-			}
+			return fl.text()
 		}
 	}
 	return ""
 }
 
-// set changes a text field's value.
-func (f *form) set(key, v string) {
-	for i := range f.fields {
-		if f.fields[i].key == key {
-			f.fields[i].input.SetValue(v)
+func (fl *field) text() string {
+	switch fl.kind {
+	case choiceField:
+		return fl.choices[fl.choice]
+	case boolField:
+		if fl.on {
+			return "true"
 		}
+		return "false"
 	}
+	return strings.TrimSpace(fl.input.Value())
 }
 
-func (f *form) flag(key string) bool { return f.value(key) == "true" }
+// problem is the field's own problem ("" when fine).
+func (fl *field) problem() string {
+	if fl.kind != textField {
+		return ""
+	}
+	v := fl.text()
+	switch {
+	case v == "" && fl.required:
+		return "required"
+	case fl.check != nil:
+		if p := fl.check(v); p != "" {
+			return p
+		}
+	}
+	if v == "" || fl.path == nil {
+		return ""
+	}
+	if _, err := fl.jsonValue(v); err != nil {
+		return err.Error()
+	}
+	return ""
+}
 
-// problems returns every field's current problem.
-func (f *form) problems() map[string]string {
-	out := map[string]string{}
-	for _, fl := range f.fields {
-		if fl.kind != textField {
-			continue
+// recheck recomputes the problems after a change.
+func (f *form) recheck() {
+	f.probs, f.general = map[string]string{}, nil
+	for i := range f.fields {
+		if p := f.fields[i].problem(); p != "" {
+			f.probs[f.fields[i].key] = p
 		}
-		v := strings.TrimSpace(fl.input.Value())
-		if fl.required && v == "" {
-			out[fl.key] = "required"
-		} else if fl.check != nil {
-			if p := fl.check(v); p != "" {
-				out[fl.key] = p
+	}
+	if f.verify == nil {
+		return
+	}
+	for k, p := range f.verify(f) {
+		switch {
+		case f.has(k):
+			if _, ok := f.probs[k]; !ok {
+				f.probs[k] = p
 			}
+		case k == "" || f.under(k):
+			f.general = append(f.general, strings.TrimPrefix(k+": ", ": ")+p)
 		}
+		// Other problems concern what the screen fills in: the server has
+		// the last word on those.
+	}
+	sort.Strings(f.general)
+}
+
+// has reports a field with key k; under reports fields inside object k.
+func (f *form) has(k string) bool {
+	for _, fl := range f.fields {
+		if fl.key == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *form) under(k string) bool {
+	for _, fl := range f.fields {
+		if strings.HasPrefix(fl.key, k+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// problems returns every current problem, by key.
+func (f *form) problems() map[string]string {
+	out := make(map[string]string, len(f.probs)+len(f.general))
+	for k, v := range f.probs {
+		out[k] = v
+	}
+	if len(f.general) > 0 {
+		out["(form)"] = strings.Join(f.general, "; ")
 	}
 	return out
 }
 
-func (f *form) valid() bool { return len(f.problems()) == 0 }
+func (f *form) valid() bool { return len(f.probs) == 0 && len(f.general) == 0 }
 
 // update handles navigation and editing; submit reports enter on the last
 // field or ctrl+s.
 func (f *form) update(keys KeyMap, msg tea.Msg) (cmd tea.Cmd, submit bool) {
+	defer f.recheck()
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		if len(f.fields) > 0 && f.fields[f.focus].kind == textField {
@@ -145,7 +211,6 @@ func (f *form) update(keys KeyMap, msg tea.Msg) (cmd tea.Cmd, submit bool) {
 		}
 		return cmd, false
 	}
-	cur := &f.fields[f.focus]
 	switch {
 	case key.Matches(km, keys.Submit):
 		return nil, true
@@ -162,69 +227,71 @@ func (f *form) update(keys KeyMap, msg tea.Msg) (cmd tea.Cmd, submit bool) {
 		f.setFocus(f.focus - 1)
 		return nil, false
 	}
-	switch cur.kind {
+	return f.fields[f.focus].edit(km), false
+}
+
+// edit applies a key to the field.
+func (fl *field) edit(km tea.KeyPressMsg) tea.Cmd {
+	switch fl.kind {
 	case boolField:
-		if km.String() == "space" || km.String() == "x" || km.String() == "left" || km.String() == "right" {
-			cur.on = !cur.on
+		switch km.String() {
+		case "space", "x", "left", "right":
+			fl.on = !fl.on
 		}
 	case choiceField:
 		switch km.String() {
 		case "space", "right", "l":
-			cur.choice = (cur.choice + 1) % len(cur.choices)
+			fl.choice = (fl.choice + 1) % len(fl.choices)
 		case "left", "h":
-			cur.choice = (cur.choice + len(cur.choices) - 1) % len(cur.choices)
+			fl.choice = (fl.choice + len(fl.choices) - 1) % len(fl.choices)
 		}
 	default:
-		cur.input, cmd = cur.input.Update(msg)
+		var cmd tea.Cmd
+		fl.input, cmd = fl.input.Update(km)
+		return cmd
 	}
-	return cmd, false
+	return nil
 }
 
 // view renders the form at width w.
 func (f *form) view(st Styles, w int) string {
-	labelW := 4
-	for _, fl := range f.fields {
-		labelW = max(labelW, len(fl.label))
-	}
-	labelW = min(labelW, 22)
-	probs := f.problems()
 	var b strings.Builder
 	for i, fl := range f.fields {
-		mark := "  "
-		lab := st.Label.Render(pad(fl.label, labelW))
+		mark, lab := "  ", st.Label.Render(pad(fl.label, f.labelW))
 		if i == f.focus {
-			mark = st.Focused.Render("▸ ")
-			lab = st.Focused.Render(pad(fl.label, labelW))
+			mark, lab = st.Focused.Render("▸ "), st.Focused.Render(pad(fl.label, f.labelW))
 		}
-		var val string
-		switch fl.kind {
-		case boolField:
-			box := "[ ]"
-			if fl.on {
-				box = "[x]"
-			}
-			val = box
-		case choiceField:
-			parts := make([]string, len(fl.choices))
-			for j, c := range fl.choices {
-				if j == fl.choice {
-					parts[j] = st.Focused.Render("(•) " + c)
-				} else {
-					parts[j] = st.Muted.Render("( ) " + c)
-				}
-			}
-			val = strings.Join(parts, "  ")
-		default:
-			in := fl.input
-			in.SetWidth(max(8, w-labelW-6))
-			val = in.View()
-		}
-		b.WriteString(fit(mark+lab+"  "+val, w) + "\n")
-		if p, bad := probs[fl.key]; bad && (fl.input.Value() != "" || i < f.focus) {
-			b.WriteString(fit(strings.Repeat(" ", labelW+4)+st.Error.Render("✗ "+p), w) + "\n")
+		b.WriteString(fit(mark+lab+"  "+fl.show(st), w) + "\n")
+		if p, bad := f.probs[fl.key]; bad && (fl.input.Value() != "" || i < f.focus || f.tried) {
+			b.WriteString(fit(strings.Repeat(" ", f.labelW+4)+st.Error.Render("✗ "+p), w) + "\n")
 		}
 	}
+	for _, g := range f.general {
+		b.WriteString(fit(st.Error.Render("✗ "+g), w) + "\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// show renders the field's value.
+func (fl *field) show(st Styles) string {
+	switch fl.kind {
+	case boolField:
+		if fl.on {
+			return "[x]"
+		}
+		return "[ ]"
+	case choiceField:
+		parts := make([]string, len(fl.choices))
+		for j, c := range fl.choices {
+			if j == fl.choice {
+				parts[j] = st.Focused.Render("(•) " + c)
+			} else {
+				parts[j] = st.Muted.Render("( ) " + c)
+			}
+		}
+		return strings.Join(parts, "  ")
+	}
+	return fl.input.View()
 }
 
 // formBindings are the keys of a form.
@@ -241,8 +308,6 @@ type formScreen struct {
 	submit func(f *form, to int) tea.Cmd
 	// done handles the call's result (a targeted message without error).
 	done func(msg tea.Msg) tea.Cmd
-	// extra checks the whole form before submit ("" when fine).
-	extra string
 }
 
 func newFormScreen(s *session, name, intro string, f form, submit func(f *form, to int) tea.Cmd, done func(tea.Msg) tea.Cmd) *formScreen {
@@ -256,6 +321,7 @@ func (fs *formScreen) bindings() []key.Binding { return formBindings(fs.s.keys) 
 
 func (fs *formScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if fs.resize(msg) {
+		fs.f.setWidth(fs.w)
 		return fs, nil
 	}
 	if t, ok := msg.(targeted); ok && t.target() == fs.sid {
@@ -274,9 +340,12 @@ func (fs *formScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	cmd, submit := fs.f.update(fs.s.keys, msg)
 	if submit {
 		if !fs.f.valid() {
+			fs.f.tried = true
 			return fs, fail(badRequest(fs.f.problems()))
 		}
-		fs.working = fs.name + "…"
+		if fs.done != nil { // the submit makes a call: wait for it
+			fs.working = fs.name + "…"
+		}
 		return fs, fs.submit(&fs.f, fs.sid)
 	}
 	return fs, cmd

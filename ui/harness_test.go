@@ -200,9 +200,9 @@ func keyMsg(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
-// screen returns the view as plain text.
+// screen returns the view as plain text; rendering it must change no state.
 func (h *harness) screen() string {
-	return ansi.Strip(h.m.View().Content)
+	return ansi.Strip(viewPure(h.t, h.m))
 }
 
 // golden compares the plain view with testdata/golden/<name>_<w>x<h>.golden.

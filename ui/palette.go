@@ -3,8 +3,8 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -33,11 +33,12 @@ type palette struct {
 	cursor  int
 }
 
-func newPalette(s *session) *palette {
+func newPalette(s *session, w int) *palette {
 	in := newInput()
 	in.Prompt = ":"
 	in.Placeholder = "screen or procedure"
 	in.Focus()
+	in.SetWidth(max(10, w-2))
 	p := &palette{s: s, in: in}
 	p.entries = []paletteEntry{
 		{name: "clusters", desc: "clusters with live Flux health", open: func() screen { return newClusters(s) }},
@@ -52,7 +53,8 @@ func newPalette(s *session) *palette {
 	return p
 }
 
-func (p *palette) restyle() {}
+// resize fits the input to a body w cells wide.
+func (p *palette) resize(w int) { p.in.SetWidth(max(10, w-2)) }
 
 func (p *palette) bindings() []key.Binding {
 	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/run")), key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose")), p.s.keys.Cancel}
@@ -114,9 +116,7 @@ func (p *palette) update(msg tea.Msg) tea.Cmd {
 func (p *palette) view(w, h int) string {
 	st := p.s.styles
 	var b strings.Builder
-	in := p.in
-	in.SetWidth(max(10, w-2))
-	b.WriteString(st.Header.Render("Command") + "\n" + in.View() + "\n")
+	b.WriteString(st.Header.Render("Command") + "\n" + p.in.View() + "\n")
 	rows := max(1, h-3)
 	start := max(0, p.cursor-rows+1)
 	for i := start; i < len(p.shown) && i < start+rows; i++ {
@@ -137,70 +137,23 @@ func (p *palette) view(w, h int) string {
 	return b.String()
 }
 
-// flatField is one leaf of a procedure's input, with its dotted path.
-type flatField struct {
-	path []string
-	f    api.Field
-}
-
-func flatten(prefix []string, fs []api.Field) []flatField {
-	var out []flatField
-	for _, f := range fs {
-		p := append(append([]string(nil), prefix...), f.Name)
-		if f.Type == "object" && len(f.Fields) > 0 {
-			out = append(out, flatten(p, f.Fields)...)
-			continue
-		}
-		out = append(out, flatField{path: p, f: f})
-	}
-	return out
-}
-
-// newProcForm builds a form from a procedure's input fields and runs it.
+// newProcForm builds a form from a procedure's input fields and runs it:
+// the one place a procedure is called by its name.
 func newProcForm(s *session, pr api.Info) screen {
-	flat := flatten(nil, pr.Fields)
-	// Required fields first: they are what the form cannot do without.
-	sort.SliceStable(flat, func(i, j int) bool { return flat[i].f.Required && !flat[j].f.Required })
-	fields := make([]field, 0, len(flat))
-	for _, ff := range flat {
-		k := strings.Join(ff.path, ".")
-		label := k
-		if ff.f.Required {
-			label += "*"
+	f := fieldsForm(pr.Fields, formSpec{requiredFirst: true})
+	if pr.Input != nil {
+		f.verify = func(f *form) map[string]string {
+			return decodeInto(f, reflect.New(pr.Input).Interface(), nil)
 		}
-		switch {
-		case ff.f.Type == "boolean":
-			fields = append(fields, choiceIn(k, label, []string{"unset", "true", "false"}, "unset"))
-		case len(ff.f.Enum) > 0:
-			fields = append(fields, choiceIn(k, label, append([]string{"unset"}, ff.f.Enum...), "unset"))
-		default:
-			hint := ff.f.Doc
-			check := checkFieldType(ff.f.Type)
-			fl := textIn(k, label, "", hint, check)
-			fl.required = ff.f.Required
-			fields = append(fields, fl)
-		}
+		f.recheck()
+	}
+	if len(f.fields) == 0 {
+		f = newForm(field{label: "no input", kind: choiceField, choices: []string{"run"}})
 	}
 	intro := pr.Description + " (role " + string(pr.Role) + ")"
-	if len(fields) == 0 {
-		fields = append(fields, choiceIn("_", "no input", []string{"run"}, "run"))
-	}
-	return newFormScreen(s, pr.Name, intro, newForm(fields...),
+	return newFormScreen(s, pr.Name, intro, f,
 		func(f *form, to int) tea.Cmd {
-			in := map[string]any{}
-			for _, ff := range flat {
-				k := strings.Join(ff.path, ".")
-				v := f.value(k)
-				if v == "" || v == "unset" {
-					continue
-				}
-				val, err := typedValue(ff.f.Type, v)
-				if err != nil {
-					return fail(badRequest(map[string]string{k: err.Error()}))
-				}
-				setPath(in, ff.path, val)
-			}
-			raw, err := json.Marshal(in)
+			raw, err := json.Marshal(f.object(model.FieldErrors{}))
 			if err != nil {
 				return fail(err)
 			}
@@ -215,69 +168,6 @@ func newProcForm(s *session, pr api.Info) screen {
 					text = string(y)
 				}
 			}
-			ts := newTextScreen(s, pr.Name+" result", text)
-			ts.lang = "yaml"
-			return replace(ts)
+			return replace(newTextScreen(s, pr.Name+" result", "yaml", text))
 		})
-}
-
-func checkFieldType(t string) func(string) string {
-	return func(v string) string {
-		if v == "" {
-			return ""
-		}
-		if _, err := typedValue(t, v); err != nil {
-			return err.Error()
-		}
-		return ""
-	}
-}
-
-// typedValue converts form text to the JSON value of a field type: numbers,
-// and JSON for arrays, maps and any.
-func typedValue(t, v string) (any, error) {
-	switch {
-	case t == "string" || t == "time":
-		return v, nil
-	case t == "integer":
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("must be an integer")
-		}
-		return n, nil
-	case t == "number":
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, fmt.Errorf("must be a number")
-		}
-		return n, nil
-	case t == "boolean":
-		return v == "true", nil
-	case t == "[]string" && !strings.HasPrefix(v, "["):
-		parts := strings.Split(v, ",")
-		out := make([]string, 0, len(parts))
-		for _, p := range parts {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-		return out, nil
-	}
-	var out any
-	if err := json.Unmarshal([]byte(v), &out); err != nil {
-		return nil, fmt.Errorf("must be JSON (%s)", t)
-	}
-	return out, nil
-}
-
-func setPath(m map[string]any, path []string, v any) {
-	for _, p := range path[:len(path)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[path[len(path)-1]] = v
 }

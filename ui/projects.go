@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -15,236 +15,235 @@ import (
 // projectsScreen lists projects.
 type projectsScreen struct {
 	base
-	t      table
-	items  []model.Project
-	loaded bool
+	l list[model.Project]
 }
 
 func newProjects(s *session) *projectsScreen {
-	return &projectsScreen{base: newBase(s), t: table{cols: []column{{"NAME", 24}, {"ID", 24}, {"CREATED", 0}}}}
+	p := &projectsScreen{base: newBase(s)}
+	p.l = newList(&p.ld, listSpec[model.Project]{
+		noun: "Projects",
+		cols: []column[model.Project]{
+			{"NAME", 24, 0, func(x cellCtx, it *model.Project) (string, lipgloss.Style) { return it.Name, x.st.Header }},
+			{"ID", 24, 1, func(x cellCtx, it *model.Project) (string, lipgloss.Style) { return it.ID, x.st.Muted }},
+			{"CREATED", 0, 2, func(x cellCtx, it *model.Project) (string, lipgloss.Style) {
+				return age(x.now, it.CreatedAt), x.st.Muted
+			}},
+		},
+		empty:  "No projects yet: `:` then projects.create.",
+		search: func(it *model.Project) string { return it.Name + " " + it.ID },
+		ident:  func(it *model.Project) string { return it.ID },
+	})
+	return p
 }
 
-func (p *projectsScreen) title() string { return "Projects" }
+func (p *projectsScreen) title() string   { return "Projects" }
+func (p *projectsScreen) capturing() bool { return p.l.filtering }
 func (p *projectsScreen) bindings() []key.Binding {
 	k := p.s.keys
-	return []key.Binding{k.Up, k.Down, k.Open, k.Resources, k.Deployments, k.Refresh}
+	if p.l.filtering {
+		return filterBindings()
+	}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Resources, k.Deployments, k.Refresh}
 }
 
 func (p *projectsScreen) init() tea.Cmd {
-	p.working = "loading projects"
-	return invoke(p.s, p.sid, "", api.ListProjects, api.Empty{})
+	return p.ld.start("loading projects", invoke(p.s, p.sid, "", api.ListProjects, api.Empty{}))
 }
 
 func (p *projectsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if p.resize(msg) {
-		p.t.setHeight(p.h - 2)
+		p.l.resize(p.w, p.h)
 		return p, nil
 	}
 	switch msg := msg.(type) {
 	case doneMsg[[]model.Project]:
-		p.working = ""
-		p.loaded = true
-		if msg.err != nil {
-			return p, fail(msg.err)
+		if v, ok := settle(&p.ld, msg); ok {
+			p.l.setRows(v)
 		}
-		p.items = msg.val
-		p.t.setN(len(p.items))
 	case tea.KeyPressMsg:
 		k := p.s.keys
-		if p.t.move(k, msg) {
-			return p, nil
+		if ok, cmd := p.l.key(k, msg); ok {
+			return p, cmd
 		}
-		switch {
+		switch cur := p.l.current(); {
 		case key.Matches(msg, k.Refresh):
 			return p, p.init()
-		case key.Matches(msg, k.Open) && p.t.n > 0:
-			return p, push(newEnvironments(p.s, p.items[p.t.cursor]))
+		case key.Matches(msg, k.Open) && cur != nil:
+			return p, push(newEnvironments(p.s, *cur))
 		}
 	}
 	return p, nil
 }
 
 func (p *projectsScreen) view(w, h int) string {
-	st := p.s.styles
-	head := st.Header.Render(fmt.Sprintf("Projects (%d)", len(p.items)))
-	if !p.loaded {
-		return head + "\n" + st.Muted.Render("loading…")
-	}
-	if len(p.items) == 0 {
-		return head + "\n" + st.Muted.Render("No projects yet: `:` then projects.create.")
-	}
-	p.t.setHeight(h - 2)
-	return head + "\n" + p.t.render(st, w, h-1, func(r, c int) (string, lipgloss.Style) {
-		it := p.items[r]
-		switch c {
-		case 0:
-			return it.Name, st.Header
-		case 1:
-			return it.ID, st.Muted
-		}
-		return age(p.s.now(), it.CreatedAt), st.Muted
-	})
+	return p.l.view(p.s.styles, p.s.now(), w, h, "")
 }
 
 // envScreen lists a project's environments with their GitOps config.
 type envScreen struct {
 	base
-	p     model.Project
-	view_ *api.ProjectView
-	t     table
+	p model.Project
+	l list[model.Environment]
 }
 
 func newEnvironments(s *session, p model.Project) *envScreen {
-	return &envScreen{base: newBase(s), p: p, t: table{cols: []column{
-		{"ENV", 9}, {"CLUSTER", 8}, {"NAMESPACE", 12}, {"GITOPS", 6}, {"SYNC", 6}, {"BRANCH", 7}, {"PATH", 0}, {"EVERY", 5},
-	}}}
+	e := &envScreen{base: newBase(s), p: p}
+	e.l = newList(&e.ld, listSpec[model.Environment]{
+		noun:  "Environments of " + p.Name,
+		cols:  envColumns(),
+		empty: "No environments: `:` then environments.create.",
+		search: func(env *model.Environment) string {
+			return env.Name + " " + env.ClusterID + " " + env.Namespace + " " + env.GitOpsConfig.GitPath
+		},
+		ident: func(env *model.Environment) string { return env.ID },
+	})
+	return e
 }
 
-func (e *envScreen) title() string { return e.p.Name }
+func envColumns() []column[model.Environment] {
+	plain := lipgloss.NewStyle()
+	text := func(f func(env *model.Environment) string) func(cellCtx, *model.Environment) (string, lipgloss.Style) {
+		return func(_ cellCtx, env *model.Environment) (string, lipgloss.Style) { return f(env), plain }
+	}
+	return []column[model.Environment]{
+		{"ENV", 9, 0, func(x cellCtx, env *model.Environment) (string, lipgloss.Style) { return env.Name, x.st.Header }},
+		{"CLUSTER", 8, 2, text(func(env *model.Environment) string { return env.ClusterID })},
+		{"NAMESPACE", 12, 3, text(func(env *model.Environment) string { return env.Namespace })},
+		{"GITOPS", 6, 1, func(x cellCtx, env *model.Environment) (string, lipgloss.Style) {
+			if env.GitOpsConfig.Enabled {
+				return "on", x.st.OK
+			}
+			return "off", x.st.Muted
+		}},
+		{"SYNC", 6, 1, func(x cellCtx, env *model.Environment) (string, lipgloss.Style) {
+			if env.GitOpsConfig.AutoSync {
+				return "auto", x.st.OK
+			}
+			return "manual", x.st.Warn
+		}},
+		{"BRANCH", 7, 3, text(func(env *model.Environment) string { return orDash(env.GitOpsConfig.GitBranch) })},
+		{"PATH", 0, 2, text(func(env *model.Environment) string { return orDash(env.GitOpsConfig.GitPath) })},
+		{"EVERY", 5, 4, text(func(env *model.Environment) string { return orDash(env.GitOpsConfig.SyncInterval) })},
+	}
+}
+
+func (e *envScreen) title() string   { return e.p.Name }
+func (e *envScreen) capturing() bool { return e.l.filtering }
 func (e *envScreen) scope() scope {
 	sc := scope{project: e.p.Name}
-	if env := e.current(); env != nil {
+	if env := e.l.current(); env != nil {
 		sc.env = env.Name
 		sc.cluster = env.ClusterID
 	}
 	return sc
 }
 func (e *envScreen) ids() (string, string) {
-	if env := e.current(); env != nil {
+	if env := e.l.current(); env != nil {
 		return e.p.ID, env.ID
 	}
 	return e.p.ID, ""
 }
 
-func (e *envScreen) current() *model.Environment {
-	if e.view_ == nil || e.t.n == 0 {
-		return nil
-	}
-	return &e.view_.Environments[e.t.cursor]
-}
-
 func (e *envScreen) bindings() []key.Binding {
 	k := e.s.keys
-	return []key.Binding{k.Up, k.Down, k.Open, k.GitOps, k.Deploy, k.ConfigEditor, k.History}
+	if e.l.filtering {
+		return filterBindings()
+	}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.GitOps, k.Deploy, k.ConfigEditor, k.History}
 }
 
 func (e *envScreen) init() tea.Cmd {
-	e.working = "loading environments"
-	return invoke(e.s, e.sid, "", api.GetProject, api.IDInput{ID: e.p.ID})
+	return e.ld.start("loading environments", invoke(e.s, e.sid, "", api.GetProject, api.IDInput{ID: e.p.ID}))
 }
 
 func (e *envScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if e.resize(msg) {
-		e.t.setHeight(e.h - 2)
+		e.l.resize(e.w, e.h)
 		return e, nil
 	}
 	switch msg := msg.(type) {
 	case doneMsg[api.ProjectView]:
-		e.working = ""
-		if msg.err != nil {
-			return e, fail(msg.err)
-		}
-		v := msg.val
-		e.view_ = &v
-		e.t.setN(len(v.Environments))
-	case doneMsg[api.ConfigureGitOpsResult]:
-		if msg.err == nil && e.view_ != nil {
-			c := msg.val.Config
-			for i := range e.view_.Environments {
-				if e.view_.Environments[i].ID == c.EnvironmentID {
-					e.view_.Environments[i].GitOpsConfig = model.GitOpsConfig{Enabled: c.Enabled, AutoSync: c.AutoSync,
-						GitBranch: c.GitBranch, GitPath: c.GitPath, SyncInterval: c.SyncInterval, RepositoryID: c.RepositoryID}
-				}
+		if v, ok := settle(&e.ld, msg); ok {
+			names := make([]string, 0, len(v.Repositories))
+			for _, r := range v.Repositories {
+				names = append(names, r.FullName)
 			}
+			e.l.sub = "repositories: " + orDash(strings.Join(names, ", "))
+			e.l.setRows(v.Environments)
+		}
+	case doneMsg[api.ConfigureGitOpsResult]:
+		if msg.err == nil {
+			e.configured(msg.val.Config)
 		}
 	case tea.KeyPressMsg:
-		k := e.s.keys
-		if e.t.move(k, msg) {
-			return e, nil
-		}
-		if key.Matches(msg, k.Refresh) {
-			return e, e.init()
-		}
-		env := e.current()
-		if env == nil {
-			return e, nil
-		}
-		switch {
-		case key.Matches(msg, k.Open):
-			return e, push(newResources(e.s, scopeInfo{scope: e.scope(), projectID: e.p.ID, envID: env.ID}, e.p.Name, env.Name))
-		case key.Matches(msg, k.GitOps):
-			return e, push(newGitOpsForm(e.s, e.sid, e.p, *env))
-		case key.Matches(msg, k.Deploy):
-			return e, push(newDeployForm(e.s, e.p, *env))
-		case key.Matches(msg, k.ConfigEditor):
-			return e, push(newConfigEditor(e.s, e.p, *env))
-		case key.Matches(msg, k.History):
-			return e, push(newDeployments(e.s, e.p.ID, env.ID))
-		}
+		return e, e.key(msg)
 	}
 	return e, nil
 }
 
-func (e *envScreen) view(w, h int) string {
-	st := e.s.styles
-	if e.view_ == nil {
-		return st.Header.Render("Environments of "+e.p.Name) + "\n" + st.Muted.Render("loading…")
+// configured shows a saved GitOps config in its row.
+func (e *envScreen) configured(c api.GitOpsConfigView) {
+	i, ok := e.l.find(c.EnvironmentID)
+	if !ok {
+		return
 	}
-	v := e.view_
-	head := st.Header.Render(fmt.Sprintf("Environments of %s (%d)", e.p.Name, len(v.Environments)))
-	repos := make([]string, 0, len(v.Repositories))
-	for _, r := range v.Repositories {
-		repos = append(repos, r.FullName)
-	}
-	sub := st.Muted.Render("repositories: " + orDash(strings.Join(repos, ", ")))
-	if len(v.Environments) == 0 {
-		return head + "\n" + sub + "\n" + st.Muted.Render("No environments: `:` then environments.create.")
-	}
-	e.t.setHeight(h - 3)
-	return head + "\n" + sub + "\n" + e.t.render(st, w, h-2, func(r, c int) (string, lipgloss.Style) {
-		env := v.Environments[r]
-		g := env.GitOpsConfig
-		switch c {
-		case 0:
-			return env.Name, st.Header
-		case 1:
-			return env.ClusterID, lipgloss.NewStyle()
-		case 2:
-			return env.Namespace, lipgloss.NewStyle()
-		case 3:
-			if g.Enabled {
-				return "on", st.OK
-			}
-			return "off", st.Muted
-		case 4:
-			if g.AutoSync {
-				return "auto", st.OK
-			}
-			return "manual", st.Warn
-		case 5:
-			return orDash(g.GitBranch), lipgloss.NewStyle()
-		case 6:
-			return orDash(g.GitPath), lipgloss.NewStyle()
-		}
-		return orDash(g.SyncInterval), lipgloss.NewStyle()
-	})
+	env := e.l.items[i]
+	env.GitOpsConfig = model.GitOpsConfig{Enabled: c.Enabled, AutoSync: c.AutoSync,
+		GitBranch: c.GitBranch, GitPath: c.GitPath, SyncInterval: c.SyncInterval, RepositoryID: c.RepositoryID}
+	e.l.setRow(i, env)
 }
 
-// newGitOpsForm edits an environment's GitOps config with validation as you type.
+func (e *envScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := e.s.keys
+	if ok, cmd := e.l.key(k, msg); ok {
+		return cmd
+	}
+	if key.Matches(msg, k.Refresh) {
+		return e.init()
+	}
+	env := e.l.current()
+	if env == nil {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Open):
+		return push(newResources(e.s, scopeInfo{scope: e.scope(), projectID: e.p.ID, envID: env.ID}, e.p.Name, env.Name))
+	case key.Matches(msg, k.GitOps):
+		return push(newGitOpsForm(e.s, e.sid, e.p, *env))
+	case key.Matches(msg, k.Deploy):
+		return push(newDeployForm(e.s, e.p, *env))
+	case key.Matches(msg, k.ConfigEditor):
+		return push(newConfigEditor(e.s, e.p, *env))
+	case key.Matches(msg, k.History):
+		return push(newDeployments(e.s, e.p.ID, env.ID))
+	}
+	return nil
+}
+
+func (e *envScreen) view(w, h int) string {
+	return e.l.view(e.s.styles, e.s.now(), w, h, "")
+}
+
+// newGitOpsForm edits an environment's GitOps config, generated from
+// environments.configureGitOps's declaration.
 func newGitOpsForm(s *session, parent int, p model.Project, env model.Environment) screen {
 	g := env.GitOpsConfig
-	f := newForm(
-		boolIn("enabled", "enabled", g.Enabled),
-		boolIn("autoSync", "autoSync", g.AutoSync),
-		textIn("gitBranch", "branch", g.GitBranch, "main", nonEmpty(checkBranch)),
-		textIn("gitPath", "path", g.GitPath, "./k8s/overlays/"+env.Name, nonEmpty(checkGitPath)),
-		textIn("syncInterval", "interval", g.SyncInterval, "5m", nonEmpty(checkDuration)),
-	)
+	fill := func(in *api.ConfigureGitOpsInput) { in.EnvironmentID = env.ID }
+	f := inputForm(api.ConfigureGitOps, formSpec{
+		only:  []string{"config.enabled", "config.autoSync", "config.gitBranch", "config.gitPath", "config.syncInterval"},
+		strip: "config.",
+		fields: map[string]fieldOpt{
+			"config.enabled":      {value: strconv.FormatBool(g.Enabled)},
+			"config.autoSync":     {value: strconv.FormatBool(g.AutoSync)},
+			"config.gitBranch":    {label: "branch", value: g.GitBranch, hint: "main", required: true},
+			"config.gitPath":      {label: "path", value: g.GitPath, hint: "./k8s/overlays/" + env.Name, required: true},
+			"config.syncInterval": {label: "interval", value: g.SyncInterval, hint: "5m", required: true},
+		},
+	}, fill)
 	return newFormScreen(s, "GitOps config of "+env.Name, "Project "+p.Name+", namespace "+env.Namespace+" on "+env.ClusterID+".", f,
 		func(f *form, to int) tea.Cmd {
-			cfg := api.GitOpsConfigPatch{Enabled: new(f.flag("enabled")), AutoSync: new(f.flag("autoSync")),
-				GitBranch: new(f.value("gitBranch")), GitPath: new(f.value("gitPath")), SyncInterval: new(f.value("syncInterval"))}
-			return invoke(s, to, "", api.ConfigureGitOps, api.ConfigureGitOpsInput{EnvironmentID: env.ID, Config: cfg})
+			in, _ := formInput(f, fill)
+			return invoke(s, to, "", api.ConfigureGitOps, in)
 		},
 		func(msg tea.Msg) tea.Cmd {
 			d := msg.(doneMsg[api.ConfigureGitOpsResult])

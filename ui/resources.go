@@ -3,13 +3,11 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"sigs.k8s.io/yaml"
@@ -18,22 +16,12 @@ import (
 	"github.com/gitopstui/gitopstui/services/api"
 )
 
-var sortModes = []string{"name", "status", "age", "type"}
-
 // resourcesScreen lists Kustomizations and HelmReleases with live status.
 type resourcesScreen struct {
 	base
-	sc        scopeInfo
-	items     []api.ResourceView
-	keys      []string // lowercased search text per item
-	index     map[string]int
-	shown     []int // filtered and sorted indexes into items
-	t         table
-	filter    textinput.Model
-	filtering bool
-	sortBy    int
-	loaded    bool
-	confirm   *confirmDialog
+	sc      scopeInfo
+	l       list[api.ResourceView]
+	confirm *confirmDialog
 }
 
 func newResources(s *session, sc scopeInfo, project, env string) *resourcesScreen {
@@ -43,115 +31,73 @@ func newResources(s *session, sc scopeInfo, project, env string) *resourcesScree
 	if env != "" {
 		sc.env = env
 	}
-	fi := newInput()
-	fi.Prompt = "/"
-	fi.Placeholder = "filter"
-	r := &resourcesScreen{base: newBase(s), sc: sc, filter: fi, index: map[string]int{}, t: table{cols: []column{
-		{"NAME", 18}, {"TYPE", 4}, {"STATUS", 11}, {"REVISION", 14}, {"AGE", 4}, {"MESSAGE", 0},
-	}}}
+	r := &resourcesScreen{base: newBase(s), sc: sc}
+	r.l = newList(&r.ld, listSpec[api.ResourceView]{
+		noun:  r.title(),
+		cols:  resourceColumns(),
+		empty: "No GitOps resources here. Press c to create a Kustomization or HelmRelease.",
+		search: func(v *api.ResourceView) string {
+			return v.Name + " " + v.Namespace + " " + v.Type + " " + v.Status + " " + v.ErrorMessage
+		},
+		ident: func(v *api.ResourceView) string { return v.ID },
+		sorts: resourceSorts(),
+	})
 	return r
 }
 
-func (r *resourcesScreen) title() string {
-	if r.sc.env != "" {
-		return "Resources " + r.sc.env
-	}
-	return "Resources"
-}
-func (r *resourcesScreen) scope() scope          { return r.sc.scope }
-func (r *resourcesScreen) ids() (string, string) { return r.sc.projectID, r.sc.envID }
-func (r *resourcesScreen) capturing() bool       { return r.filtering || r.confirm != nil }
-
-func (r *resourcesScreen) bindings() []key.Binding {
-	k := r.s.keys
-	if r.confirm != nil {
-		return r.confirm.bindings(k)
-	}
-	if r.filtering {
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))}
-	}
-	return []key.Binding{k.Up, k.Down, k.Filter, k.Sort, k.Sync, k.Suspend, k.Detail, k.YAML, k.Edit, k.Delete, k.Create}
-}
-
-func (r *resourcesScreen) init() tea.Cmd {
-	r.working = "loading resources"
-	in := api.ListResourcesInput{ProjectID: r.sc.projectID, EnvironmentID: r.sc.envID}
-	return invoke(r.s, r.sid, "", api.ListGitOpsResources, in)
-}
-
-func searchKey(v *api.ResourceView) string {
-	return strings.ToLower(v.Name + " " + v.Namespace + " " + v.Type + " " + v.Status + " " + v.ErrorMessage)
-}
-
-// setItems replaces the rows.
-func (r *resourcesScreen) setItems(items []api.ResourceView) {
-	r.items = items
-	r.keys = make([]string, len(items))
-	r.index = make(map[string]int, len(items))
-	for i := range items {
-		r.keys[i] = searchKey(&items[i])
-		r.index[items[i].ID] = i
-	}
-	r.refilter()
-}
-
-// refilter recomputes the shown rows from the filter and sort, keeping the
-// cursor on the same resource when it is still shown.
-func (r *resourcesScreen) refilter() {
-	var curID string
-	if r.t.n > 0 && r.t.cursor < len(r.shown) {
-		curID = r.items[r.shown[r.t.cursor]].ID
-	}
-	q := strings.ToLower(strings.TrimSpace(r.filter.Value()))
-	shown := r.shown[:0]
-	for i, k := range r.keys {
-		if q == "" || strings.Contains(k, q) {
-			shown = append(shown, i)
-		}
-	}
-	r.shown = shown
-	r.sortShown()
-	r.t.setN(len(r.shown))
-	if curID != "" {
-		for i, idx := range r.shown {
-			if r.items[idx].ID == curID {
-				r.t.cursor = i
-				r.t.clamp()
-				break
+func resourceColumns() []column[api.ResourceView] {
+	return []column[api.ResourceView]{
+		{"NAME", 18, 0, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) { return v.Name, x.st.Header }},
+		{"TYPE", 4, 2, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			if v.Type == model.ResourceHelm {
+				return "helm", x.st.Info
 			}
-		}
+			return "ks", lipgloss.NewStyle()
+		}},
+		{"STATUS", 11, 0, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			return v.Status, x.st.statusStyle(v.Status)
+		}},
+		{"REVISION", 14, 3, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			return shortRev(v.LastAppliedRevision), x.st.Muted
+		}},
+		{"AGE", 4, 1, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			t := v.CreatedAt
+			if v.ObservedAt != nil {
+				t = *v.ObservedAt
+			}
+			return age(x.now, t), x.st.Muted
+		}},
+		{"MESSAGE", 0, 2, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			return oneLine(v.ErrorMessage), x.st.Muted
+		}},
 	}
 }
 
-func (r *resourcesScreen) sortShown() {
-	it := r.items
-	var less func(a, b int) bool
-	switch sortModes[r.sortBy] {
-	case "status":
-		less = func(a, b int) bool {
-			if it[a].Status != it[b].Status {
-				return statusRank(it[a].Status) < statusRank(it[b].Status)
-			}
-			return it[a].Name < it[b].Name
+// resourceSorts are the orders `s` cycles: name, status (failing first),
+// age (newest first) and type.
+func resourceSorts() []sortMode[api.ResourceView] {
+	byName := func(a, b *api.ResourceView) bool {
+		if a.Name != b.Name {
+			return a.Name < b.Name
 		}
-	case "age":
-		less = func(a, b int) bool { return it[a].CreatedAt.After(it[b].CreatedAt) }
-	case "type":
-		less = func(a, b int) bool {
-			if it[a].Type != it[b].Type {
-				return it[a].Type < it[b].Type
-			}
-			return it[a].Name < it[b].Name
-		}
-	default:
-		less = func(a, b int) bool {
-			if it[a].Name != it[b].Name {
-				return it[a].Name < it[b].Name
-			}
-			return it[a].Namespace < it[b].Namespace
-		}
+		return a.Namespace < b.Namespace
 	}
-	sort.SliceStable(r.shown, func(i, j int) bool { return less(r.shown[i], r.shown[j]) })
+	return []sortMode[api.ResourceView]{
+		{"name", byName},
+		{"status", func(a, b *api.ResourceView) bool {
+			if a.Status != b.Status {
+				return statusRank(a.Status) < statusRank(b.Status)
+			}
+			return a.Name < b.Name
+		}},
+		{"age", func(a, b *api.ResourceView) bool { return a.CreatedAt.After(b.CreatedAt) }},
+		{"type", func(a, b *api.ResourceView) bool {
+			if a.Type != b.Type {
+				return a.Type < b.Type
+			}
+			return a.Name < b.Name
+		}},
+	}
 }
 
 func statusRank(s string) int {
@@ -168,11 +114,30 @@ func statusRank(s string) int {
 	return 4
 }
 
-func (r *resourcesScreen) current() *api.ResourceView {
-	if r.t.n == 0 || r.t.cursor >= len(r.shown) {
-		return nil
+func (r *resourcesScreen) title() string {
+	if r.sc.env != "" {
+		return "Resources " + r.sc.env
 	}
-	return &r.items[r.shown[r.t.cursor]]
+	return "Resources"
+}
+func (r *resourcesScreen) scope() scope          { return r.sc.scope }
+func (r *resourcesScreen) ids() (string, string) { return r.sc.projectID, r.sc.envID }
+func (r *resourcesScreen) capturing() bool       { return r.l.filtering || r.confirm != nil }
+
+func (r *resourcesScreen) bindings() []key.Binding {
+	k := r.s.keys
+	if r.confirm != nil {
+		return r.confirm.bindings(k)
+	}
+	if r.l.filtering {
+		return filterBindings()
+	}
+	return []key.Binding{k.Up, k.Down, k.Filter, k.Sort, k.Sync, k.Suspend, k.Detail, k.YAML, k.Edit, k.Delete, k.Create}
+}
+
+func (r *resourcesScreen) init() tea.Cmd {
+	in := api.ListResourcesInput{ProjectID: r.sc.projectID, EnvironmentID: r.sc.envID}
+	return r.ld.start("loading resources", invoke(r.s, r.sid, "", api.ListGitOpsResources, in))
 }
 
 func (r *resourcesScreen) inScope(res model.GitOpsResource) bool {
@@ -185,159 +150,136 @@ func (r *resourcesScreen) live(e statusMsg) {
 	if res.ID == "" || !r.inScope(res) {
 		return
 	}
-	if i, ok := r.index[res.ID]; ok {
+	if i, ok := r.l.find(res.ID); ok {
 		if res.DeletedAt != nil {
-			items := append(r.items[:i:i], r.items[i+1:]...)
-			r.setItems(items)
+			r.l.remove(i)
 			return
 		}
-		v := &r.items[i]
-		*v = api.NewResourceView(res, v.Environment, v.Repository)
-		r.keys[i] = searchKey(v)
-		if r.filter.Value() != "" || sortModes[r.sortBy] == "status" {
-			r.refilter()
-		}
+		v := r.l.items[i]
+		r.l.setRow(i, api.NewResourceView(res, v.Environment, v.Repository))
 		return
 	}
-	if res.DeletedAt == nil && r.loaded {
-		r.setItems(append(r.items, api.NewResourceView(res, api.EnvSummary{ID: res.EnvironmentID}, api.RepoSummary{ID: res.RepositoryID})))
+	if res.DeletedAt == nil && !r.ld.loading() {
+		r.l.insert(api.NewResourceView(res, api.EnvSummary{ID: res.EnvironmentID}, api.RepoSummary{ID: res.RepositoryID}), false)
 	}
 }
 
 func (r *resourcesScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if r.resize(msg) {
-		r.t.setHeight(r.h - 2)
+		r.l.resize(r.w, r.h)
 		return r, nil
 	}
 	switch msg := msg.(type) {
 	case doneMsg[[]api.ResourceView]:
-		r.working = ""
-		r.loaded = true
-		if msg.err != nil {
-			return r, fail(msg.err)
+		if v, ok := settle(&r.ld, msg); ok {
+			r.l.setRows(v)
 		}
-		r.setItems(msg.val)
 	case statusMsg:
 		r.live(msg)
 	case doneMsg[api.SyncResult]:
-		r.working = ""
-		if msg.err != nil {
-			return r, fail(msg.err)
+		if cmd := r.acted(msg.err); cmd != nil {
+			return r, cmd
 		}
-		v := msg.val
-		text := fmt.Sprintf("sync %s: %s", msg.tag, orDash(v.Message))
-		if v.Revision != "" {
-			text += " (" + v.Revision + ")"
+		text := fmt.Sprintf("sync %s: %s", msg.tag, orDash(msg.val.Message))
+		if msg.val.Revision != "" {
+			text += " (" + msg.val.Revision + ")"
 		}
 		return r, tea.Batch(notify(text), r.init())
 	case doneMsg[api.ResourceSummary]:
-		r.working = ""
-		if msg.err != nil {
-			return r, fail(msg.err)
+		if cmd := r.acted(msg.err); cmd != nil {
+			return r, cmd
 		}
 		return r, tea.Batch(notify(msg.tag+" "+msg.val.Name+": "+msg.val.Status), r.init())
 	case doneMsg[api.Deleted]:
-		r.working = ""
-		if msg.err != nil {
-			return r, fail(msg.err)
+		if cmd := r.acted(msg.err); cmd != nil {
+			return r, cmd
 		}
 		return r, tea.Batch(notify(msg.tag), r.init())
 	case tea.KeyPressMsg:
-		return r.key(msg)
+		return r, r.key(msg)
 	}
 	return r, nil
 }
 
-func (r *resourcesScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
+func (r *resourcesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := r.s.keys
 	if r.confirm != nil {
-		yes, done := r.confirm.answer(msg)
-		if !done {
-			return r, nil
-		}
-		c := r.confirm
-		r.confirm = nil
-		if yes {
-			r.working = c.busy
-			return r, c.run
-		}
-		return r, nil
+		return r.answer(msg)
 	}
-	if r.filtering {
-		switch msg.String() {
-		case "enter":
-			r.filtering = false
-			r.filter.Blur()
-			return r, nil
-		case "esc":
-			r.filtering = false
-			r.filter.Blur()
-			r.filter.SetValue("")
-			r.refilter()
-			return r, nil
-		}
-		var cmd tea.Cmd
-		r.filter, cmd = r.filter.Update(msg)
-		r.refilter()
-		return r, cmd
-	}
-	if r.t.move(k, msg) {
-		return r, nil
+	if ok, cmd := r.l.key(k, msg); ok {
+		return cmd
 	}
 	switch {
-	case key.Matches(msg, k.Filter):
-		r.filtering = true
-		return r, r.filter.Focus()
-	case key.Matches(msg, k.Sort):
-		r.sortBy = (r.sortBy + 1) % len(sortModes)
-		r.refilter()
-		return r, notify("sorted by " + sortModes[r.sortBy])
 	case key.Matches(msg, k.Refresh):
-		return r, r.init()
+		return r.init()
 	case key.Matches(msg, k.Create):
-		return r, r.create()
+		return r.create()
 	}
-	cur := r.current()
-	if cur == nil {
-		return r, nil
+	if cur := r.l.current(); cur != nil {
+		return r.rowKey(msg, *cur)
 	}
-	id, name := cur.ID, cur.Name
+	return nil
+}
+
+// answer takes the confirmation dialog's answer.
+func (r *resourcesScreen) answer(msg tea.KeyPressMsg) tea.Cmd {
+	yes, done := r.confirm.answer(msg)
+	if !done {
+		return nil
+	}
+	c := r.confirm
+	r.confirm = nil
+	if !yes {
+		return nil
+	}
+	r.working = c.busy
+	return c.run
+}
+
+// rowKey handles the keys acting on the selected resource.
+func (r *resourcesScreen) rowKey(msg tea.KeyPressMsg, cur api.ResourceView) tea.Cmd {
+	k := r.s.keys
 	switch {
 	case key.Matches(msg, k.Sync):
-		r.working = "syncing " + name
-		return r, invoke(r.s, r.sid, name, api.TriggerSync, api.TriggerSyncInput{ID: id})
+		r.working = "syncing " + cur.Name
+		return invoke(r.s, r.sid, cur.Name, api.TriggerSync, api.TriggerSyncInput{ID: cur.ID})
 	case key.Matches(msg, k.Suspend):
-		verb, proc := "suspend", api.SuspendGitOpsResource
-		if cur.Suspended || cur.Status == model.StatusSuspended {
-			verb, proc = "resume", api.ResumeGitOpsResource
-		}
-		r.confirm = &confirmDialog{
-			text: fmt.Sprintf("%s %s %s/%s?", strings.ToUpper(verb[:1])+verb[1:], cur.Type, cur.Namespace, name),
-			busy: verb + " " + name,
-			run:  invoke(r.s, r.sid, verb, proc, api.IDInput{ID: id}),
-		}
+		r.confirm = r.suspendDialog(cur)
 	case key.Matches(msg, k.Delete):
 		r.confirm = &confirmDialog{
-			text:   fmt.Sprintf("Delete %s %s/%s from the cluster? (the record stays, marked deleted)", cur.Type, cur.Namespace, name),
-			busy:   "deleting " + name,
-			run:    invoke(r.s, r.sid, "deleted "+name, api.DeleteGitOpsResource, api.IDInput{ID: id}),
+			text:   fmt.Sprintf("Delete %s %s/%s from the cluster? (the record stays, marked deleted)", cur.Type, cur.Namespace, cur.Name),
+			busy:   "deleting " + cur.Name,
+			run:    invoke(r.s, r.sid, "deleted "+cur.Name, api.DeleteGitOpsResource, api.IDInput{ID: cur.ID}),
 			danger: true,
 		}
 	case key.Matches(msg, k.Detail, k.Open):
-		return r, push(newDetail(r.s, *cur))
+		return push(newDetail(r.s, cur))
 	case key.Matches(msg, k.YAML):
-		return r, push(newYAMLScreen(r.s, *cur))
+		return push(newYAMLScreen(r.s, cur))
 	case key.Matches(msg, k.Edit):
-		return r, push(newEditLoader(r.s, *cur))
+		return push(newEditLoader(r.s, cur))
 	}
-	return r, nil
+	return nil
+}
+
+// suspendDialog asks before suspending (or resuming) a resource.
+func (r *resourcesScreen) suspendDialog(cur api.ResourceView) *confirmDialog {
+	verb, proc := "suspend", api.SuspendGitOpsResource
+	if cur.Suspended || cur.Status == model.StatusSuspended {
+		verb, proc = "resume", api.ResumeGitOpsResource
+	}
+	return &confirmDialog{
+		text: fmt.Sprintf("%s %s %s/%s?", strings.ToUpper(verb[:1])+verb[1:], cur.Type, cur.Namespace, cur.Name),
+		busy: verb + " " + cur.Name,
+		run:  invoke(r.s, r.sid, verb, proc, api.IDInput{ID: cur.ID}),
+	}
 }
 
 // create opens the create wizard for the scope's (or the row's) environment.
 func (r *resourcesScreen) create() tea.Cmd {
 	pid, eid := r.sc.projectID, r.sc.envID
 	if eid == "" {
-		if cur := r.current(); cur != nil {
+		if cur := r.l.current(); cur != nil {
 			pid, eid = cur.ProjectID, cur.EnvironmentID
 		}
 	}
@@ -349,50 +291,10 @@ func (r *resourcesScreen) create() tea.Cmd {
 
 func (r *resourcesScreen) view(w, h int) string {
 	st := r.s.styles
-	head := fmt.Sprintf("%s (%d", r.title(), len(r.shown))
-	if len(r.shown) != len(r.items) {
-		head += fmt.Sprintf(" of %d", len(r.items))
-	}
-	head = st.Header.Render(head+")") + st.Muted.Render("  sort: "+sortModes[r.sortBy])
-	if r.filtering || r.filter.Value() != "" {
-		fi := r.filter
-		fi.SetWidth(24)
-		head += "  " + fi.View()
-	}
-	if !r.loaded {
-		return head + "\n" + st.Muted.Render("loading…")
-	}
 	if r.confirm != nil {
-		return head + "\n\n" + r.confirm.view(st, w)
+		return r.l.top(st, w, "") + "\n\n" + r.confirm.view(st, w)
 	}
-	if len(r.items) == 0 {
-		return head + "\n" + st.Muted.Render("No GitOps resources here. Press c to create a Kustomization or HelmRelease.")
-	}
-	r.t.setHeight(h - 2)
-	now := r.s.now()
-	return fit(head, w) + "\n" + r.t.render(st, w, h-1, func(row, c int) (string, lipgloss.Style) {
-		v := &r.items[r.shown[row]]
-		switch c {
-		case 0:
-			return v.Name, st.Header
-		case 1:
-			if v.Type == model.ResourceHelm {
-				return "helm", st.Info
-			}
-			return "ks", lipgloss.NewStyle()
-		case 2:
-			return v.Status, st.statusStyle(v.Status)
-		case 3:
-			return shortRev(v.LastAppliedRevision), st.Muted
-		case 4:
-			t := v.CreatedAt
-			if v.ObservedAt != nil {
-				t = *v.ObservedAt
-			}
-			return age(now, t), st.Muted
-		}
-		return oneLine(v.ErrorMessage), st.Muted
-	})
+	return r.l.view(st, r.s.now(), w, h, "")
 }
 
 // shortRev shortens "main@sha1:0123456789abcdef" to "main@0123456".

@@ -82,14 +82,21 @@ func (n noticeMsg) String() string { return n.text }
 type targeted interface{ target() int }
 
 // doneMsg is the typed result of one procedure call made for screen `to`.
+// A loader stamps seq with the number of its request.
 type doneMsg[T any] struct {
 	to  int
 	tag string
+	seq int
 	val T
 	err error
 }
 
 func (d doneMsg[T]) target() int { return d.to }
+
+func (d doneMsg[T]) stamped(seq int) tea.Msg {
+	d.seq = seq
+	return d
+}
 
 // invoke returns a command that runs procedure p with input in through the
 // typed contract and delivers its typed result to screen to.
