@@ -8,8 +8,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxTrackedIPs bounds the per-IP limiter table; idle entries are dropped
-// first when it is full.
+// maxTrackedIPs bounds the per-IP limiter table. When it is full, entries
+// whose bucket refilled are dropped; when none has, a new address is refused
+// until one does: a flood of addresses never resets anyone's limit.
 const maxTrackedIPs = 4096
 
 // ipRateLimiter allows each remote IP a token-bucket rate of new connections.
@@ -28,32 +29,42 @@ func newIPRateLimiter(perSecond float64, burst int) *ipRateLimiter {
 	return &ipRateLimiter{limit: rate.Limit(perSecond), burst: burst, m: map[string]*rate.Limiter{}}
 }
 
-// allow takes one token from ip's bucket.
+// allow takes one token from the bucket of ip's source: the address, or
+// for IPv6 its /64, which one host usually holds whole.
 func (l *ipRateLimiter) allow(ip string, now time.Time) bool {
+	key := rateKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, ok := l.m[ip]
+	lim, ok := l.m[key]
 	if !ok {
-		if len(l.m) >= maxTrackedIPs {
-			l.evictLocked(now)
+		if len(l.m) >= maxTrackedIPs && !l.evictLocked(now) {
+			return false
 		}
 		lim = rate.NewLimiter(l.limit, l.burst)
-		l.m[ip] = lim
+		l.m[key] = lim
 	}
 	return lim.AllowN(now, 1)
 }
 
 // evictLocked drops limiters whose bucket is full again (they would allow a
-// burst anyway); when none is, it drops all, which only ever loosens limits.
-func (l *ipRateLimiter) evictLocked(now time.Time) {
+// burst anyway) and reports whether that made room.
+func (l *ipRateLimiter) evictLocked(now time.Time) bool {
 	for ip, lim := range l.m {
 		if lim.TokensAt(now) >= float64(l.burst) {
 			delete(l.m, ip)
 		}
 	}
-	if len(l.m) >= maxTrackedIPs {
-		clear(l.m)
+	return len(l.m) < maxTrackedIPs
+}
+
+// rateKey is the unit the limiter counts: an IPv4 address, or an IPv6
+// address's /64.
+func rateKey(ip string) string {
+	a := net.ParseIP(ip)
+	if a == nil || a.To4() != nil {
+		return ip
 	}
+	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // slots is a counting semaphore that never blocks.
