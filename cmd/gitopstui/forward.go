@@ -4,39 +4,46 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/ui/sshserver"
+	"github.com/gitopstui/gitopstui/services/procio"
 )
 
-// forwardProcedure runs a --procedure call in the `gitopstui serve` process
-// that owns the data dir's store, through its unix socket. ok is false when
-// no server answers (none running, or a stale socket): the caller then opens
-// the store itself, and a lock held by anything else stays STORE_LOCKED.
-func forwardProcedure(ctx context.Context, o options, name string, raw []byte, stdout, stderr io.Writer) (code int, ok bool) {
-	if _, err := os.Stat(sshserver.SocketPath(o.dataDir)); err != nil {
-		return 0, false
-	}
+// runProcedure is `gitopstui --procedure NAME`: one call as the local user
+// (admin, source "cli"), its result or error written by procio.
+func runProcedure(ctx context.Context, o options, name string, raw []byte, stdout, stderr io.Writer) int {
+	c := &headlessCaller{o: o}
+	defer c.close()
 	ctx = model.WithActor(ctx, model.LocalActor("cli"))
-	res, err := sshserver.Forward(ctx, o.dataDir, name, raw)
-	if errors.Is(err, sshserver.ErrNoServer) {
-		return 0, false
-	}
-	if err != nil {
-		return writeError(stderr, err), true
-	}
-	if err := writeResult(stdout, o.output, res); err != nil {
-		return writeError(stderr, err), true
-	}
-	return exitOK, true
+	return procio.Run(ctx, c, name, raw, o.format, stdout, stderr)
 }
 
-func readFileLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+// headlessCaller runs a call in the `gitopstui serve` process that owns the
+// data dir's store, through its forwarding socket, and opens the store
+// itself only when no server answers (none running, or a stale socket): a
+// lock held by anything else then stays STORE_LOCKED.
+type headlessCaller struct {
+	o       options
+	closeFn func()
+}
+
+// Call implements api.Caller.
+func (c *headlessCaller) Call(ctx context.Context, name string, raw []byte) (any, error) {
+	res, err := procio.Forward(ctx, c.o.dataDir, name, raw)
+	if !errors.Is(err, procio.ErrNoServer) {
+		return res, err
+	}
+	svc, closeFn, err := openServices(c.o)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit))
+	c.closeFn = closeFn
+	return svc.Registry().Call(ctx, name, raw)
+}
+
+// close releases the store when Call opened it.
+func (c *headlessCaller) close() {
+	if c.closeFn != nil {
+		c.closeFn()
+	}
 }

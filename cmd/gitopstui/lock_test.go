@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/procio"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -28,47 +29,20 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 
-	holder := exec.CommandContext(ctx, lookPath(t, "holdstore"), dir)
-	stdin, err := holder.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := holder.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var holderErr bytes.Buffer
-	holder.Stderr = &holderErr
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	released := false
-	release := func() {
-		if released {
-			return
-		}
-		released = true
-		_ = stdin.Close()
-		if err := holder.Wait(); err != nil {
-			t.Errorf("holdstore: %v\n%s", err, holderErr.String())
-		}
-	}
+	release := holdStoreIn(ctx, t, dir)
 	defer release()
-	if line, err := readLine(stdout); line != "ready" {
-		t.Fatalf("holdstore did not get the store: %q, %v\n%s", line, err, holderErr.String())
-	}
 
 	var out, errOut bytes.Buffer
 	cmd := exec.CommandContext(ctx, lookPath(t, "gitopstui"), "--data-dir", dir, "--procedure", "projects.list")
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
 		t.Fatalf("gitopstui hung on a locked store (killed after %s)", elapsed)
 	}
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
+	if !errors.As(err, &ee) || ee.ExitCode() != procio.ExitError {
 		t.Fatalf("gitopstui on a locked store: %v, want exit status 1\nstdout: %s\nstderr: %s", err, out.String(), errOut.String())
 	}
 	t.Logf("STORE_LOCKED after %s", elapsed)
@@ -102,4 +76,40 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 	if got := strings.TrimSpace(out.String()); got != "[]" {
 		t.Errorf("projects.list = %s, want []", got)
 	}
+}
+
+// holdStoreIn starts `holdstore dir`, waits until it holds the store and
+// returns the function that lets it go (and requires a clean exit).
+func holdStoreIn(ctx context.Context, t *testing.T, dir string) (release func()) {
+	t.Helper()
+	holder := exec.CommandContext(ctx, lookPath(t, "holdstore"), dir)
+	stdin, err := holder.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holderErr bytes.Buffer
+	holder.Stderr = &holderErr
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	release = func() {
+		if released {
+			return
+		}
+		released = true
+		_ = stdin.Close()
+		if err := holder.Wait(); err != nil {
+			t.Errorf("holdstore: %v\n%s", err, holderErr.String())
+		}
+	}
+	if line, err := readLine(stdout); line != "ready" {
+		release()
+		t.Fatalf("holdstore did not get the store: %q, %v\n%s", line, err, holderErr.String())
+	}
+	return release
 }

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
-	"github.com/gitopstui/gitopstui/ui/sshserver"
+	"github.com/gitopstui/gitopstui/services/procio"
 )
 
 // serveProc is a `gitopstui serve` process.
@@ -197,7 +197,7 @@ func TestServeOverOpenSSH(t *testing.T) {
 	tmuxUI(t, srv.addr, adminKey)
 
 	srv.stop(t)
-	if _, err := os.Stat(sshserver.SocketPath(dir)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(procio.SocketPath(dir)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left after shutdown: %v", err)
 	}
 	// With the server gone, --procedure opens the store itself.
@@ -251,7 +251,7 @@ func tmuxUI(t *testing.T, addr, key string) {
 // server that died) is STORE_LOCKED, not a hang and not a forward.
 func TestProcedureStoreLockedWhenHolderIsNotAServer(t *testing.T) {
 	dir := t.TempDir()
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sshserver.SocketPath(dir), Net: "unix"})
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: procio.SocketPath(dir), Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestServeUsage(t *testing.T) {
 		{"serve", "extra"},
 	} {
 		var stderr bytes.Buffer
-		if code := run(append([]string{"--data-dir", dir}, args...), strings.NewReader(""), io.Discard, &stderr); code != exitUsage {
+		if code := run(append([]string{"--data-dir", dir}, args...), strings.NewReader(""), io.Discard, &stderr); code != procio.ExitUsage {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr.String())
 		}
 	}

@@ -9,20 +9,21 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/procio"
 	"github.com/gitopstui/gitopstui/ui"
 )
 
 func runTUI(ctx context.Context, o options, stderr io.Writer) int {
 	svc, closeFn, err := openServices(o)
 	if err != nil {
-		return writeError(stderr, err)
+		return procio.WriteError(stderr, err)
 	}
 	defer closeFn()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Live status: informers per cluster feed the subscription of the UI.
 	if err := svc.StartWatchers(ctx); err != nil {
-		return writeError(stderr, err)
+		return procio.WriteError(stderr, err)
 	}
 	actor := model.LocalActor("tui")
 	ctx = model.WithActor(ctx, actor)
@@ -36,7 +37,7 @@ func runTUI(ctx context.Context, o options, stderr io.Writer) int {
 	})
 	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil {
 		fmt.Fprintln(stderr, "gitopstui:", err)
-		return exitError
+		return procio.ExitError
 	}
-	return exitOK
+	return procio.ExitOK
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"charm.land/ssh"
@@ -75,6 +74,9 @@ func NewAuthorizedKeys(path string, log *slog.Logger) *AuthorizedKeys {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if !hasInodes {
+		log.Warn("this platform reports no inode numbers: authorized keys changes are detected by size and modification time only", "path", path)
+	}
 	return &AuthorizedKeys{path: path, log: log, stamp: fileStamp{exists: true, size: -1}}
 }
 
@@ -106,11 +108,7 @@ func statFile(path string) (fileStamp, error) {
 	if err != nil {
 		return fileStamp{}, err
 	}
-	st := fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.ino = uint64(sys.Ino)
-	}
-	return st, nil
+	return fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime(), ino: inode(fi)}, nil
 }
 
 func (a *AuthorizedKeys) refreshLocked() {

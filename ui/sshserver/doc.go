@@ -1,8 +1,7 @@
 // Package sshserver owns `gitopstui serve`: an SSH server (charm.land/wish/v2)
 // that gives every authenticated key the full terminal UI, built per session,
-// or runs one procedure per exec request; and the unix-socket server through
-// which `gitopstui --procedure` on the same machine forwards calls to the
-// process that owns the store.
+// or runs one procedure per exec request through services/procio (which also
+// owns the forwarding socket that `gitopstui serve` opens beside it).
 //
 // Security model:
 //   - Public-key authentication only, against an OpenSSH authorized_keys file

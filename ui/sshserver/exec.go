@@ -3,7 +3,6 @@ package sshserver
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"charm.land/ssh"
@@ -11,18 +10,14 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
-)
-
-// Exit statuses of exec commands: the headless contract's.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
+	"github.com/gitopstui/gitopstui/services/procio"
 )
 
 const execUsage = `Commands:
-  procedure NAME ['<json>' | -]   run one procedure: JSON result on stdout (exit 0),
-                                  error JSON on stderr (exit 1); - reads the JSON from stdin
+  procedure [--output json|yaml] NAME ['<json>' | -]
+                                  run one procedure: the result on stdout as JSON, or YAML
+                                  with --output yaml (exit 0), error JSON on stderr (exit 1);
+                                  - reads the JSON input from stdin
   procedures [--json]             list procedures, the role each needs, and their input fields
   whoami                          print the identity and role of the key you authenticated with
   help                            this text
@@ -34,76 +29,99 @@ func (s *Server) exec(sess ssh.Session, id Identity) int {
 	verb, rest := cutWord(strings.TrimSpace(sess.RawCommand()))
 	switch verb {
 	case "procedure":
-		name, arg := cutWord(rest)
-		if name == "" {
-			fmt.Fprint(sess.Stderr(), "gitopstui: procedure needs a NAME\n"+execUsage)
-			return exitUsage
-		}
-		raw, err := execInput(arg, sess)
-		if err != nil {
-			fmt.Fprintf(sess.Stderr(), "gitopstui: %v\n", err)
-			return exitUsage
-		}
-		ctx := model.WithActor(sess.Context(), id.Actor())
-		res, err := trackedCaller{s: s}.Call(ctx, name, raw)
-		if err != nil {
-			return writeErrorJSON(sess.Stderr(), err)
-		}
-		if err := writeJSON(sess, res); err != nil {
-			return writeErrorJSON(sess.Stderr(), err)
-		}
-		return exitOK
+		return s.execProcedure(sess, id, rest)
 	case "procedures":
 		switch rest {
 		case "--json":
-			if err := writeJSON(sess, s.reg.Procedures()); err != nil {
-				return writeErrorJSON(sess.Stderr(), err)
+			if err := procio.WriteResult(sess, procio.JSON, s.reg.Procedures()); err != nil {
+				return procio.WriteError(sess.Stderr(), err)
 			}
 		case "":
 			api.WriteProcedures(sess, s.reg.Procedures())
 		default:
 			fmt.Fprintf(sess.Stderr(), "gitopstui: procedures takes only --json, not %q\n", rest)
-			return exitUsage
+			return procio.ExitUsage
 		}
-		return exitOK
+		return procio.ExitOK
 	case "whoami":
-		if err := writeJSON(sess, id); err != nil {
-			return writeErrorJSON(sess.Stderr(), err)
+		if err := procio.WriteResult(sess, procio.JSON, id); err != nil {
+			return procio.WriteError(sess.Stderr(), err)
 		}
-		return exitOK
+		return procio.ExitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(sess, execUsage)
-		return exitOK
+		return procio.ExitOK
 	}
 	fmt.Fprintf(sess.Stderr(), "gitopstui: unknown command %q\n%s", verb, execUsage)
-	return exitUsage
+	return procio.ExitUsage
 }
 
-// execInput resolves a procedure's input argument: nothing is {}, - reads
-// stdin, and JSON is taken as the remote command line carries it (the
-// client's shell already removed one level of quotes); a single quoted word
-// is unquoted once more. Anything else goes to the registry, which reports
-// it as BAD_REQUEST like headless mode does.
-func execInput(arg string, stdin io.Reader) ([]byte, error) {
+// execProcedure runs `procedure [--output json|yaml] NAME [INPUT]` as id.
+func (s *Server) execProcedure(sess ssh.Session, id Identity, args string) int {
+	cmd, err := parseProcedureCommand(args)
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "gitopstui: %v\n%s", err, execUsage)
+		return procio.ExitUsage
+	}
+	raw, err := procio.ReadInput(unquoteInput(cmd.input), sess, false)
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "gitopstui: %v\n", err)
+		return procio.ExitUsage
+	}
+	ctx := model.WithActor(sess.Context(), id.Actor())
+	return procio.Run(ctx, trackedCaller{s: s}, cmd.name, raw, cmd.format, sess, sess.Stderr())
+}
+
+// procedureCommand is a parsed `procedure` exec command.
+type procedureCommand struct {
+	format procio.Format
+	name   string
+	input  string
+}
+
+// parseProcedureCommand reads `[--output json|yaml] NAME [INPUT]` (also
+// --output=FORMAT). Flags come before NAME: everything after NAME is the
+// input, which may contain spaces.
+func parseProcedureCommand(args string) (procedureCommand, error) {
+	cmd := procedureCommand{format: procio.JSON}
+	word, rest := cutWord(args)
+	for strings.HasPrefix(word, "--") {
+		var value string
+		switch {
+		case word == "--output":
+			value, rest = cutWord(rest)
+		case strings.HasPrefix(word, "--output="):
+			value = strings.TrimPrefix(word, "--output=")
+		default:
+			return cmd, fmt.Errorf("procedure: unknown flag %q (only --output json|yaml, before NAME)", word)
+		}
+		f, err := procio.ParseFormat(value)
+		if err != nil {
+			return cmd, err
+		}
+		cmd.format = f
+		word, rest = cutWord(rest)
+	}
+	if word == "" {
+		return cmd, fmt.Errorf("procedure needs a NAME")
+	}
+	cmd.name, cmd.input = word, rest
+	return cmd, nil
+}
+
+// unquoteInput takes the input argument as the remote command line carries
+// it (the client's shell already removed one level of quotes); a single
+// quoted word is unquoted once more when that makes it - or valid JSON.
+// Anything else goes to the registry as it is, which reports it as
+// BAD_REQUEST like headless mode does.
+func unquoteInput(arg string) string {
 	arg = strings.TrimSpace(arg)
 	if words, err := shlex.Split(arg, true); err == nil && len(words) == 1 && !json.Valid([]byte(arg)) {
 		if w := words[0]; w == "-" || json.Valid([]byte(w)) {
-			arg = w
+			return w
 		}
 	}
-	switch {
-	case arg == "":
-		return []byte("{}"), nil
-	case arg == "-":
-		b, err := io.ReadAll(io.LimitReader(stdin, api.MaxInputBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("read input from stdin: %w", err)
-		}
-		return b, nil
-	case strings.HasPrefix(arg, "@"):
-		return nil, fmt.Errorf("the server cannot read your files; send the file on stdin: ssh HOST procedure NAME - < %s", arg[1:])
-	}
-	return []byte(arg), nil
+	return arg
 }
 
 // cutWord splits s at its first run of spaces.
@@ -114,21 +132,4 @@ func cutWord(s string) (string, string) {
 		return s, ""
 	}
 	return s[:i], strings.TrimSpace(s[i+1:])
-}
-
-// writeJSON prints v as indented JSON, as headless mode does.
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return model.Wrap(model.CodeInternal, err, "encode result")
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
-
-// writeErrorJSON prints {code, message, details} and returns exit 1.
-func writeErrorJSON(w io.Writer, err error) int {
-	b, _ := json.MarshalIndent(model.AsError(err), "", "  ")
-	fmt.Fprintf(w, "%s\n", b)
-	return exitError
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/procio"
 	"github.com/gitopstui/gitopstui/ui"
 )
 
@@ -287,18 +288,18 @@ func (s *Server) handle(sess ssh.Session) {
 	if err != nil {
 		s.log.Warn("session refused", "remote", remote, "err", err)
 		fmt.Fprintln(sess.Stderr(), "gitopstui: permission denied")
-		_ = sess.Exit(exitError)
+		_ = sess.Exit(procio.ExitError)
 		return
 	}
 	if s.isDraining() {
 		fmt.Fprintln(sess.Stderr(), "gitopstui: the server is shutting down")
-		_ = sess.Exit(exitError)
+		_ = sess.Exit(procio.ExitError)
 		return
 	}
 	if !s.sessions.take() {
 		s.log.Warn("session refused: limit", "user", id.User, "remote", remote, "max", s.cfg.MaxSessions)
 		fmt.Fprintf(sess.Stderr(), "gitopstui: too many sessions (%d open); try again later\n", s.cfg.MaxSessions)
-		_ = sess.Exit(exitError)
+		_ = sess.Exit(procio.ExitError)
 		return
 	}
 	defer s.sessions.put()
@@ -315,7 +316,7 @@ func (s *Server) handle(sess ssh.Session) {
 	}
 	if _, _, ok := sess.Pty(); !ok {
 		fmt.Fprint(sess.Stderr(), "gitopstui: the UI needs a terminal (ssh -t); or run a command:\n"+execUsage)
-		_ = sess.Exit(exitUsage)
+		_ = sess.Exit(procio.ExitUsage)
 		return
 	}
 	log.Info("ui session start")
@@ -413,7 +414,7 @@ type trackedCaller struct {
 	own *inflight
 }
 
-// Call implements ui.Caller.
+// Call implements api.Caller.
 func (c trackedCaller) Call(ctx context.Context, name string, raw []byte) (any, error) {
 	c.s.ops.begin()
 	defer c.s.ops.end()
@@ -471,8 +472,9 @@ func (f *inflight) wait(ctx context.Context) error {
 func commandForLog(cmd string) string {
 	verb, rest := cutWord(cmd)
 	if verb == "procedure" {
-		name, _ := cutWord(rest)
-		return truncate(verb+" "+name, 120)
+		if pc, err := parseProcedureCommand(rest); err == nil {
+			return truncate(verb+" "+pc.name, 120)
+		}
 	}
 	return truncate(verb, 120)
 }

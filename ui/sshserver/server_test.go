@@ -132,65 +132,90 @@ func TestOfferedKeyCannotImpersonate(t *testing.T) {
 	}
 }
 
+// TestExecProceduresRolesAndAudit: exec procedures run as the key's user
+// and role, with the headless contract's output and exit statuses, and are
+// audited as that user over SSH. The subtests run in order on one server.
 func TestExecProceduresRolesAndAudit(t *testing.T) {
 	admin, op, viewer := newKey(t), newKey(t), newKey(t)
 	h := newHarness(t, "# team\n"+admin.line(`role=admin,email="alice@example.com"`, "alice")+op.line("role=operator", "olga")+viewer.line("", "bob"))
-	ca, cv := h.mustDial(admin), h.mustDial(viewer)
+	ca, cv, co := h.mustDial(admin), h.mustDial(viewer), h.mustDial(op)
 
-	r := run(t, ca, `procedure projects.create {"id":"project-1","name":"Web Shop"}`, "")
-	if r.code != 0 {
-		t.Fatalf("create: exit %d\n%s", r.code, r.stderr)
-	}
-	var p model.Project
-	mustJSON(t, r.stdout, &p)
-	if p.ID != "project-1" || p.Name != "Web Shop" {
-		t.Errorf("created %+v", p)
-	}
-	if !strings.HasSuffix(r.stdout, "}\n") || !strings.Contains(r.stdout, "\n  \"id\"") {
-		t.Errorf("result is not indented JSON with a final newline: %q", r.stdout)
-	}
+	t.Run("admin creates", func(t *testing.T) {
+		r := run(t, ca, `procedure projects.create {"id":"project-1","name":"Web Shop"}`, "")
+		if r.code != 0 {
+			t.Fatalf("create: exit %d\n%s", r.code, r.stderr)
+		}
+		var p model.Project
+		mustJSON(t, r.stdout, &p)
+		if p.ID != "project-1" || p.Name != "Web Shop" {
+			t.Errorf("created %+v", p)
+		}
+		if !strings.HasSuffix(r.stdout, "}\n") || !strings.Contains(r.stdout, "\n  \"id\"") {
+			t.Errorf("result is not indented JSON with a final newline: %q", r.stdout)
+		}
+	})
+	t.Run("viewer reads", func(t *testing.T) {
+		// JSON on stdin with "-" works too.
+		r := run(t, cv, "procedure projects.list -", "{}")
+		var list []model.Project
+		mustJSON(t, r.stdout, &list)
+		if r.code != 0 || len(list) != 1 {
+			t.Errorf("viewer list: exit %d, %s %s", r.code, r.stdout, r.stderr)
+		}
+		// A single-quoted argument that reached the server with its quotes.
+		if r = run(t, cv, `procedure projects.list '{}'`, ""); r.code != 0 {
+			t.Errorf("quoted input: exit %d %s", r.code, r.stderr)
+		}
+	})
+	t.Run("mutations need admin", func(t *testing.T) {
+		// The viewer's mutation is refused by the registry, and audited as bob.
+		r := run(t, cv, `procedure projects.create {"name":"x"}`, "")
+		if r.code != 1 || r.stdout != "" {
+			t.Fatalf("viewer create: exit %d stdout %q", r.code, r.stdout)
+		}
+		if e := errorOf(t, r.stderr); e.Code != model.CodeInsufficientPermission {
+			t.Errorf("viewer create: %s %s", e.Code, e.Message)
+		}
+		// The operator is not an admin either.
+		if r = run(t, co, `procedure projects.create {"name":"y"}`, ""); errorOf(t, r.stderr).Code != model.CodeInsufficientPermission {
+			t.Errorf("operator create: %s", r.stderr)
+		}
+	})
+	t.Run("errors and usage", func(t *testing.T) { execErrorsAndUsage(t, ca) })
+	t.Run("procedures listing", func(t *testing.T) {
+		if r := run(t, cv, "procedures", ""); r.code != 0 || !strings.Contains(r.stdout, "projects.list") || !strings.Contains(r.stdout, "gitops.installFlux") {
+			t.Errorf("procedures: exit %d\n%s", r.code, r.stdout)
+		}
+		var procs []api.Info
+		mustJSON(t, run(t, cv, "procedures --json", "").stdout, &procs)
+		if len(procs) < 10 {
+			t.Errorf("procedures --json listed %d", len(procs))
+		}
+	})
+	t.Run("audit", func(t *testing.T) { auditedOverSSH(t, h.db, "alice", "projects.create") })
+}
 
-	// The viewer reads; JSON on stdin with "-" works too.
-	r = run(t, cv, "procedure projects.list -", "{}")
-	var list []model.Project
-	mustJSON(t, r.stdout, &list)
-	if r.code != 0 || len(list) != 1 {
-		t.Errorf("viewer list: exit %d, %s %s", r.code, r.stdout, r.stderr)
-	}
-	// A single-quoted argument that reached the server with its quotes.
-	if r = run(t, cv, `procedure projects.list '{}'`, ""); r.code != 0 {
-		t.Errorf("quoted input: exit %d %s", r.code, r.stderr)
-	}
-
-	// The viewer's mutation is refused by the registry, and audited as bob.
-	r = run(t, cv, `procedure projects.create {"name":"x"}`, "")
-	if r.code != 1 || r.stdout != "" {
-		t.Fatalf("viewer create: exit %d stdout %q", r.code, r.stdout)
-	}
-	if e := errorOf(t, r.stderr); e.Code != model.CodeInsufficientPermission {
-		t.Errorf("viewer create: %s %s", e.Code, e.Message)
-	}
-	// The operator is not an admin either.
-	co := h.mustDial(op)
-	if r = run(t, co, `procedure projects.create {"name":"y"}`, ""); errorOf(t, r.stderr).Code != model.CodeInsufficientPermission {
-		t.Errorf("operator create: %s", r.stderr)
-	}
-
-	// Bad input is BAD_REQUEST with exit 1, usage errors exit 2.
-	if r = run(t, ca, `procedure projects.create {"name":`, ""); r.code != 1 || errorOf(t, r.stderr).Code != model.CodeBadRequest {
+// execErrorsAndUsage: bad input is BAD_REQUEST with exit 1, usage errors
+// exit 2, and a session with neither pty nor command is a usage error.
+func execErrorsAndUsage(t *testing.T, c *gossh.Client) {
+	t.Helper()
+	if r := run(t, c, `procedure projects.create {"name":`, ""); r.code != 1 || errorOf(t, r.stderr).Code != model.CodeBadRequest {
 		t.Errorf("bad JSON: exit %d %s", r.code, r.stderr)
 	}
-	if r = run(t, ca, `procedure no.such {}`, ""); r.code != 1 || errorOf(t, r.stderr).Code != model.CodeNotFound {
+	if r := run(t, c, `procedure no.such {}`, ""); r.code != 1 || errorOf(t, r.stderr).Code != model.CodeNotFound {
 		t.Errorf("unknown procedure: exit %d %s", r.code, r.stderr)
 	}
 	for _, cmd := range []string{"procedure", "rm -rf /", "procedure projects.list @/etc/passwd", "procedures --yaml"} {
-		if r = run(t, ca, cmd, ""); r.code != 2 {
+		if r := run(t, c, cmd, ""); r.code != 2 {
 			t.Errorf("%q: exit %d, want 2 (%s)", cmd, r.code, r.stderr)
 		}
 	}
-	// No pty and no command: usage.
-	sess, _ := ca.NewSession()
-	err := sess.Shell()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	err = sess.Shell()
 	if err == nil {
 		err = sess.Wait()
 	}
@@ -198,38 +223,31 @@ func TestExecProceduresRolesAndAudit(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitStatus() != 2 {
 		t.Errorf("shell without pty: %v, want exit 2", err)
 	}
+}
 
-	// Listing procedures.
-	if r = run(t, cv, "procedures", ""); r.code != 0 || !strings.Contains(r.stdout, "projects.list") || !strings.Contains(r.stdout, "gitops.installFlux") {
-		t.Errorf("procedures: exit %d\n%s", r.code, r.stdout)
-	}
-	r = run(t, cv, "procedures --json", "")
-	var procs []api.Info
-	mustJSON(t, r.stdout, &procs)
-	if len(procs) < 10 {
-		t.Errorf("procedures --json listed %d", len(procs))
-	}
-
-	// Audit: the SSH users, roles and source.
+// auditedOverSSH requires every audit record to come from SSH and exactly
+// one successful call of procedure by user, with the admin role.
+func auditedOverSSH(t *testing.T, db *store.DB, user, procedure string) {
+	t.Helper()
 	var entries []model.AuditEntry
-	if err := h.db.View(func(tx *store.Tx) error {
+	if err := db.View(func(tx *store.Tx) error {
 		var err error
 		entries, _, err = store.Audit.List(tx, store.Query[model.AuditEntry]{})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var alice int
+	var n int
 	for _, e := range entries {
 		if e.Source != "ssh" {
 			t.Errorf("audit source = %q, want ssh: %+v", e.Source, e)
 		}
-		if e.Actor == "alice" && e.Procedure == "projects.create" && e.Role == string(model.RoleAdmin) && e.Code == "" {
-			alice++
+		if e.Actor == user && e.Procedure == procedure && e.Role == string(model.RoleAdmin) && e.Code == "" {
+			n++
 		}
 	}
-	if alice != 1 {
-		t.Errorf("want one audit entry of alice's projects.create, got %+v", entries)
+	if n != 1 {
+		t.Errorf("want one audit entry of %s's %s, got %+v", user, procedure, entries)
 	}
 }
 

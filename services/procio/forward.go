@@ -1,4 +1,4 @@
-package sshserver
+package procio
 
 import (
 	"bufio"
@@ -18,7 +18,6 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
-	"github.com/gitopstui/gitopstui/ui"
 )
 
 // SocketFile is the forwarding socket's name inside the data dir.
@@ -26,6 +25,9 @@ const SocketFile = "gitopstui.sock"
 
 // maxForwardRequest bounds one forwarded request (input plus envelope).
 const maxForwardRequest = 2*api.MaxInputBytes + 64<<10
+
+// forwardIOTimeout bounds reading a request and writing its answer.
+const forwardIOTimeout = 30 * time.Second
 
 // ErrNoServer means no gitopstui server answers on the data dir's socket.
 var ErrNoServer = errors.New("no gitopstui server is listening")
@@ -49,11 +51,12 @@ type ForwardResponse struct {
 // SocketPath is the forwarding socket of dataDir.
 func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketFile) }
 
-// ListenForward creates the forwarding socket in dataDir with mode 0600. The
-// socket is bound inside a fresh 0700 directory, chmodded, and only then
-// renamed into place, so it is never reachable with looser permissions. A
-// socket file already there is removed: call this only while holding the
-// store's lock, which proves that no other server owns the data dir.
+// ListenForward creates the forwarding socket in dataDir, owner-only where
+// the platform has file modes (0600). The socket is bound inside a fresh
+// 0700 directory, restricted, and only then renamed into place, so it is
+// never reachable with looser permissions. A socket file already there is
+// removed: call this only while holding the store's lock, which proves that
+// no other server owns the data dir.
 func ListenForward(dataDir string) (*net.UnixListener, error) {
 	tmp, err := os.MkdirTemp(dataDir, ".sock-")
 	if err != nil {
@@ -67,7 +70,7 @@ func ListenForward(dataDir string) (*net.UnixListener, error) {
 	}
 	ln.SetUnlinkOnClose(false)
 	final := SocketPath(dataDir)
-	if err := os.Chmod(bound, 0o600); err != nil {
+	if err := restrictSocket(bound); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("forward socket: %w", err)
 	}
@@ -82,19 +85,28 @@ func ListenForward(dataDir string) (*net.UnixListener, error) {
 	return ln, nil
 }
 
-// ForwardServer answers forwarded procedure calls on a unix socket. A peer
-// whose uid (SO_PEERCRED) is the server's runs as that local user with the
-// admin role, exactly like a local `gitopstui --procedure`; any other peer is
-// refused with INSUFFICIENT_PERMISSIONS.
-type ForwardServer struct {
-	caller ui.Caller
-	uid    int
-	log    *slog.Logger
-	ops    inflight
+// RemoveSocket deletes dataDir's forwarding socket file.
+func RemoveSocket(dataDir string) error {
+	err := os.Remove(SocketPath(dataDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
-// NewForwardServer serves calls through caller (a services.Registry).
-func NewForwardServer(caller ui.Caller, log *slog.Logger) *ForwardServer {
+// ForwardServer answers forwarded procedure calls on a unix socket. A peer
+// whose uid (SO_PEERCRED) is the server's runs as that local user with the
+// admin role, exactly like a local `gitopstui --procedure`; any other peer,
+// and every peer on a platform without peer credentials, is refused with
+// INSUFFICIENT_PERMISSIONS.
+type ForwardServer struct {
+	caller api.Caller
+	uid    int
+	log    *slog.Logger
+}
+
+// NewForwardServer serves calls through caller (the procedure registry).
+func NewForwardServer(caller api.Caller, log *slog.Logger) *ForwardServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -102,12 +114,16 @@ func NewForwardServer(caller ui.Caller, log *slog.Logger) *ForwardServer {
 }
 
 // Serve answers connections on ln until ctx ends, then stops accepting and
-// waits up to grace for running calls to finish. The socket file stays; the
+// waits up to grace for running calls to finish; calls still running then
+// are cancelled and their connections closed. The socket file stays; the
 // caller removes it with RemoveSocket.
 func (f *ForwardServer) Serve(ctx context.Context, ln *net.UnixListener, grace time.Duration) error {
-	var wg sync.WaitGroup
+	// hard outlives ctx by the grace period: it bounds every call and connection.
+	hard, kill := context.WithCancel(context.WithoutCancel(ctx))
+	defer kill()
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
+	var wg sync.WaitGroup
 	var err error
 	for {
 		conn, aerr := ln.AcceptUnix()
@@ -120,33 +136,32 @@ func (f *ForwardServer) Serve(ctx context.Context, ln *net.UnixListener, grace t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.serveConn(ctx, conn)
+			f.serveConn(hard, conn)
 		}()
 	}
 	_ = ln.Close()
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
-	defer cancel()
-	if werr := f.ops.wait(wctx); werr != nil {
-		f.log.Warn("forward: calls still running at the shutdown deadline")
-	}
-	wg.Wait()
-	return err
-}
-
-// RemoveSocket deletes dataDir's forwarding socket file.
-func RemoveSocket(dataDir string) error {
-	err := os.Remove(SocketPath(dataDir))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	select {
+	case <-done:
+	case <-deadline.C:
+		f.log.Warn("forward: calls still running at the shutdown deadline: cancelling them")
+		kill()
+		<-done
 	}
 	return err
 }
 
-func (f *ForwardServer) serveConn(srvCtx context.Context, conn *net.UnixConn) {
+func (f *ForwardServer) serveConn(hard context.Context, conn *net.UnixConn) {
 	defer conn.Close()
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	stop := context.AfterFunc(hard, func() { _ = conn.Close() })
+	defer stop()
+	_ = conn.SetReadDeadline(time.Now().Add(forwardIOTimeout))
 	uid, err := peerUID(conn)
 	if err != nil {
+		f.log.Warn("forward: peer refused", "err", err)
 		f.respond(conn, nil, model.Wrap(model.CodeInsufficientPermission, err, "forwarded call refused: cannot identify the peer"))
 		return
 	}
@@ -166,7 +181,7 @@ func (f *ForwardServer) serveConn(srvCtx context.Context, conn *net.UnixConn) {
 	actor := model.Actor{User: userName(uid), Role: model.RoleAdmin, Source: "cli"}
 	// A call survives the server's shutdown signal (it may finish within the
 	// grace period) but not the client going away.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(srvCtx))
+	ctx, cancel := context.WithCancel(hard)
 	defer cancel()
 	go func() {
 		// The client sends nothing after its request: a read returning means
@@ -174,9 +189,7 @@ func (f *ForwardServer) serveConn(srvCtx context.Context, conn *net.UnixConn) {
 		_, _ = conn.Read(make([]byte, 1))
 		cancel()
 	}()
-	f.ops.begin()
 	res, callErr := f.caller.Call(model.WithActor(ctx, actor), req.Procedure, []byte(req.Input))
-	f.ops.end()
 	f.log.Info("forwarded call", "procedure", req.Procedure, "user", actor.User, "code", model.CodeOf(callErr))
 	f.respond(conn, res, callErr)
 }
@@ -193,7 +206,7 @@ func (f *ForwardServer) respond(conn net.Conn, res any, callErr error) {
 			resp.Result = b
 		}
 	}
-	_ = conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_ = conn.SetWriteDeadline(time.Now().Add(forwardIOTimeout))
 	if err := json.NewEncoder(conn).Encode(resp); err != nil {
 		f.log.Warn("forward: write response", "err", err)
 	}
