@@ -28,7 +28,7 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 func TestRunOnAModule(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
-		"go.mod": "module example.com/m\n\ngo 1.26\n\nrequire k8s.io/client-go v0.0.0\n\nreplace k8s.io/client-go => ./third_party/clientgo\n",
+		"go.mod":                            "module example.com/m\n\ngo 1.26\n\nrequire k8s.io/client-go v0.0.0\n\nreplace k8s.io/client-go => ./third_party/clientgo\n",
 		"third_party/clientgo/go.mod":       "module k8s.io/client-go\n\ngo 1.26\n",
 		"third_party/clientgo/rest/rest.go": "package rest\n\nconst Name = \"rest\"\n",
 		"model/model.go":                    "package model\n\n// Name is a name.\ntype Name string\n",
