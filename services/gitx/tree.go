@@ -383,16 +383,11 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 	for name, content := range e.files {
 		mode := filemode.Regular
 		if i, ok := idx[name]; ok {
-			switch m := entries[i].Mode; m {
-			case filemode.Regular, filemode.Executable, filemode.Symlink, filemode.Deprecated:
-				mode = m
-				if m == filemode.Deprecated {
-					mode = filemode.Regular
-				}
-			default:
-				return plumbing.ZeroHash, model.Errorf(model.CodeBadRequest, "cannot write %s: it is a directory or submodule", path.Join(dir, name)).
-					WithDetail("fields", map[string]any{"changes.write." + path.Join(dir, name): "is a directory"})
+			m, err := keptMode(entries[i].Mode, path.Join(dir, name))
+			if err != nil {
+				return plumbing.ZeroHash, err
 			}
+			mode = m
 		}
 		h, err := w.put(plumbing.BlobObject, content)
 		if err != nil {
@@ -421,6 +416,26 @@ func (w *writer) apply(th plumbing.Hash, e *edit, dir string) (plumbing.Hash, er
 		}
 		set(object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: nh})
 	}
+	return w.writeTree(entries, removed, dir)
+}
+
+// keptMode is the mode a file written over an entry of mode m at p keeps
+// (a deprecated group-writable mode becomes regular); a directory or
+// submodule cannot be written over.
+func keptMode(m filemode.FileMode, p string) (filemode.FileMode, error) {
+	switch m {
+	case filemode.Regular, filemode.Executable, filemode.Symlink:
+		return m, nil
+	case filemode.Deprecated:
+		return filemode.Regular, nil
+	}
+	return 0, model.Errorf(model.CodeBadRequest, "cannot write %s: it is a directory or submodule", p).
+		WithDetail("fields", map[string]any{"changes.write." + p: "is a directory"})
+}
+
+// writeTree writes the tree of entries but the removed ones and returns its
+// hash, or zero when nothing is left.
+func (w *writer) writeTree(entries []object.TreeEntry, removed map[string]bool, dir string) (plumbing.Hash, error) {
 	out := entries[:0]
 	for _, en := range entries {
 		if !removed[en.Name] {
