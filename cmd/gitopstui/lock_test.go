@@ -28,6 +28,46 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 
+	release := startHolder(ctx, t, dir)
+	defer release()
+
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, lookPath(t, "gitopstui"), "--data-dir", dir, "--procedure", "projects.list")
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		t.Fatalf("gitopstui hung on a locked store (killed after %s)", elapsed)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
+		t.Fatalf("gitopstui on a locked store: %v, want exit status 1\nstdout: %s\nstderr: %s", err, out.String(), errOut.String())
+	}
+	t.Logf("STORE_LOCKED after %s", elapsed)
+	if out.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", out.String())
+	}
+	checkStoreLocked(t, errOut.Bytes(), filepath.Join(dir, store.FileName))
+
+	// Once the holder lets go, the same command works.
+	release()
+	out.Reset()
+	errOut.Reset()
+	cmd = exec.CommandContext(ctx, lookPath(t, "gitopstui"), "--data-dir", dir, "--procedure", "projects.list")
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("gitopstui after the holder exited: %v\n%s", err, errOut.String())
+	}
+	if got := strings.TrimSpace(out.String()); got != "[]" {
+		t.Errorf("projects.list = %s, want []", got)
+	}
+}
+
+// startHolder starts holdstore on the store in dir and returns once it holds
+// the store; release (idempotent) lets it go and waits for it to exit.
+func startHolder(ctx context.Context, t *testing.T, dir string) (release func()) {
+	t.Helper()
 	holder := exec.CommandContext(ctx, lookPath(t, "holdstore"), dir)
 	stdin, err := holder.StdinPipe()
 	if err != nil {
@@ -43,7 +83,7 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	released := false
-	release := func() {
+	release = func() {
 		if released {
 			return
 		}
@@ -53,33 +93,21 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 			t.Errorf("holdstore: %v\n%s", err, holderErr.String())
 		}
 	}
-	defer release()
 	if line, err := readLine(stdout); line != "ready" {
+		release()
 		t.Fatalf("holdstore did not get the store: %q, %v\n%s", line, err, holderErr.String())
 	}
+	return release
+}
 
-	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, lookPath(t, "gitopstui"), "--data-dir", dir, "--procedure", "projects.list")
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	start := time.Now()
-	err = cmd.Run()
-	elapsed := time.Since(start)
-	if ctx.Err() != nil {
-		t.Fatalf("gitopstui hung on a locked store (killed after %s)", elapsed)
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
-		t.Fatalf("gitopstui on a locked store: %v, want exit status 1\nstdout: %s\nstderr: %s", err, out.String(), errOut.String())
-	}
-	t.Logf("STORE_LOCKED after %s", elapsed)
-	if out.Len() != 0 {
-		t.Errorf("stdout = %q, want nothing", out.String())
-	}
+// checkStoreLocked checks that stderr is the STORE_LOCKED error JSON naming
+// the store file path.
+func checkStoreLocked(t *testing.T, stderr []byte, path string) {
+	t.Helper()
 	var e model.Error
-	if err := json.Unmarshal(errOut.Bytes(), &e); err != nil {
-		t.Fatalf("stderr is not error JSON: %v\n%s", err, errOut.String())
+	if err := json.Unmarshal(stderr, &e); err != nil {
+		t.Fatalf("stderr is not error JSON: %v\n%s", err, stderr)
 	}
-	path := filepath.Join(dir, store.FileName)
 	if e.Code != model.CodeStoreLocked {
 		t.Errorf("code = %s, want %s (%s)", e.Code, model.CodeStoreLocked, e.Message)
 	}
@@ -88,18 +116,5 @@ func TestStoreLockedByAnotherProcess(t *testing.T) {
 	}
 	if e.Details["path"] != path {
 		t.Errorf("details.path = %v, want %s", e.Details["path"], path)
-	}
-
-	// Once the holder lets go, the same command works.
-	release()
-	out.Reset()
-	errOut.Reset()
-	cmd = exec.CommandContext(ctx, lookPath(t, "gitopstui"), "--data-dir", dir, "--procedure", "projects.list")
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("gitopstui after the holder exited: %v\n%s", err, errOut.String())
-	}
-	if got := strings.TrimSpace(out.String()); got != "[]" {
-		t.Errorf("projects.list = %s, want []", got)
 	}
 }
