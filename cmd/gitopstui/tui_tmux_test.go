@@ -18,13 +18,52 @@ func TestTUIInTmux(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tmux is required: %v", err)
 	}
+	bin, data := tmuxFixture(t)
+	p := &tmuxPane{t: t, tmux: tmuxBin, sock: fmt.Sprintf("gitopstui-test-%d", os.Getpid())}
+	p.run("-f", "/dev/null", "new-session", "-d", "-s", "ui", "-x", "80", "-y", "24",
+		"env", "TERM=xterm-256color", "EDITOR=", "VISUAL=", bin, "--data-dir", data)
+	t.Cleanup(func() { _ = exec.Command(tmuxBin, "-L", p.sock, "kill-server").Run() })
+
+	s := p.wait("gitopstui › Clusters", "Clusters (1)", "lab", "unreachable")
+	if lines := strings.Split(strings.TrimRight(s, "\n"), "\n"); len(lines) > 24 {
+		t.Fatalf("pane has %d lines", len(lines))
+	}
+	p.keys("2")
+	p.wait("Projects (1)", "shop")
+	p.keys("Enter")
+	p.wait("Environments of shop (1)", "prod", "./k8s/overlays/prod")
+	p.keys("o")
+	p.wait("GitOps config of prod", "interval")
+	// Type an invalid interval: validation shows as you type.
+	p.keys("Down", "Down", "Down", "Down", "BSpace", "BSpace", "x", "y")
+	p.wait(`"xy" is not a duration Flux accepts`)
+	p.keys("BSpace", "BSpace", "1", "0", "m", "C-s")
+	p.wait("GitOps config of prod saved", "10m")
+	p.keys(":")
+	p.wait("Command")
+	p.keys("-l", "deployments")
+	p.keys("Enter")
+	p.wait("No deployments yet")
+	p.keys("?")
+	p.wait("Keys: Deployments")
+	// Escape and q apart: together a terminal reads them as alt+q.
+	p.keys("Escape")
+	p.wait("Deployments (0)")
+	p.keys("q")
+	p.waitClosed()
+}
+
+// tmuxFixture builds the binary and prepares its data dir through
+// --procedure: a project, an unreachable cluster and an environment.
+func tmuxFixture(t *testing.T) (bin, data string) {
+	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "gitopstui")
+	bin = filepath.Join(dir, "gitopstui")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	data := filepath.Join(dir, "data")
+	data = filepath.Join(dir, "data")
 	kc := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kc, []byte(`apiVersion: v1
 kind: Config
@@ -50,75 +89,61 @@ users:
 			t.Fatalf("%s: %v\n%s", c[0], err, out)
 		}
 	}
-	sock := fmt.Sprintf("gitopstui-test-%d", os.Getpid())
-	tmux := func(args ...string) string {
-		out, err := exec.Command(tmuxBin, append([]string{"-L", sock}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	tmux("-f", "/dev/null", "new-session", "-d", "-s", "ui", "-x", "80", "-y", "24",
-		"env", "TERM=xterm-256color", "EDITOR=", "VISUAL=", bin, "--data-dir", data)
-	t.Cleanup(func() { _ = exec.Command(tmuxBin, "-L", sock, "kill-server").Run() })
+	return bin, data
+}
 
-	screen := func() string { return tmux("capture-pane", "-p", "-t", "ui") }
-	// wait polls the pane until it shows every one of want (the bound is
-	// generous; this is not a speed check).
-	wait := func(want ...string) string {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			s := screen()
-			ok := true
-			for _, w := range want {
-				ok = ok && strings.Contains(s, w)
-			}
-			if ok {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("pane never showed %q:\n%s", want, s)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	keys := func(k ...string) { tmux(append([]string{"send-keys", "-t", "ui"}, k...)...) }
+// tmuxPane is the pane "ui" of a tmux server on its own socket.
+type tmuxPane struct {
+	t    *testing.T
+	tmux string // the tmux binary
+	sock string // the server's socket name (-L)
+}
 
-	s := wait("gitopstui › Clusters", "Clusters (1)", "lab", "unreachable")
-	if lines := strings.Split(strings.TrimRight(s, "\n"), "\n"); len(lines) > 24 {
-		t.Fatalf("pane has %d lines", len(lines))
+func (p *tmuxPane) run(args ...string) string {
+	p.t.Helper()
+	out, err := exec.Command(p.tmux, append([]string{"-L", p.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("tmux %v: %v\n%s", args, err, out)
 	}
-	keys("2")
-	wait("Projects (1)", "shop")
-	keys("Enter")
-	wait("Environments of shop (1)", "prod", "./k8s/overlays/prod")
-	keys("o")
-	wait("GitOps config of prod", "interval")
-	// Type an invalid interval: validation shows as you type.
-	keys("Down", "Down", "Down", "Down", "BSpace", "BSpace", "x", "y")
-	wait(`"xy" is not a duration Flux accepts`)
-	keys("BSpace", "BSpace", "1", "0", "m", "C-s")
-	wait("GitOps config of prod saved", "10m")
-	keys(":")
-	wait("Command")
-	keys("-l", "deployments")
-	keys("Enter")
-	wait("No deployments yet")
-	keys("?")
-	wait("Keys: Deployments")
-	// Escape and q apart: together a terminal reads them as alt+q.
-	keys("Escape")
-	wait("Deployments (0)")
-	keys("q")
+	return string(out)
+}
+
+func (p *tmuxPane) screen() string { return p.run("capture-pane", "-p", "-t", "ui") }
+
+func (p *tmuxPane) keys(k ...string) { p.run(append([]string{"send-keys", "-t", "ui"}, k...)...) }
+
+// wait polls the pane until it shows every one of want (the bound is
+// generous; this is not a speed check).
+func (p *tmuxPane) wait(want ...string) string {
+	p.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := exec.Command(tmuxBin, "-L", sock, "has-session", "-t", "ui").CombinedOutput()
-		if err != nil {
-			break // the program quit and tmux closed the session
+		s := p.screen()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return s
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("q did not quit: %s\n%s", out, screen())
+			p.t.Fatalf("pane never showed %q:\n%s", want, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitClosed waits until the program has quit and tmux closed the session.
+func (p *tmuxPane) waitClosed() {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command(p.tmux, "-L", p.sock, "has-session", "-t", "ui").CombinedOutput()
+		if err != nil {
+			return // the program quit and tmux closed the session
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("q did not quit: %s\n%s", out, p.screen())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -29,37 +29,7 @@ var branchFiles = map[string]string{
 func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 	l := setupLoop(t)
 	const repo = "acme/shop.git"
-	l.git.CreateRepo(t, repo, branchFiles)
-	gittest.Git(t, l.git.Dir(repo), "branch", "develop", "main")
-	for id, env := range map[string]string{"env-prod": "production", "env-dev": "development"} {
-		l.createNamespace(t, "shop-"+env)
-		mustCall(t, l.svc, "environments.create", map[string]any{"id": id, "projectId": "proj-shop", "name": env, "clusterId": "cluster-123", "namespace": "shop-" + env}, nil)
-	}
-	// The reference's environments.configureGitOps example (every interval at
-	// 10m, so that what Flux applies within a wait was asked for).
-	mustCall(t, l.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-prod", "config": map[string]any{
-		"enabled": true, "autoSync": false, "gitBranch": "main", "gitPath": "./k8s/overlays/production", "syncInterval": interval}}, nil)
-	mustCall(t, l.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{
-		"enabled": true, "autoSync": true, "gitBranch": "develop", "gitPath": "./k8s/overlays/development", "syncInterval": interval}}, nil)
-	mustCall(t, l.svc, "repositories.create", map[string]any{"id": "repo-shop", "projectId": "proj-shop", "fullName": "acme/shop", "url": l.git.RepoURL(repo),
-		"auth": map[string]any{"type": "basic-env", "username": l.git.User, "tokenEnv": "SHOP_GIT_TOKEN"}}, nil)
-	var en api.EnableGitOpsResult
-	mustCall(t, l.svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-shop",
-		"config": map[string]any{"fluxNamespace": fluxNS, "syncInterval": interval, "secretRef": "shop-git-auth"}}, &en)
-
-	ids := map[string]string{}
-	for env, name := range map[string]string{"env-prod": "shop-production", "env-dev": "shop-development"} {
-		var sum api.ResourceSummary
-		mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": env, "name": name,
-			"type": "kustomization", "config": map[string]any{"prune": true}}, &sum)
-		ids[env] = sum.ID
-	}
-	develop := gitops.FluxSourceName("acme/shop", "develop")
-	for name, want := range map[string]string{"shop-production": en.FluxResourceName, "shop-development": develop} {
-		if src, _, _ := unstructured.NestedString(l.kustomization(t, name).Object, "spec", "sourceRef", "name"); src != want {
-			t.Fatalf("%s follows %s, want %s", name, src, want)
-		}
-	}
+	ids := branchEnvironments(t, l, repo)
 	head := func(branch string) string { return gittest.Git(t, l.git.Dir(repo), "rev-parse", branch) }
 	applied := func(env, revision string) {
 		t.Helper()
@@ -127,4 +97,44 @@ func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 			return d.Status == model.DeploySuccess, fmt.Sprintf("%+v", d)
 		})
 	}
+}
+
+// branchEnvironments sets up the reference's two environments of repository repo:
+// production on main with manual sync and development on develop with autoSync, configured
+// before the repository is enabled for GitOps, and one Kustomization each, which follow their
+// own branch's GitRepository. It returns the resource ids by environment id.
+func branchEnvironments(t *testing.T, l *loop, repo string) map[string]string {
+	t.Helper()
+	l.git.CreateRepo(t, repo, branchFiles)
+	gittest.Git(t, l.git.Dir(repo), "branch", "develop", "main")
+	for id, env := range map[string]string{"env-prod": "production", "env-dev": "development"} {
+		l.createNamespace(t, "shop-"+env)
+		mustCall(t, l.svc, "environments.create", map[string]any{"id": id, "projectId": "proj-shop", "name": env, "clusterId": "cluster-123", "namespace": "shop-" + env}, nil)
+	}
+	// The reference's environments.configureGitOps example (every interval at
+	// 10m, so that what Flux applies within a wait was asked for).
+	mustCall(t, l.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-prod", "config": map[string]any{
+		"enabled": true, "autoSync": false, "gitBranch": "main", "gitPath": "./k8s/overlays/production", "syncInterval": interval}}, nil)
+	mustCall(t, l.svc, "environments.configureGitOps", map[string]any{"environmentId": "env-dev", "config": map[string]any{
+		"enabled": true, "autoSync": true, "gitBranch": "develop", "gitPath": "./k8s/overlays/development", "syncInterval": interval}}, nil)
+	mustCall(t, l.svc, "repositories.create", map[string]any{"id": "repo-shop", "projectId": "proj-shop", "fullName": "acme/shop", "url": l.git.RepoURL(repo),
+		"auth": map[string]any{"type": "basic-env", "username": l.git.User, "tokenEnv": "SHOP_GIT_TOKEN"}}, nil)
+	var en api.EnableGitOpsResult
+	mustCall(t, l.svc, "repositories.enableGitOps", map[string]any{"repositoryId": "repo-shop",
+		"config": map[string]any{"fluxNamespace": fluxNS, "syncInterval": interval, "secretRef": "shop-git-auth"}}, &en)
+
+	ids := map[string]string{}
+	for env, name := range map[string]string{"env-prod": "shop-production", "env-dev": "shop-development"} {
+		var sum api.ResourceSummary
+		mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": env, "name": name,
+			"type": "kustomization", "config": map[string]any{"prune": true}}, &sum)
+		ids[env] = sum.ID
+	}
+	develop := gitops.FluxSourceName("acme/shop", "develop")
+	for name, want := range map[string]string{"shop-production": en.FluxResourceName, "shop-development": develop} {
+		if src, _, _ := unstructured.NestedString(l.kustomization(t, name).Object, "spec", "sourceRef", "name"); src != want {
+			t.Fatalf("%s follows %s, want %s", name, src, want)
+		}
+	}
+	return ids
 }

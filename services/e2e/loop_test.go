@@ -272,255 +272,284 @@ func (l *loop) gitopsEnv(t *testing.T, name string, autoSync bool) (envID, repoI
 	return envID, repoID, en.FluxResourceName, repoName
 }
 
+// gitopsLoop is what TestGitOpsLoop's steps share, one step after another.
+type gitopsLoop struct {
+	*loop
+	prodEnv, prodGitRepo, prodRepo string // the prod environment, its GitRepository and its repository
+	prodID                         string // the prod Kustomization's resource id
+	head                           string // the prod repository's head
+}
+
 // TestGitOpsLoop runs the whole loop with the real Flux controllers, one step after another
 // on one cluster: each step asserts what a user sees through the procedures and what the
 // cluster holds.
 func TestGitOpsLoop(t *testing.T) {
-	l := setupLoop(t)
+	l := &gitopsLoop{loop: setupLoop(t)}
 	step := func(name string, f func(t *testing.T)) {
 		if !t.Run(name, f) {
 			t.FailNow()
 		}
 	}
 
-	var prodID string // the prod Kustomization's resource id
-	var head string   // the prod repository's head
-	prodEnv, _, prodGitRepo, prodRepo := l.gitopsEnv(t, "prod", true)
-
-	step("createGitOpsResource/FluxAppliesTheOverlay", func(t *testing.T) {
-		head = gittest.Git(t, l.git.Dir(prodRepo), "rev-parse", "main")
-		var sum api.ResourceSummary
-		mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": prodEnv, "name": "shop-prod",
-			"type": "kustomization", "config": map[string]any{"prune": true}}, &sum)
-		prodID = sum.ID
-		waitUntil(t, waitLimit, "Kustomization ready at the repository head", func() (bool, string) {
-			d := l.resource(t, prodID)
-			return d.Status == model.StatusReady && d.LastAppliedRevision == rev(head), fmt.Sprintf("%s %q applied %q", d.Status, d.ErrorMessage, d.LastAppliedRevision)
-		})
-		dep := l.deployment(t, "shop-prod")
-		if dep == nil || dep.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/web:1.0.0" || *dep.Spec.Replicas != 2 {
-			t.Fatalf("Deployment applied by Flux: %+v", dep)
-		}
-		var repo api.FluxStatus
-		mustCall(t, l.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": "repo-prod"}, &repo)
-		if string(repo.SyncStatus) != model.SyncReady || repo.LastSyncCommit != head {
-			t.Fatalf("getFluxStatus: %+v", repo)
-		}
-		var list []api.ResourceView
-		mustCall(t, l.svc, "gitops.listGitOpsResources", map[string]any{"environmentId": prodEnv}, &list)
-		if len(list) != 1 || list[0].Status != model.StatusReady || list[0].LastAppliedRevision != rev(head) {
-			t.Fatalf("listGitOpsResources: %+v", list)
-		}
-	})
-
-	step("deployWithGitOps/NewImageReachesTheCluster", func(t *testing.T) {
-		var res api.DeployResult
-		mustCall(t, l.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": prodEnv,
-			"image": "ghcr.io/acme/web:1.4.2"}, &res)
-		if res.CommitSha == "" || res.CommitSha == head {
-			t.Fatalf("deploy result: %+v", res)
-		}
-		head = res.CommitSha
-		waitUntil(t, waitLimit, "new image in the cluster", func() (bool, string) {
-			dep := l.deployment(t, "shop-prod")
-			img := dep.Spec.Template.Spec.Containers[0].Image
-			return img == "ghcr.io/acme/web:1.4.2", img
-		})
-		waitUntil(t, waitLimit, "gitops-ui deployment success", func() (bool, string) {
-			var dep model.Deployment
-			mustCall(t, l.svc, "deployments.get", map[string]any{"id": res.DeploymentID}, &dep)
-			return dep.Status == model.DeploySuccess, fmt.Sprintf("%+v", dep)
-		})
-		var dep model.Deployment
-		mustCall(t, l.svc, "deployments.get", map[string]any{"id": res.DeploymentID}, &dep)
-		if dep.DeploymentMethod != model.MethodGitOpsUI || dep.GitCommitSha != res.CommitSha || dep.GitOpsResourceID != prodID || dep.CompletedAt == nil {
-			t.Fatalf("gitops-ui deployment: %+v", dep)
-		}
-		if d := l.resource(t, prodID); d.LastAppliedRevision != rev(res.CommitSha) || d.Status != model.StatusReady {
-			t.Fatalf("resource after deploy: %s %s", d.Status, d.LastAppliedRevision)
-		}
-		// The status watcher told its subscriber too.
-		l.waitEvent(t, "gitops-ui success event", func(e api.StatusEvent) bool {
-			return e.Deployment != nil && e.Deployment.ID == res.DeploymentID && e.Deployment.Status == model.DeploySuccess
-		})
-	})
-
-	step("gitPush/AppliedAndRecordedAsGitOpsGit", func(t *testing.T) {
-		sha := pushCommit(t, l.git, prodRepo, "annotate web from the CLI", func(dir string) {
-			editFile(t, filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml"), func(s string) string {
-				return s + "commonAnnotations:\n  acme.dev/pushed: one\n"
-			})
-		})
-		head = sha
-		// The Git host's webhook reaches Flux's Receiver, which asks the source to reconcile.
-		l.requestSourceReconcile(t, prodGitRepo)
-		waitUntil(t, waitLimit, "pushed commit applied", func() (bool, string) {
-			dep := l.deployment(t, "shop-prod")
-			return dep.Annotations["acme.dev/pushed"] == "one", fmt.Sprint(dep.Annotations)
-		})
-		waitUntil(t, waitLimit, "gitops-git deployment recorded", func() (bool, string) {
-			var page []model.Deployment
-			mustCall(t, l.svc, "deployments.list", map[string]any{"environmentId": prodEnv, "deploymentMethod": "gitops-git"}, &page)
-			for _, d := range page {
-				if d.GitCommitSha == sha {
-					return d.Status == model.DeploySuccess && d.GitOpsResourceID == prodID, fmt.Sprintf("%+v", d)
-				}
-			}
-			return false, fmt.Sprintf("%d gitops-git deployments, none of %s", len(page), sha)
-		})
-		// The UI's own commit is not recorded a second time as gitops-git.
-		var page []model.Deployment
-		mustCall(t, l.svc, "deployments.list", map[string]any{"environmentId": prodEnv}, &page)
-		seen := map[string]int{}
-		for _, d := range page {
-			seen[d.GitCommitSha]++
-		}
-		for sha, n := range seen {
-			if n != 1 {
-				t.Fatalf("commit %s recorded %d times: %+v", sha, n, page)
-			}
-		}
-	})
-
-	step("triggerSync/AppliesLongBeforeTheInterval", func(t *testing.T) {
-		sha := pushCommit(t, l.git, prodRepo, "second annotation", func(dir string) {
-			editFile(t, filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml"), func(s string) string {
-				return strings.Replace(s, "acme.dev/pushed: one", "acme.dev/pushed: two", 1)
-			})
-		})
-		head = sha
-		var res api.SyncResult
-		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": prodID, "waitSeconds": 60}, &res)
-		if !res.Success || !res.Handled || res.Revision != rev(sha) || res.Status != model.StatusReady {
-			t.Fatalf("triggerSync: %+v", res)
-		}
-		// The interval is 10m: this was Flux answering the request.
-		if dep := l.deployment(t, "shop-prod"); dep.Annotations["acme.dev/pushed"] != "two" {
-			t.Fatalf("after triggerSync the cluster has %v", dep.Annotations)
-		}
-		if u := l.kustomization(t, "shop-prod"); u.GetAnnotations()["reconcile.fluxcd.io/requestedAt"] != res.RequestedAt {
-			t.Fatalf("requestedAt: %v", u.GetAnnotations())
-		}
-	})
-
-	step("brokenBuild/FailedWithFluxMessage", func(t *testing.T) {
-		good := head
-		sha := pushCommit(t, l.git, prodRepo, "reference a file that does not exist", func(dir string) {
-			editFile(t, filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml"), func(s string) string {
-				return strings.Replace(s, "  - ../../base\n", "  - ../../base\n  - missing.yaml\n", 1)
-			})
-		})
-		var res api.SyncResult
-		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": prodID, "waitSeconds": 60}, &res)
-		if res.Status != model.StatusFailed {
-			t.Fatalf("triggerSync of a broken commit: %+v", res)
-		}
-		d := l.resource(t, prodID)
-		ready := readyCondition(l.kustomization(t, "shop-prod"))
-		if d.Status != model.StatusFailed || d.LastAttemptedRevision != rev(sha) || d.LastAppliedRevision != rev(good) {
-			t.Fatalf("resource after a broken commit: %s attempted %s applied %s", d.Status, d.LastAttemptedRevision, d.LastAppliedRevision)
-		}
-		if ready == nil || ready["reason"] != "BuildFailed" || d.ErrorMessage != ready["message"] || !strings.Contains(d.ErrorMessage, "missing.yaml") {
-			t.Fatalf("errorMessage %q, Flux's Ready condition %v", d.ErrorMessage, ready)
-		}
-		found := false
-		for _, e := range d.Events {
-			if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, "missing.yaml") {
-				found = true
-			}
-		}
-		if !found {
-			t.Fatalf("no Warning event of the failed build in %+v", d.Events)
-		}
-		if len(d.Chain) == 0 || !strings.Contains(d.Chain[0], "missing.yaml") {
-			t.Fatalf("why-chain: %v", d.Chain)
-		}
-		// What was applied before stays.
-		if dep := l.deployment(t, "shop-prod"); dep.Annotations["acme.dev/pushed"] != "two" || dep.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/web:1.4.2" {
-			t.Fatalf("cluster after a broken commit: %v %s", dep.Annotations, dep.Spec.Template.Spec.Containers[0].Image)
-		}
-	})
+	l.prodEnv, _, l.prodGitRepo, l.prodRepo = l.gitopsEnv(t, "prod", true)
+	step("createGitOpsResource/FluxAppliesTheOverlay", l.createResource)
+	step("deployWithGitOps/NewImageReachesTheCluster", l.deploy)
+	step("gitPush/AppliedAndRecordedAsGitOpsGit", l.gitPush)
+	step("triggerSync/AppliesLongBeforeTheInterval", l.triggerSync)
+	step("brokenBuild/FailedWithFluxMessage", l.brokenBuild)
 
 	stagingEnv, _, stagingGitRepo, stagingRepo := l.gitopsEnv(t, "staging", false)
 	step("manualSync/HoldsCommitsUntilTriggerSync", func(t *testing.T) {
-		var sum api.ResourceSummary
-		mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": stagingEnv, "name": "shop-staging",
-			"type": "kustomization"}, &sum)
-		if sum.Status != model.StatusSuspended {
-			t.Fatalf("a manual-sync environment's resource: %+v", sum)
-		}
-		first := gittest.Git(t, l.git.Dir(stagingRepo), "rev-parse", "main")
-		var res api.SyncResult
-		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 60}, &res)
-		if !res.Success || res.Revision != rev(first) || res.Status != model.StatusSuspended {
-			t.Fatalf("first manual sync: %+v", res)
-		}
-		if dep := l.deployment(t, "shop-staging"); dep == nil {
-			t.Fatal("first manual sync applied nothing")
-		}
-		// A sentinel Kustomization on the same source that is not suspended: once it has
-		// applied the new commit, Flux has seen the commit, and the suspended one must not
-		// have applied it.
-		l.createNamespace(t, "shop-sentinel")
-		sentinel := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-			"metadata": map[string]any{"name": "staging-sentinel", "namespace": fluxNS},
-			"spec": map[string]any{"interval": interval, "path": "./k8s/overlays/staging", "prune": false, "targetNamespace": "shop-sentinel",
-				"sourceRef": map[string]any{"kind": "GitRepository", "name": stagingGitRepo}},
-		}}
-		if _, err := l.dyn.Resource(ksGVR).Namespace(fluxNS).Create(context.Background(), sentinel, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		sha := pushCommit(t, l.git, stagingRepo, "annotate staging", func(dir string) {
-			editFile(t, filepath.Join(dir, "k8s/overlays/staging/kustomization.yaml"), func(s string) string {
-				return s + "commonAnnotations:\n  acme.dev/pushed: staged\n"
-			})
-		})
-		l.requestSourceReconcile(t, stagingGitRepo)
-		waitUntil(t, waitLimit, "sentinel applied the new commit", func() (bool, string) {
-			u := l.kustomization(t, "staging-sentinel")
-			got, _, _ := unstructured.NestedString(u.Object, "status", "lastAppliedRevision")
-			return got == rev(sha), got
-		})
-		d := l.resource(t, sum.ID)
-		if d.Status != model.StatusSuspended || d.LastAppliedRevision != rev(first) {
-			t.Fatalf("autoSync=false did not hold the commit back: %s applied %s", d.Status, d.LastAppliedRevision)
-		}
-		if dep := l.deployment(t, "shop-staging"); dep.Annotations["acme.dev/pushed"] != "" {
-			t.Fatalf("held-back commit reached the cluster: %v", dep.Annotations)
-		}
-		mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 60}, &res)
-		if !res.Success || res.Revision != rev(sha) || res.Status != model.StatusSuspended {
-			t.Fatalf("second manual sync: %+v", res)
-		}
-		if dep := l.deployment(t, "shop-staging"); dep.Annotations["acme.dev/pushed"] != "staged" {
-			t.Fatalf("after triggerSync the cluster has %v", dep.Annotations)
-		}
-		if suspended, _, _ := unstructured.NestedBool(l.kustomization(t, "shop-staging").Object, "spec", "suspend"); !suspended {
-			t.Fatal("manual-sync Kustomization left resumed after triggerSync")
-		}
+		l.manualSync(t, stagingEnv, stagingGitRepo, stagingRepo)
 	})
+	step("uninstallFlux/LeavesWorkloads", l.uninstall)
+}
 
-	step("uninstallFlux/LeavesWorkloads", func(t *testing.T) {
-		var res api.UninstallFluxResult
-		mustCall(t, l.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &res)
-		if !res.Success || res.FinalizersRemoved == 0 {
-			t.Fatalf("uninstallFlux: %+v", res)
-		}
-		err := call(t, l.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, nil)
-		if model.CodeOf(err) != model.CodeFluxNotInstalled {
-			t.Fatalf("checkFluxHealth after uninstall: %v", err)
-		}
-		for ns, img := range map[string]string{"shop-prod": "ghcr.io/acme/web:1.4.2", "shop-staging": "ghcr.io/acme/web:1.0.0", "shop-sentinel": "ghcr.io/acme/web:1.0.0"} {
-			dep := l.deployment(t, ns)
-			if dep == nil || dep.DeletionTimestamp != nil || dep.Spec.Template.Spec.Containers[0].Image != img {
-				t.Fatalf("workload in %s after uninstall: %+v", ns, dep)
+// createResource creates the prod Kustomization and waits until Flux has applied the overlay
+// at the repository head.
+func (l *gitopsLoop) createResource(t *testing.T) {
+	l.head = gittest.Git(t, l.git.Dir(l.prodRepo), "rev-parse", "main")
+	var sum api.ResourceSummary
+	mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": l.prodEnv, "name": "shop-prod",
+		"type": "kustomization", "config": map[string]any{"prune": true}}, &sum)
+	l.prodID = sum.ID
+	waitUntil(t, waitLimit, "Kustomization ready at the repository head", func() (bool, string) {
+		d := l.resource(t, l.prodID)
+		return d.Status == model.StatusReady && d.LastAppliedRevision == rev(l.head), fmt.Sprintf("%s %q applied %q", d.Status, d.ErrorMessage, d.LastAppliedRevision)
+	})
+	dep := l.deployment(t, "shop-prod")
+	if dep == nil || dep.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/web:1.0.0" || *dep.Spec.Replicas != 2 {
+		t.Fatalf("Deployment applied by Flux: %+v", dep)
+	}
+	var repo api.FluxStatus
+	mustCall(t, l.svc, "repositories.getFluxStatus", map[string]any{"repositoryId": "repo-prod"}, &repo)
+	if string(repo.SyncStatus) != model.SyncReady || repo.LastSyncCommit != l.head {
+		t.Fatalf("getFluxStatus: %+v", repo)
+	}
+	var list []api.ResourceView
+	mustCall(t, l.svc, "gitops.listGitOpsResources", map[string]any{"environmentId": l.prodEnv}, &list)
+	if len(list) != 1 || list[0].Status != model.StatusReady || list[0].LastAppliedRevision != rev(l.head) {
+		t.Fatalf("listGitOpsResources: %+v", list)
+	}
+}
+
+// deploy deploys a new image through Git and waits until it runs and is recorded as a
+// gitops-ui success.
+func (l *gitopsLoop) deploy(t *testing.T) {
+	var res api.DeployResult
+	mustCall(t, l.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": l.prodEnv,
+		"image": "ghcr.io/acme/web:1.4.2"}, &res)
+	if res.CommitSha == "" || res.CommitSha == l.head {
+		t.Fatalf("deploy result: %+v", res)
+	}
+	l.head = res.CommitSha
+	waitUntil(t, waitLimit, "new image in the cluster", func() (bool, string) {
+		dep := l.deployment(t, "shop-prod")
+		img := dep.Spec.Template.Spec.Containers[0].Image
+		return img == "ghcr.io/acme/web:1.4.2", img
+	})
+	waitUntil(t, waitLimit, "gitops-ui deployment success", func() (bool, string) {
+		var dep model.Deployment
+		mustCall(t, l.svc, "deployments.get", map[string]any{"id": res.DeploymentID}, &dep)
+		return dep.Status == model.DeploySuccess, fmt.Sprintf("%+v", dep)
+	})
+	var dep model.Deployment
+	mustCall(t, l.svc, "deployments.get", map[string]any{"id": res.DeploymentID}, &dep)
+	if dep.DeploymentMethod != model.MethodGitOpsUI || dep.GitCommitSha != res.CommitSha || dep.GitOpsResourceID != l.prodID || dep.CompletedAt == nil {
+		t.Fatalf("gitops-ui deployment: %+v", dep)
+	}
+	if d := l.resource(t, l.prodID); d.LastAppliedRevision != rev(res.CommitSha) || d.Status != model.StatusReady {
+		t.Fatalf("resource after deploy: %s %s", d.Status, d.LastAppliedRevision)
+	}
+	// The status watcher told its subscriber too.
+	l.waitEvent(t, "gitops-ui success event", func(e api.StatusEvent) bool {
+		return e.Deployment != nil && e.Deployment.ID == res.DeploymentID && e.Deployment.Status == model.DeploySuccess
+	})
+}
+
+// gitPush pushes a commit as a person would and waits until Flux applied it and it is recorded
+// once, as gitops-git.
+func (l *gitopsLoop) gitPush(t *testing.T) {
+	sha := pushCommit(t, l.git, l.prodRepo, "annotate web from the CLI", func(dir string) {
+		editFile(t, filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml"), func(s string) string {
+			return s + "commonAnnotations:\n  acme.dev/pushed: one\n"
+		})
+	})
+	l.head = sha
+	// The Git host's webhook reaches Flux's Receiver, which asks the source to reconcile.
+	l.requestSourceReconcile(t, l.prodGitRepo)
+	waitUntil(t, waitLimit, "pushed commit applied", func() (bool, string) {
+		dep := l.deployment(t, "shop-prod")
+		return dep.Annotations["acme.dev/pushed"] == "one", fmt.Sprint(dep.Annotations)
+	})
+	waitUntil(t, waitLimit, "gitops-git deployment recorded", func() (bool, string) {
+		var page []model.Deployment
+		mustCall(t, l.svc, "deployments.list", map[string]any{"environmentId": l.prodEnv, "deploymentMethod": "gitops-git"}, &page)
+		for _, d := range page {
+			if d.GitCommitSha == sha {
+				return d.Status == model.DeploySuccess && d.GitOpsResourceID == l.prodID, fmt.Sprintf("%+v", d)
 			}
 		}
-		if _, err := l.cs.AppsV1().Deployments(fluxNS).Get(context.Background(), "kustomize-controller", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-			t.Fatalf("controller Deployment after uninstall: %v", err)
-		}
+		return false, fmt.Sprintf("%d gitops-git deployments, none of %s", len(page), sha)
 	})
+	// The UI's own commit is not recorded a second time as gitops-git.
+	var page []model.Deployment
+	mustCall(t, l.svc, "deployments.list", map[string]any{"environmentId": l.prodEnv}, &page)
+	seen := map[string]int{}
+	for _, d := range page {
+		seen[d.GitCommitSha]++
+	}
+	for sha, n := range seen {
+		if n != 1 {
+			t.Fatalf("commit %s recorded %d times: %+v", sha, n, page)
+		}
+	}
+}
+
+// triggerSync pushes a commit and has gitops.triggerSync apply it long before the 10m
+// interval.
+func (l *gitopsLoop) triggerSync(t *testing.T) {
+	sha := pushCommit(t, l.git, l.prodRepo, "second annotation", func(dir string) {
+		editFile(t, filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml"), func(s string) string {
+			return strings.Replace(s, "acme.dev/pushed: one", "acme.dev/pushed: two", 1)
+		})
+	})
+	l.head = sha
+	var res api.SyncResult
+	mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": l.prodID, "waitSeconds": 60}, &res)
+	if !res.Success || !res.Handled || res.Revision != rev(sha) || res.Status != model.StatusReady {
+		t.Fatalf("triggerSync: %+v", res)
+	}
+	// The interval is 10m: this was Flux answering the request.
+	if dep := l.deployment(t, "shop-prod"); dep.Annotations["acme.dev/pushed"] != "two" {
+		t.Fatalf("after triggerSync the cluster has %v", dep.Annotations)
+	}
+	if u := l.kustomization(t, "shop-prod"); u.GetAnnotations()["reconcile.fluxcd.io/requestedAt"] != res.RequestedAt {
+		t.Fatalf("requestedAt: %v", u.GetAnnotations())
+	}
+}
+
+// brokenBuild pushes a commit Flux cannot build: the resource fails with Flux's message and
+// the cluster keeps what it had.
+func (l *gitopsLoop) brokenBuild(t *testing.T) {
+	good := l.head
+	sha := pushCommit(t, l.git, l.prodRepo, "reference a file that does not exist", func(dir string) {
+		editFile(t, filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml"), func(s string) string {
+			return strings.Replace(s, "  - ../../base\n", "  - ../../base\n  - missing.yaml\n", 1)
+		})
+	})
+	var res api.SyncResult
+	mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": l.prodID, "waitSeconds": 60}, &res)
+	if res.Status != model.StatusFailed {
+		t.Fatalf("triggerSync of a broken commit: %+v", res)
+	}
+	d := l.resource(t, l.prodID)
+	ready := readyCondition(l.kustomization(t, "shop-prod"))
+	if d.Status != model.StatusFailed || d.LastAttemptedRevision != rev(sha) || d.LastAppliedRevision != rev(good) {
+		t.Fatalf("resource after a broken commit: %s attempted %s applied %s", d.Status, d.LastAttemptedRevision, d.LastAppliedRevision)
+	}
+	if ready == nil || ready["reason"] != "BuildFailed" || d.ErrorMessage != ready["message"] || !strings.Contains(d.ErrorMessage, "missing.yaml") {
+		t.Fatalf("errorMessage %q, Flux's Ready condition %v", d.ErrorMessage, ready)
+	}
+	found := false
+	for _, e := range d.Events {
+		if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, "missing.yaml") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no Warning event of the failed build in %+v", d.Events)
+	}
+	if len(d.Chain) == 0 || !strings.Contains(d.Chain[0], "missing.yaml") {
+		t.Fatalf("why-chain: %v", d.Chain)
+	}
+	// What was applied before stays.
+	if dep := l.deployment(t, "shop-prod"); dep.Annotations["acme.dev/pushed"] != "two" || dep.Spec.Template.Spec.Containers[0].Image != "ghcr.io/acme/web:1.4.2" {
+		t.Fatalf("cluster after a broken commit: %v %s", dep.Annotations, dep.Spec.Template.Spec.Containers[0].Image)
+	}
+}
+
+// manualSync checks that a manual-sync environment applies a commit only on
+// gitops.triggerSync.
+func (l *gitopsLoop) manualSync(t *testing.T, stagingEnv, stagingGitRepo, stagingRepo string) {
+	var sum api.ResourceSummary
+	mustCall(t, l.svc, "gitops.createGitOpsResource", map[string]any{"projectId": "proj-shop", "environmentId": stagingEnv, "name": "shop-staging",
+		"type": "kustomization"}, &sum)
+	if sum.Status != model.StatusSuspended {
+		t.Fatalf("a manual-sync environment's resource: %+v", sum)
+	}
+	first := gittest.Git(t, l.git.Dir(stagingRepo), "rev-parse", "main")
+	var res api.SyncResult
+	mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 60}, &res)
+	if !res.Success || res.Revision != rev(first) || res.Status != model.StatusSuspended {
+		t.Fatalf("first manual sync: %+v", res)
+	}
+	if dep := l.deployment(t, "shop-staging"); dep == nil {
+		t.Fatal("first manual sync applied nothing")
+	}
+	// A sentinel Kustomization on the same source that is not suspended: once it has
+	// applied the new commit, Flux has seen the commit, and the suspended one must not
+	// have applied it.
+	l.createNamespace(t, "shop-sentinel")
+	sentinel := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+		"metadata": map[string]any{"name": "staging-sentinel", "namespace": fluxNS},
+		"spec": map[string]any{"interval": interval, "path": "./k8s/overlays/staging", "prune": false, "targetNamespace": "shop-sentinel",
+			"sourceRef": map[string]any{"kind": "GitRepository", "name": stagingGitRepo}},
+	}}
+	if _, err := l.dyn.Resource(ksGVR).Namespace(fluxNS).Create(context.Background(), sentinel, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sha := pushCommit(t, l.git, stagingRepo, "annotate staging", func(dir string) {
+		editFile(t, filepath.Join(dir, "k8s/overlays/staging/kustomization.yaml"), func(s string) string {
+			return s + "commonAnnotations:\n  acme.dev/pushed: staged\n"
+		})
+	})
+	l.requestSourceReconcile(t, stagingGitRepo)
+	waitUntil(t, waitLimit, "sentinel applied the new commit", func() (bool, string) {
+		u := l.kustomization(t, "staging-sentinel")
+		got, _, _ := unstructured.NestedString(u.Object, "status", "lastAppliedRevision")
+		return got == rev(sha), got
+	})
+	d := l.resource(t, sum.ID)
+	if d.Status != model.StatusSuspended || d.LastAppliedRevision != rev(first) {
+		t.Fatalf("autoSync=false did not hold the commit back: %s applied %s", d.Status, d.LastAppliedRevision)
+	}
+	if dep := l.deployment(t, "shop-staging"); dep.Annotations["acme.dev/pushed"] != "" {
+		t.Fatalf("held-back commit reached the cluster: %v", dep.Annotations)
+	}
+	mustCall(t, l.svc, "gitops.triggerSync", map[string]any{"id": sum.ID, "waitSeconds": 60}, &res)
+	if !res.Success || res.Revision != rev(sha) || res.Status != model.StatusSuspended {
+		t.Fatalf("second manual sync: %+v", res)
+	}
+	if dep := l.deployment(t, "shop-staging"); dep.Annotations["acme.dev/pushed"] != "staged" {
+		t.Fatalf("after triggerSync the cluster has %v", dep.Annotations)
+	}
+	if suspended, _, _ := unstructured.NestedBool(l.kustomization(t, "shop-staging").Object, "spec", "suspend"); !suspended {
+		t.Fatal("manual-sync Kustomization left resumed after triggerSync")
+	}
+}
+
+// uninstall uninstalls Flux and checks the workloads it applied stay.
+func (l *gitopsLoop) uninstall(t *testing.T) {
+	var res api.UninstallFluxResult
+	mustCall(t, l.svc, "gitops.uninstallFlux", map[string]any{"clusterId": "cluster-123"}, &res)
+	if !res.Success || res.FinalizersRemoved == 0 {
+		t.Fatalf("uninstallFlux: %+v", res)
+	}
+	err := call(t, l.svc, "gitops.checkFluxHealth", map[string]any{"clusterId": "cluster-123"}, nil)
+	if model.CodeOf(err) != model.CodeFluxNotInstalled {
+		t.Fatalf("checkFluxHealth after uninstall: %v", err)
+	}
+	for ns, img := range map[string]string{"shop-prod": "ghcr.io/acme/web:1.4.2", "shop-staging": "ghcr.io/acme/web:1.0.0", "shop-sentinel": "ghcr.io/acme/web:1.0.0"} {
+		dep := l.deployment(t, ns)
+		if dep == nil || dep.DeletionTimestamp != nil || dep.Spec.Template.Spec.Containers[0].Image != img {
+			t.Fatalf("workload in %s after uninstall: %+v", ns, dep)
+		}
+	}
+	if _, err := l.cs.AppsV1().Deployments(fluxNS).Get(context.Background(), "kustomize-controller", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("controller Deployment after uninstall: %v", err)
+	}
 }
 
 // readyCondition returns the Ready condition of a Flux object's status.

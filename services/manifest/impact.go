@@ -82,17 +82,7 @@ func (r rollout) impact(im *Impact, warn func(string)) {
 		oldR, newR = 1, 1
 	}
 	if !r.restart {
-		switch {
-		case newR == 0 && oldR > 0:
-			im.EstimatedDowntime = "until scaled up"
-			im.DowntimeReason = fmt.Sprintf("scaling %s from %d to 0 replicas stops every pod", r.id, oldR)
-		case newR > oldR:
-			im.DowntimeReason = fmt.Sprintf("only the replica count changes (%d to %d): running pods keep running, %d more start", oldR, newR, newR-oldR)
-		case newR < oldR:
-			im.DowntimeReason = fmt.Sprintf("only the replica count changes (%d to %d): %d pods stop, %d keep running", oldR, newR, oldR-newR, newR)
-		default:
-			im.DowntimeReason = "the pod template does not change: no pod restarts"
-		}
+		r.scaleOnly(im, oldR, newR)
 		return
 	}
 	secs, how := startEstimate(r.probe, r.container)
@@ -154,6 +144,22 @@ func (r rollout) impact(im *Impact, warn func(string)) {
 		}
 		im.EstimatedDowntime = down + " per node"
 		im.DowntimeReason = fmt.Sprintf("DaemonSet RollingUpdate (maxSurge 0) stops each node's pod before its replacement starts; new pod ready after %s", how)
+	}
+}
+
+// scaleOnly fills the downtime fields of a change that leaves the pod
+// template alone: at most the replica count goes from oldR to newR.
+func (r rollout) scaleOnly(im *Impact, oldR, newR int64) {
+	switch {
+	case newR == 0 && oldR > 0:
+		im.EstimatedDowntime = "until scaled up"
+		im.DowntimeReason = fmt.Sprintf("scaling %s from %d to 0 replicas stops every pod", r.id, oldR)
+	case newR > oldR:
+		im.DowntimeReason = fmt.Sprintf("only the replica count changes (%d to %d): running pods keep running, %d more start", oldR, newR, newR-oldR)
+	case newR < oldR:
+		im.DowntimeReason = fmt.Sprintf("only the replica count changes (%d to %d): %d pods stop, %d keep running", oldR, newR, oldR-newR, newR)
+	default:
+		im.DowntimeReason = "the pod template does not change: no pod restarts"
 	}
 }
 

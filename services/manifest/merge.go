@@ -181,25 +181,9 @@ func (mg *merger) mergeMap(m, key, desired *yaml.Node, field string, tree bool) 
 		}
 		switch {
 		case dv.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode:
-			if v.Value == dv.Value {
-				continue
-			}
-			mg.record(sub, strp(v.Value), strp(dv.Value))
-			if tree {
-				v.Value, v.Tag, v.Style, v.Line = dv.Value, dv.Tag, 0, 0
-				continue
-			}
-			if v.Tag == "!!null" {
-				if err := mg.setInline(k, renderScalar(dv, nil)); err != nil {
-					return err
-				}
-				continue
-			}
-			s, e, err := mg.f.scalarSpan(v, false)
-			if err != nil {
+			if err := mg.mergeScalar(k, v, dv, sub, tree); err != nil {
 				return err
 			}
-			mg.f.add(s, e, renderScalar(dv, v))
 		case dv.Kind == yaml.MappingNode && v.Kind == yaml.MappingNode:
 			if err := mg.mergeMap(v, k, dv, sub, tree); err != nil {
 				return err
@@ -216,6 +200,28 @@ func (mg *merger) mergeMap(m, key, desired *yaml.Node, field string, tree bool) 
 	if len(missing) > 0 {
 		return mg.addEntries(m, missing, field)
 	}
+	return nil
+}
+
+// mergeScalar sets the scalar v (the value of key k, at field sub) to the
+// desired scalar dv, if it differs.
+func (mg *merger) mergeScalar(k, v, dv *yaml.Node, sub string, tree bool) error {
+	if v.Value == dv.Value {
+		return nil
+	}
+	mg.record(sub, strp(v.Value), strp(dv.Value))
+	if tree {
+		v.Value, v.Tag, v.Style, v.Line = dv.Value, dv.Tag, 0, 0
+		return nil
+	}
+	if v.Tag == "!!null" {
+		return mg.setInline(k, renderScalar(dv, nil))
+	}
+	s, e, err := mg.f.scalarSpan(v, false)
+	if err != nil {
+		return err
+	}
+	mg.f.add(s, e, renderScalar(dv, v))
 	return nil
 }
 

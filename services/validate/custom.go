@@ -151,29 +151,11 @@ func gvString(group, version string) string { return group + "/" + version }
 // custom resource handler does on create (strict field validation).
 func (r *run) custom(ctx context.Context, c *docCtx, info *crdInfo) {
 	c.namespaced = info.namespaced
-	ver := info.versions[c.gvk.Version]
-	apiVersion := c.gvk.GroupVersion().String()
-	if ver == nil || !ver.served {
-		served := make([]string, 0, len(info.served))
-		for _, s := range info.served {
-			served = append(served, gvString(info.gk.Group, s))
-		}
-		sugg := "use apiVersion " + strings.Join(served, " or ")
-		msg := fmt.Sprintf("no matches for kind %q in version %q: the CRD serves %s", c.gvk.Kind, apiVersion, strings.Join(served, ", "))
-		if to, ok := retiredFlux[apiVersion]; ok {
-			msg = fmt.Sprintf("%s is a deprecated Flux API that this Flux release no longer serves", apiVersion)
-			sugg = "migrate to apiVersion " + to + " (see the Flux upgrade notes; `flux migrate` rewrites manifests)"
-		}
-		r.errorAt(c, "apiVersion", msg, sugg)
+	ver := r.servedVersion(c, info)
+	if ver == nil {
 		return
 	}
-	if ver.deprecated {
-		msg := ver.warning
-		if msg == "" {
-			msg = fmt.Sprintf("%s %s is deprecated", apiVersion, c.gvk.Kind)
-		}
-		r.warnAt(c, "apiVersion", msg, "use apiVersion "+gvString(info.gk.Group, info.storage))
-	}
+	apiVersion := c.gvk.GroupVersion().String()
 	r.duplicate(c)
 	if ver.structural == nil {
 		r.warnAt(c, "kind", fmt.Sprintf("the CRD for %s has no schema for %s: the object cannot be checked", c.gvk.Kind, apiVersion), "")
@@ -238,6 +220,36 @@ func (r *run) custom(ctx context.Context, c *docCtx, info *crdInfo) {
 		errs = append(errs, celErrs...)
 	}
 	r.fieldErrors(c, errs)
+}
+
+// servedVersion returns the CRD version the document's apiVersion names,
+// warning when it is deprecated, or reports the document and returns nil
+// when the CRD does not serve it.
+func (r *run) servedVersion(c *docCtx, info *crdInfo) *crdVersion {
+	ver := info.versions[c.gvk.Version]
+	apiVersion := c.gvk.GroupVersion().String()
+	if ver == nil || !ver.served {
+		served := make([]string, 0, len(info.served))
+		for _, s := range info.served {
+			served = append(served, gvString(info.gk.Group, s))
+		}
+		sugg := "use apiVersion " + strings.Join(served, " or ")
+		msg := fmt.Sprintf("no matches for kind %q in version %q: the CRD serves %s", c.gvk.Kind, apiVersion, strings.Join(served, ", "))
+		if to, ok := retiredFlux[apiVersion]; ok {
+			msg = fmt.Sprintf("%s is a deprecated Flux API that this Flux release no longer serves", apiVersion)
+			sugg = "migrate to apiVersion " + to + " (see the Flux upgrade notes; `flux migrate` rewrites manifests)"
+		}
+		r.errorAt(c, "apiVersion", msg, sugg)
+		return nil
+	}
+	if ver.deprecated {
+		msg := ver.warning
+		if msg == "" {
+			msg = fmt.Sprintf("%s %s is deprecated", apiVersion, c.gvk.Kind)
+		}
+		r.warnAt(c, "apiVersion", msg, "use apiVersion "+gvString(info.gk.Group, info.storage))
+	}
+	return ver
 }
 
 // blocking mirrors hasBlockingErr of the custom resource strategy: CEL

@@ -52,154 +52,191 @@ import (
 //	PVC             accessModes; resources.requests.storage
 func builtinRules(obj runtime.Object, namespaced bool) field.ErrorList {
 	var errs field.ErrorList
-	meta := field.NewPath("metadata")
-	om := func(m *metav1.ObjectMeta, nameFn apivalidation.ValidateNameFunc) {
-		c := *m
+	if a, ok := obj.(metav1.ObjectMetaAccessor); ok {
+		c := *a.GetObjectMeta().(*metav1.ObjectMeta)
 		if namespaced && c.Namespace == "" {
 			c.Namespace = metav1.NamespaceDefault
 		}
 		if !namespaced {
 			c.Namespace = ""
 		}
-		errs = append(errs, apivalidation.ValidateObjectMeta(&c, namespaced, nameFn, meta)...)
+		errs = apivalidation.ValidateObjectMeta(&c, namespaced, nameRule(obj), field.NewPath("metadata"))
 	}
+	return append(errs, kindRules(obj)...)
+}
+
+// nameRule is how the API server validates the name of obj's kind.
+func nameRule(obj runtime.Object) apivalidation.ValidateNameFunc {
+	switch obj.(type) {
+	case *appsv1.StatefulSet, *corev1.Namespace:
+		return apivalidation.NameIsDNSLabel
+	case *corev1.Service:
+		return apivalidation.NameIsDNS1035Label
+	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
+		return rbacName
+	}
+	return apivalidation.NameIsDNSSubdomain
+}
+
+// kindRules checks what the table above lists for obj's kind beyond its
+// metadata.
+func kindRules(obj runtime.Object) field.ErrorList {
 	spec := field.NewPath("spec")
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		errs = append(errs, workload(spec, o.Spec.Selector, &o.Spec.Template, o.Spec.Replicas)...)
-		if o.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType && o.Spec.Strategy.RollingUpdate != nil {
-			errs = append(errs, field.Forbidden(spec.Child("strategy", "rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"))
-		}
-		if t := o.Spec.Strategy.Type; t != "" && t != appsv1.RecreateDeploymentStrategyType && t != appsv1.RollingUpdateDeploymentStrategyType {
-			errs = append(errs, field.NotSupported(spec.Child("strategy", "type"), t, []string{"Recreate", "RollingUpdate"}))
-		}
+		return deploymentRules(spec, o)
 	case *appsv1.ReplicaSet:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		errs = append(errs, workload(spec, o.Spec.Selector, &o.Spec.Template, o.Spec.Replicas)...)
+		return workload(spec, o.Spec.Selector, &o.Spec.Template, o.Spec.Replicas)
 	case *appsv1.StatefulSet:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSLabel)
-		errs = append(errs, workload(spec, o.Spec.Selector, &o.Spec.Template, o.Spec.Replicas)...)
+		errs := workload(spec, o.Spec.Selector, &o.Spec.Template, o.Spec.Replicas)
 		if p := o.Spec.PodManagementPolicy; p != "" && p != appsv1.OrderedReadyPodManagement && p != appsv1.ParallelPodManagement {
 			errs = append(errs, field.NotSupported(spec.Child("podManagementPolicy"), p, []string{"OrderedReady", "Parallel"}))
 		}
+		return errs
 	case *appsv1.DaemonSet:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		errs = append(errs, workload(spec, o.Spec.Selector, &o.Spec.Template, nil)...)
+		return workload(spec, o.Spec.Selector, &o.Spec.Template, nil)
 	case *batchv1.Job:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		errs = append(errs, podSpec(spec.Child("template", "spec"), &o.Spec.Template.Spec, "OnFailure", "Never")...)
+		return podSpec(spec.Child("template", "spec"), &o.Spec.Template.Spec, "OnFailure", "Never")
 	case *batchv1.CronJob:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		if o.Spec.Schedule == "" {
-			errs = append(errs, field.Required(spec.Child("schedule"), ""))
-		}
-		if p := o.Spec.ConcurrencyPolicy; p != "" && p != batchv1.AllowConcurrent && p != batchv1.ForbidConcurrent && p != batchv1.ReplaceConcurrent {
-			errs = append(errs, field.NotSupported(spec.Child("concurrencyPolicy"), p, []string{"Allow", "Forbid", "Replace"}))
-		}
-		errs = append(errs, podSpec(spec.Child("jobTemplate", "spec", "template", "spec"), &o.Spec.JobTemplate.Spec.Template.Spec, "OnFailure", "Never")...)
+		return cronJobRules(spec, o)
 	case *corev1.Pod:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		errs = append(errs, podSpec(spec, &o.Spec, "Always", "OnFailure", "Never")...)
+		return podSpec(spec, &o.Spec, "Always", "OnFailure", "Never")
 	case *corev1.Service:
-		om(&o.ObjectMeta, apivalidation.NameIsDNS1035Label)
-		errs = append(errs, service(spec, &o.Spec)...)
+		return service(spec, &o.Spec)
 	case *corev1.ConfigMap:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		for k := range o.Data {
-			errs = append(errs, configKey(field.NewPath("data").Key(k), k)...)
-			if _, dup := o.BinaryData[k]; dup {
-				errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, "duplicate of key present in binaryData"))
-			}
-		}
-		for k := range o.BinaryData {
-			errs = append(errs, configKey(field.NewPath("binaryData").Key(k), k)...)
-		}
+		return configMapRules(o)
 	case *corev1.Secret:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		keys := sets.New[string]()
-		for k := range o.Data {
-			errs = append(errs, configKey(field.NewPath("data").Key(k), k)...)
-			keys.Insert(k)
-		}
-		for k := range o.StringData {
-			errs = append(errs, configKey(field.NewPath("stringData").Key(k), k)...)
-			keys.Insert(k)
-		}
-		switch o.Type {
-		case corev1.SecretTypeTLS:
-			for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
-				if !keys.Has(k) {
-					errs = append(errs, field.Required(field.NewPath("data").Key(k), ""))
-				}
-			}
-		case corev1.SecretTypeDockerConfigJson:
-			if !keys.Has(corev1.DockerConfigJsonKey) {
-				errs = append(errs, field.Required(field.NewPath("data").Key(corev1.DockerConfigJsonKey), ""))
-			}
-		case corev1.SecretTypeBasicAuth:
-			if !keys.Has(corev1.BasicAuthUsernameKey) && !keys.Has(corev1.BasicAuthPasswordKey) {
-				errs = append(errs, field.Required(field.NewPath("data").Key(corev1.BasicAuthUsernameKey), ""))
-			}
-		}
-	case *corev1.Namespace:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSLabel)
-	case *corev1.ServiceAccount:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
+		return secretRules(o)
 	case *corev1.PersistentVolumeClaim:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		if len(o.Spec.AccessModes) == 0 {
-			errs = append(errs, field.Required(spec.Child("accessModes"), "at least 1 access mode is required"))
-		}
-		if _, ok := o.Spec.Resources.Requests[corev1.ResourceStorage]; !ok && o.Spec.DataSourceRef == nil {
-			errs = append(errs, field.Required(spec.Child("resources", "requests").Key("storage"), ""))
-		}
+		return pvcRules(spec, o)
 	case *networkingv1.Ingress:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		errs = append(errs, ingress(spec, &o.Spec)...)
+		return ingress(spec, &o.Spec)
 	case *rbacv1.Role:
-		om(&o.ObjectMeta, rbacName)
-		for i, rule := range o.Rules {
-			errs = append(errs, policyRule(field.NewPath("rules").Index(i), rule, true)...)
-		}
+		return policyRules(o.Rules, true)
 	case *rbacv1.ClusterRole:
-		om(&o.ObjectMeta, rbacName)
-		for i, rule := range o.Rules {
-			errs = append(errs, policyRule(field.NewPath("rules").Index(i), rule, false)...)
-		}
+		return policyRules(o.Rules, false)
 	case *rbacv1.RoleBinding:
-		om(&o.ObjectMeta, rbacName)
-		errs = append(errs, binding(o.RoleRef, o.Subjects, true, "Role", "ClusterRole")...)
+		return binding(o.RoleRef, o.Subjects, true, "Role", "ClusterRole")
 	case *rbacv1.ClusterRoleBinding:
-		om(&o.ObjectMeta, rbacName)
-		errs = append(errs, binding(o.RoleRef, o.Subjects, false, "ClusterRole")...)
+		return binding(o.RoleRef, o.Subjects, false, "ClusterRole")
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		ref := spec.Child("scaleTargetRef")
-		if o.Spec.ScaleTargetRef.Kind == "" {
-			errs = append(errs, field.Required(ref.Child("kind"), ""))
-		}
-		if o.Spec.ScaleTargetRef.Name == "" {
-			errs = append(errs, field.Required(ref.Child("name"), ""))
-		}
-		if o.Spec.MaxReplicas < 1 {
-			errs = append(errs, field.Invalid(spec.Child("maxReplicas"), o.Spec.MaxReplicas, "must be greater than or equal to 1"))
-		}
-		if m := o.Spec.MinReplicas; m != nil && *m > o.Spec.MaxReplicas {
-			errs = append(errs, field.Invalid(spec.Child("maxReplicas"), o.Spec.MaxReplicas, "must be greater than or equal to `minReplicas`"))
-		}
+		return hpaRules(spec, o)
 	case *policyv1.PodDisruptionBudget:
-		om(&o.ObjectMeta, apivalidation.NameIsDNSSubdomain)
-		if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {
-			errs = append(errs, field.Invalid(spec, o.Spec, "minAvailable and maxUnavailable cannot be both set"))
+		return pdbRules(spec, o)
+	}
+	return nil
+}
+
+func deploymentRules(spec *field.Path, o *appsv1.Deployment) field.ErrorList {
+	errs := workload(spec, o.Spec.Selector, &o.Spec.Template, o.Spec.Replicas)
+	if o.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType && o.Spec.Strategy.RollingUpdate != nil {
+		errs = append(errs, field.Forbidden(spec.Child("strategy", "rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'"))
+	}
+	if t := o.Spec.Strategy.Type; t != "" && t != appsv1.RecreateDeploymentStrategyType && t != appsv1.RollingUpdateDeploymentStrategyType {
+		errs = append(errs, field.NotSupported(spec.Child("strategy", "type"), t, []string{"Recreate", "RollingUpdate"}))
+	}
+	return errs
+}
+
+func cronJobRules(spec *field.Path, o *batchv1.CronJob) field.ErrorList {
+	var errs field.ErrorList
+	if o.Spec.Schedule == "" {
+		errs = append(errs, field.Required(spec.Child("schedule"), ""))
+	}
+	if p := o.Spec.ConcurrencyPolicy; p != "" && p != batchv1.AllowConcurrent && p != batchv1.ForbidConcurrent && p != batchv1.ReplaceConcurrent {
+		errs = append(errs, field.NotSupported(spec.Child("concurrencyPolicy"), p, []string{"Allow", "Forbid", "Replace"}))
+	}
+	return append(errs, podSpec(spec.Child("jobTemplate", "spec", "template", "spec"), &o.Spec.JobTemplate.Spec.Template.Spec, "OnFailure", "Never")...)
+}
+
+func configMapRules(o *corev1.ConfigMap) field.ErrorList {
+	var errs field.ErrorList
+	for k := range o.Data {
+		errs = append(errs, configKey(field.NewPath("data").Key(k), k)...)
+		if _, dup := o.BinaryData[k]; dup {
+			errs = append(errs, field.Invalid(field.NewPath("data").Key(k), k, "duplicate of key present in binaryData"))
 		}
-		if o.Spec.Selector != nil {
-			errs = append(errs, metav1validation.ValidateLabelSelector(o.Spec.Selector, metav1validation.LabelSelectorValidationOptions{}, spec.Child("selector"))...)
+	}
+	for k := range o.BinaryData {
+		errs = append(errs, configKey(field.NewPath("binaryData").Key(k), k)...)
+	}
+	return errs
+}
+
+func secretRules(o *corev1.Secret) field.ErrorList {
+	var errs field.ErrorList
+	keys := sets.New[string]()
+	for k := range o.Data {
+		errs = append(errs, configKey(field.NewPath("data").Key(k), k)...)
+		keys.Insert(k)
+	}
+	for k := range o.StringData {
+		errs = append(errs, configKey(field.NewPath("stringData").Key(k), k)...)
+		keys.Insert(k)
+	}
+	switch o.Type {
+	case corev1.SecretTypeTLS:
+		for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+			if !keys.Has(k) {
+				errs = append(errs, field.Required(field.NewPath("data").Key(k), ""))
+			}
 		}
-	default:
-		if a, ok := obj.(metav1.ObjectMetaAccessor); ok {
-			om(a.GetObjectMeta().(*metav1.ObjectMeta), apivalidation.NameIsDNSSubdomain)
+	case corev1.SecretTypeDockerConfigJson:
+		if !keys.Has(corev1.DockerConfigJsonKey) {
+			errs = append(errs, field.Required(field.NewPath("data").Key(corev1.DockerConfigJsonKey), ""))
 		}
+	case corev1.SecretTypeBasicAuth:
+		if !keys.Has(corev1.BasicAuthUsernameKey) && !keys.Has(corev1.BasicAuthPasswordKey) {
+			errs = append(errs, field.Required(field.NewPath("data").Key(corev1.BasicAuthUsernameKey), ""))
+		}
+	}
+	return errs
+}
+
+func pvcRules(spec *field.Path, o *corev1.PersistentVolumeClaim) field.ErrorList {
+	var errs field.ErrorList
+	if len(o.Spec.AccessModes) == 0 {
+		errs = append(errs, field.Required(spec.Child("accessModes"), "at least 1 access mode is required"))
+	}
+	if _, ok := o.Spec.Resources.Requests[corev1.ResourceStorage]; !ok && o.Spec.DataSourceRef == nil {
+		errs = append(errs, field.Required(spec.Child("resources", "requests").Key("storage"), ""))
+	}
+	return errs
+}
+
+func policyRules(rules []rbacv1.PolicyRule, namespaced bool) field.ErrorList {
+	var errs field.ErrorList
+	for i, rule := range rules {
+		errs = append(errs, policyRule(field.NewPath("rules").Index(i), rule, namespaced)...)
+	}
+	return errs
+}
+
+func hpaRules(spec *field.Path, o *autoscalingv2.HorizontalPodAutoscaler) field.ErrorList {
+	var errs field.ErrorList
+	ref := spec.Child("scaleTargetRef")
+	if o.Spec.ScaleTargetRef.Kind == "" {
+		errs = append(errs, field.Required(ref.Child("kind"), ""))
+	}
+	if o.Spec.ScaleTargetRef.Name == "" {
+		errs = append(errs, field.Required(ref.Child("name"), ""))
+	}
+	if o.Spec.MaxReplicas < 1 {
+		errs = append(errs, field.Invalid(spec.Child("maxReplicas"), o.Spec.MaxReplicas, "must be greater than or equal to 1"))
+	}
+	if m := o.Spec.MinReplicas; m != nil && *m > o.Spec.MaxReplicas {
+		errs = append(errs, field.Invalid(spec.Child("maxReplicas"), o.Spec.MaxReplicas, "must be greater than or equal to `minReplicas`"))
+	}
+	return errs
+}
+
+func pdbRules(spec *field.Path, o *policyv1.PodDisruptionBudget) field.ErrorList {
+	var errs field.ErrorList
+	if o.Spec.MinAvailable != nil && o.Spec.MaxUnavailable != nil {
+		errs = append(errs, field.Invalid(spec, o.Spec, "minAvailable and maxUnavailable cannot be both set"))
+	}
+	if o.Spec.Selector != nil {
+		errs = append(errs, metav1validation.ValidateLabelSelector(o.Spec.Selector, metav1validation.LabelSelectorValidationOptions{}, spec.Child("selector"))...)
 	}
 	return errs
 }
@@ -258,70 +295,11 @@ func podSpec(p *field.Path, s *corev1.PodSpec, restart ...string) field.ErrorLis
 		errs = append(errs, field.Required(p.Child("containers"), ""))
 	}
 	names := sets.New[string]()
-	check := func(cp *field.Path, c *corev1.Container) {
-		if c.Name == "" {
-			errs = append(errs, field.Required(cp.Child("name"), ""))
-		} else if names.Has(c.Name) {
-			errs = append(errs, field.Duplicate(cp.Child("name"), c.Name))
-		} else {
-			for _, msg := range validation.IsDNS1123Label(c.Name) {
-				errs = append(errs, field.Invalid(cp.Child("name"), c.Name, msg))
-			}
-		}
-		names.Insert(c.Name)
-		if c.Image == "" {
-			errs = append(errs, field.Required(cp.Child("image"), ""))
-		} else if strings.TrimSpace(c.Image) != c.Image {
-			errs = append(errs, field.Invalid(cp.Child("image"), c.Image, "must not have leading or trailing whitespace"))
-		}
-		if pp := c.ImagePullPolicy; pp != "" && pp != corev1.PullAlways && pp != corev1.PullNever && pp != corev1.PullIfNotPresent {
-			errs = append(errs, field.NotSupported(cp.Child("imagePullPolicy"), pp, []string{"Always", "IfNotPresent", "Never"}))
-		}
-		for i, port := range c.Ports {
-			pp := cp.Child("ports").Index(i)
-			if port.ContainerPort == 0 {
-				errs = append(errs, field.Required(pp.Child("containerPort"), ""))
-			} else {
-				for _, msg := range validation.IsValidPortNum(int(port.ContainerPort)) {
-					errs = append(errs, field.Invalid(pp.Child("containerPort"), port.ContainerPort, msg))
-				}
-			}
-			if port.Name != "" {
-				for _, msg := range validation.IsValidPortName(port.Name) {
-					errs = append(errs, field.Invalid(pp.Child("name"), port.Name, msg))
-				}
-			}
-			if port.Protocol != "" && !sets.New(protocols...).Has(string(port.Protocol)) {
-				errs = append(errs, field.NotSupported(pp.Child("protocol"), port.Protocol, protocols))
-			}
-		}
-		for i, e := range c.Env {
-			if e.Name == "" {
-				errs = append(errs, field.Required(cp.Child("env").Index(i).Child("name"), ""))
-			}
-		}
-		for i, m := range c.VolumeMounts {
-			mp := cp.Child("volumeMounts").Index(i)
-			if m.Name == "" {
-				errs = append(errs, field.Required(mp.Child("name"), ""))
-			} else if !volumes.Has(m.Name) {
-				errs = append(errs, field.NotFound(mp.Child("name"), m.Name))
-			}
-			if m.MountPath == "" {
-				errs = append(errs, field.Required(mp.Child("mountPath"), ""))
-			}
-		}
-		for name, req := range c.Resources.Requests {
-			if lim, ok := c.Resources.Limits[name]; ok && req.Cmp(lim) > 0 {
-				errs = append(errs, field.Invalid(cp.Child("resources", "requests").Key(string(name)), req.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, lim.String())))
-			}
-		}
-	}
 	for i := range s.InitContainers {
-		check(p.Child("initContainers").Index(i), &s.InitContainers[i])
+		errs = append(errs, container(p.Child("initContainers").Index(i), &s.InitContainers[i], names, volumes)...)
 	}
 	for i := range s.Containers {
-		check(p.Child("containers").Index(i), &s.Containers[i])
+		errs = append(errs, container(p.Child("containers").Index(i), &s.Containers[i], names, volumes)...)
 	}
 	if rp := string(s.RestartPolicy); rp == "" {
 		if !sets.New(restart...).Has("Always") {
@@ -329,6 +307,77 @@ func podSpec(p *field.Path, s *corev1.PodSpec, restart ...string) field.ErrorLis
 		}
 	} else if !sets.New(restart...).Has(rp) {
 		errs = append(errs, field.NotSupported(p.Child("restartPolicy"), rp, restart))
+	}
+	return errs
+}
+
+// container checks one container at cp: its name (unique among names,
+// which it joins), image, pull policy, ports, env, mounts of the pod's
+// volumes and resources.
+func container(cp *field.Path, c *corev1.Container, names, volumes sets.Set[string]) field.ErrorList {
+	var errs field.ErrorList
+	if c.Name == "" {
+		errs = append(errs, field.Required(cp.Child("name"), ""))
+	} else if names.Has(c.Name) {
+		errs = append(errs, field.Duplicate(cp.Child("name"), c.Name))
+	} else {
+		for _, msg := range validation.IsDNS1123Label(c.Name) {
+			errs = append(errs, field.Invalid(cp.Child("name"), c.Name, msg))
+		}
+	}
+	names.Insert(c.Name)
+	if c.Image == "" {
+		errs = append(errs, field.Required(cp.Child("image"), ""))
+	} else if strings.TrimSpace(c.Image) != c.Image {
+		errs = append(errs, field.Invalid(cp.Child("image"), c.Image, "must not have leading or trailing whitespace"))
+	}
+	if pp := c.ImagePullPolicy; pp != "" && pp != corev1.PullAlways && pp != corev1.PullNever && pp != corev1.PullIfNotPresent {
+		errs = append(errs, field.NotSupported(cp.Child("imagePullPolicy"), pp, []string{"Always", "IfNotPresent", "Never"}))
+	}
+	for i, port := range c.Ports {
+		errs = append(errs, containerPort(cp.Child("ports").Index(i), port)...)
+	}
+	for i, e := range c.Env {
+		if e.Name == "" {
+			errs = append(errs, field.Required(cp.Child("env").Index(i).Child("name"), ""))
+		}
+	}
+	for i, m := range c.VolumeMounts {
+		mp := cp.Child("volumeMounts").Index(i)
+		if m.Name == "" {
+			errs = append(errs, field.Required(mp.Child("name"), ""))
+		} else if !volumes.Has(m.Name) {
+			errs = append(errs, field.NotFound(mp.Child("name"), m.Name))
+		}
+		if m.MountPath == "" {
+			errs = append(errs, field.Required(mp.Child("mountPath"), ""))
+		}
+	}
+	for name, req := range c.Resources.Requests {
+		if lim, ok := c.Resources.Limits[name]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(cp.Child("resources", "requests").Key(string(name)), req.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, lim.String())))
+		}
+	}
+	return errs
+}
+
+// containerPort checks one entry of a container's ports at pp.
+func containerPort(pp *field.Path, port corev1.ContainerPort) field.ErrorList {
+	var errs field.ErrorList
+	if port.ContainerPort == 0 {
+		errs = append(errs, field.Required(pp.Child("containerPort"), ""))
+	} else {
+		for _, msg := range validation.IsValidPortNum(int(port.ContainerPort)) {
+			errs = append(errs, field.Invalid(pp.Child("containerPort"), port.ContainerPort, msg))
+		}
+	}
+	if port.Name != "" {
+		for _, msg := range validation.IsValidPortName(port.Name) {
+			errs = append(errs, field.Invalid(pp.Child("name"), port.Name, msg))
+		}
+	}
+	if port.Protocol != "" && !sets.New(protocols...).Has(string(port.Protocol)) {
+		errs = append(errs, field.NotSupported(pp.Child("protocol"), port.Protocol, protocols))
 	}
 	return errs
 }

@@ -68,28 +68,7 @@ func controllerManifests(fluxVersion string, comps []componentVersion) ([]runtim
 	}
 	suffix := "-" + ns
 
-	var objs []runtime.Object
-
-	nsObj := &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: meta(ns, "", ""),
-	}
-	nsObj.Labels["pod-security.kubernetes.io/warn"] = "restricted"
-	nsObj.Labels["pod-security.kubernetes.io/warn-version"] = "latest"
-	objs = append(objs, nsObj)
-
-	objs = append(objs, &corev1.ResourceQuota{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
-		ObjectMeta: meta("critical-pods"+suffix, ns, ""),
-		Spec: corev1.ResourceQuotaSpec{
-			Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1000")},
-			ScopeSelector: &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{{
-				ScopeName: corev1.ResourceQuotaScopePriorityClass,
-				Operator:  corev1.ScopeSelectorOpIn,
-				Values:    []string{"system-node-critical", "system-cluster-critical"},
-			}}},
-		},
-	})
+	objs := namespaceObjects(meta, ns, suffix)
 
 	for _, c := range comps {
 		objs = append(objs, &corev1.ServiceAccount{
@@ -101,6 +80,47 @@ func controllerManifests(fluxVersion string, comps []componentVersion) ([]runtim
 	objs = append(objs, clusterRoles(meta, suffix)...)
 	objs = append(objs, clusterRoleBindings(meta, ns, suffix)...)
 
+	objs = append(objs, controllerServices(meta, ns, comps)...)
+
+	for _, c := range comps {
+		d, err := deployment(c, common(c.Name), ns)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, d)
+	}
+
+	objs = append(objs, networkPolicies(meta, ns)...)
+	return objs, nil
+}
+
+// namespaceObjects are the install's Namespace, with its pod security
+// labels, and the ResourceQuota for critical pods.
+func namespaceObjects(meta func(name, namespace, component string) metav1.ObjectMeta, ns, suffix string) []runtime.Object {
+	nsObj := &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: meta(ns, "", ""),
+	}
+	nsObj.Labels["pod-security.kubernetes.io/warn"] = "restricted"
+	nsObj.Labels["pod-security.kubernetes.io/warn-version"] = "latest"
+	quota := &corev1.ResourceQuota{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"},
+		ObjectMeta: meta("critical-pods"+suffix, ns, ""),
+		Spec: corev1.ResourceQuotaSpec{
+			Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("1000")},
+			ScopeSelector: &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{{
+				ScopeName: corev1.ResourceQuotaScopePriorityClass,
+				Operator:  corev1.ScopeSelectorOpIn,
+				Values:    []string{"system-node-critical", "system-cluster-critical"},
+			}}},
+		},
+	}
+	return []runtime.Object{nsObj, quota}
+}
+
+// controllerServices are the Services of every component, in component order.
+func controllerServices(meta func(name, namespace, component string) metav1.ObjectMeta, ns string, comps []componentVersion) []runtime.Object {
+	var objs []runtime.Object
 	for _, c := range comps {
 		for _, svc := range services(c.Name) {
 			s := &corev1.Service{
@@ -119,17 +139,7 @@ func controllerManifests(fluxVersion string, comps []componentVersion) ([]runtim
 			objs = append(objs, s)
 		}
 	}
-
-	for _, c := range comps {
-		d, err := deployment(c, common(c.Name), ns)
-		if err != nil {
-			return nil, err
-		}
-		objs = append(objs, d)
-	}
-
-	objs = append(objs, networkPolicies(meta, ns)...)
-	return objs, nil
+	return objs
 }
 
 type serviceSpec struct{ name, targetPort string }

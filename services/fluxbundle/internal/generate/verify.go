@@ -26,149 +26,189 @@ import (
 // port, a probe or a rule cannot slip into the bundle unnoticed. It returns
 // one line per check for NOTICE.
 func verifyAgainstUpstream(fluxDir string, comps []componentVersion, objs []runtime.Object) ([]string, error) {
-	byKindName := map[string]runtime.Object{}
+	v := &verifier{
+		fluxDir:    fluxDir,
+		manifests:  filepath.Join(fluxDir, "manifests"),
+		suffix:     "-" + DefaultNamespace,
+		byKindName: map[string]runtime.Object{},
+	}
 	for _, o := range objs {
 		kind := o.GetObjectKind().GroupVersionKind().Kind
 		name := objName(o)
-		byKindName[kind+"/"+name] = o
+		v.byKindName[kind+"/"+name] = o
 	}
-	var checks []string
-	manifests := filepath.Join(fluxDir, "manifests")
-	suffix := "-" + DefaultNamespace
-
-	// RBAC.
-	for _, f := range []string{"controller.yaml", "reconciler.yaml", "edit.yaml", "view.yaml", "resourcequota.yaml"} {
-		docs, err := readDocs(filepath.Join(manifests, "rbac", f))
-		if err != nil {
+	steps := []func() error{v.rbac, v.policies, v.namespace}
+	for _, c := range comps {
+		steps = append(steps, func() error { return v.component(c) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
 			return nil, err
+		}
+	}
+	return v.checks, nil
+}
+
+// verifier holds what verifyAgainstUpstream's checks share.
+type verifier struct {
+	fluxDir    string
+	manifests  string // the flux2 module's manifests directory
+	suffix     string // the install's name suffix for cluster-wide objects
+	byKindName map[string]runtime.Object
+	checks     []string // one line per check passed, for NOTICE
+}
+
+// rbac compares manifests/rbac with the cluster roles, bindings and quota.
+func (v *verifier) rbac() error {
+	for _, f := range []string{"controller.yaml", "reconciler.yaml", "edit.yaml", "view.yaml", "resourcequota.yaml"} {
+		docs, err := readDocs(filepath.Join(v.manifests, "rbac", f))
+		if err != nil {
+			return err
 		}
 		for _, doc := range docs {
-			var head struct {
-				Kind     string `json:"kind"`
-				Metadata struct {
-					Name string `json:"name"`
-				} `json:"metadata"`
-			}
-			if err := yaml.Unmarshal(doc, &head); err != nil {
-				return nil, err
-			}
-			ours, ok := byKindName[head.Kind+"/"+head.Metadata.Name+suffix]
-			if !ok {
-				return nil, fmt.Errorf("upstream %s %s (manifests/rbac/%s) has no counterpart", head.Kind, head.Metadata.Name, f)
-			}
-			switch o := ours.(type) {
-			case *rbacv1.ClusterRole:
-				var up rbacv1.ClusterRole
-				if err := yaml.UnmarshalStrict(doc, &up); err != nil {
-					return nil, err
-				}
-				if !equality.Semantic.DeepEqual(up.Rules, o.Rules) {
-					return nil, diffErr("ClusterRole "+o.Name+" rules", up.Rules, o.Rules)
-				}
-				for k, v := range up.Labels {
-					if o.Labels[k] != v {
-						return nil, fmt.Errorf("ClusterRole %s: label %s=%q, upstream %q", o.Name, k, o.Labels[k], v)
-					}
-				}
-			case *rbacv1.ClusterRoleBinding:
-				var up rbacv1.ClusterRoleBinding
-				if err := yaml.UnmarshalStrict(doc, &up); err != nil {
-					return nil, err
-				}
-				if up.RoleRef.Name != "cluster-admin" {
-					up.RoleRef.Name += suffix // kustomize's nameSuffix follows the roleRef
-				}
-				if !equality.Semantic.DeepEqual(up.RoleRef, o.RoleRef) || !equality.Semantic.DeepEqual(up.Subjects, o.Subjects) {
-					return nil, diffErr("ClusterRoleBinding "+o.Name, up, o)
-				}
-			case *corev1.ResourceQuota:
-				var up corev1.ResourceQuota
-				if err := yaml.UnmarshalStrict(doc, &up); err != nil {
-					return nil, err
-				}
-				if !equality.Semantic.DeepEqual(up.Spec, o.Spec) {
-					return nil, diffErr("ResourceQuota "+o.Name, up.Spec, o.Spec)
-				}
-			default:
-				return nil, fmt.Errorf("upstream %s %s: unexpected kind", head.Kind, head.Metadata.Name)
+			if err := v.rbacDoc(f, doc); err != nil {
+				return err
 			}
 		}
-		checks = append(checks, fmt.Sprintf("manifests/rbac/%s of %s", f, fluxModule))
+		v.checks = append(v.checks, fmt.Sprintf("manifests/rbac/%s of %s", f, fluxModule))
 	}
+	return nil
+}
 
-	// NetworkPolicies.
+// rbacDoc compares one document of manifests/rbac/f with its counterpart.
+func (v *verifier) rbacDoc(f string, doc []byte) error {
+	var head struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := yaml.Unmarshal(doc, &head); err != nil {
+		return err
+	}
+	ours, ok := v.byKindName[head.Kind+"/"+head.Metadata.Name+v.suffix]
+	if !ok {
+		return fmt.Errorf("upstream %s %s (manifests/rbac/%s) has no counterpart", head.Kind, head.Metadata.Name, f)
+	}
+	switch o := ours.(type) {
+	case *rbacv1.ClusterRole:
+		var up rbacv1.ClusterRole
+		if err := yaml.UnmarshalStrict(doc, &up); err != nil {
+			return err
+		}
+		if !equality.Semantic.DeepEqual(up.Rules, o.Rules) {
+			return diffErr("ClusterRole "+o.Name+" rules", up.Rules, o.Rules)
+		}
+		for k, val := range up.Labels {
+			if o.Labels[k] != val {
+				return fmt.Errorf("ClusterRole %s: label %s=%q, upstream %q", o.Name, k, o.Labels[k], val)
+			}
+		}
+	case *rbacv1.ClusterRoleBinding:
+		var up rbacv1.ClusterRoleBinding
+		if err := yaml.UnmarshalStrict(doc, &up); err != nil {
+			return err
+		}
+		if up.RoleRef.Name != "cluster-admin" {
+			up.RoleRef.Name += v.suffix // kustomize's nameSuffix follows the roleRef
+		}
+		if !equality.Semantic.DeepEqual(up.RoleRef, o.RoleRef) || !equality.Semantic.DeepEqual(up.Subjects, o.Subjects) {
+			return diffErr("ClusterRoleBinding "+o.Name, up, o)
+		}
+	case *corev1.ResourceQuota:
+		var up corev1.ResourceQuota
+		if err := yaml.UnmarshalStrict(doc, &up); err != nil {
+			return err
+		}
+		if !equality.Semantic.DeepEqual(up.Spec, o.Spec) {
+			return diffErr("ResourceQuota "+o.Name, up.Spec, o.Spec)
+		}
+	default:
+		return fmt.Errorf("upstream %s %s: unexpected kind", head.Kind, head.Metadata.Name)
+	}
+	return nil
+}
+
+// policies compares manifests/policies with the NetworkPolicies.
+func (v *verifier) policies() error {
 	for _, name := range []string{"allow-egress", "allow-scraping", "allow-webhooks"} {
-		docs, err := readDocs(filepath.Join(manifests, "policies", name+".yaml"))
+		docs, err := readDocs(filepath.Join(v.manifests, "policies", name+".yaml"))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var up networkingv1.NetworkPolicy
 		if err := yaml.UnmarshalStrict(docs[0], &up); err != nil {
-			return nil, err
+			return err
 		}
-		ours, ok := byKindName["NetworkPolicy/"+name].(*networkingv1.NetworkPolicy)
+		ours, ok := v.byKindName["NetworkPolicy/"+name].(*networkingv1.NetworkPolicy)
 		if !ok || !equality.Semantic.DeepEqual(up.Spec, ours.Spec) {
-			return nil, diffErr("NetworkPolicy "+name, up.Spec, ours)
+			return diffErr("NetworkPolicy "+name, up.Spec, ours)
 		}
-		checks = append(checks, fmt.Sprintf("manifests/policies/%s.yaml of %s", name, fluxModule))
+		v.checks = append(v.checks, fmt.Sprintf("manifests/policies/%s.yaml of %s", name, fluxModule))
 	}
+	return nil
+}
 
-	// Namespace labels.
-	docs, err := readDocs(filepath.Join(manifests, "install", "namespace.yaml"))
+// namespace compares the namespace's labels with manifests/install/namespace.yaml.
+func (v *verifier) namespace() error {
+	docs, err := readDocs(filepath.Join(v.manifests, "install", "namespace.yaml"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var upNS corev1.Namespace
 	if err := yaml.UnmarshalStrict(docs[0], &upNS); err != nil {
-		return nil, err
+		return err
 	}
-	ourNS := byKindName["Namespace/"+DefaultNamespace].(*corev1.Namespace)
-	for k, v := range upNS.Labels {
-		if ourNS.Labels[k] != v {
-			return nil, fmt.Errorf("namespace label %s=%q, upstream %q", k, ourNS.Labels[k], v)
+	ourNS := v.byKindName["Namespace/"+DefaultNamespace].(*corev1.Namespace)
+	for k, val := range upNS.Labels {
+		if ourNS.Labels[k] != val {
+			return fmt.Errorf("namespace label %s=%q, upstream %q", k, ourNS.Labels[k], val)
 		}
 	}
-	checks = append(checks, fmt.Sprintf("manifests/install/namespace.yaml of %s", fluxModule))
+	v.checks = append(v.checks, fmt.Sprintf("manifests/install/namespace.yaml of %s", fluxModule))
+	return nil
+}
 
-	// Deployments and Services.
-	for _, c := range comps {
-		if c.moduleDir == "" {
-			checks = append(checks, fmt.Sprintf("%s Deployment: not checked, %s@%s is not served (written after its config/manager)", c.Name, c.Module, c.Version))
-			continue
-		}
-		ours := byKindName["Deployment/"+c.Name].(*appsv1.Deployment)
-		want, err := upstreamDeployment(fluxDir, c)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Name, err)
-		}
-		// Labels and the image are the install's (checked by the package tests).
-		want.Spec.Template.Labels = ours.Spec.Template.Labels
-		want.Spec.Template.Spec.Containers[0].Image = ours.Spec.Template.Spec.Containers[0].Image
-		if !equality.Semantic.DeepEqual(want.Spec, ours.Spec) {
-			return nil, diffErr("Deployment "+c.Name, want.Spec, ours.Spec)
-		}
-		checks = append(checks, fmt.Sprintf("%s Deployment: config/manager/deployment.yaml of %s@%s with the flux2 base and install patches", c.Name, c.Module, c.Version))
+// component compares a controller's Deployment and Services with its
+// module's config/manager, when the module is served.
+func (v *verifier) component(c componentVersion) error {
+	if c.moduleDir == "" {
+		v.checks = append(v.checks, fmt.Sprintf("%s Deployment: not checked, %s@%s is not served (written after its config/manager)", c.Name, c.Module, c.Version))
+		return nil
+	}
+	ours := v.byKindName["Deployment/"+c.Name].(*appsv1.Deployment)
+	want, err := upstreamDeployment(v.fluxDir, c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	// Labels and the image are the install's (checked by the package tests).
+	want.Spec.Template.Labels = ours.Spec.Template.Labels
+	want.Spec.Template.Spec.Containers[0].Image = ours.Spec.Template.Spec.Containers[0].Image
+	if !equality.Semantic.DeepEqual(want.Spec, ours.Spec) {
+		return diffErr("Deployment "+c.Name, want.Spec, ours.Spec)
+	}
+	v.checks = append(v.checks, fmt.Sprintf("%s Deployment: config/manager/deployment.yaml of %s@%s with the flux2 base and install patches", c.Name, c.Module, c.Version))
 
-		svcPath := filepath.Join(c.moduleDir, "config", "manager", "service.yaml")
-		if _, err := os.Stat(svcPath); err == nil {
-			docs, err := readDocs(svcPath)
-			if err != nil {
-				return nil, err
-			}
-			for _, doc := range docs {
-				var up corev1.Service
-				if err := yaml.UnmarshalStrict(doc, &up); err != nil {
-					return nil, err
-				}
-				ours, ok := byKindName["Service/"+up.Name].(*corev1.Service)
-				if !ok || !equality.Semantic.DeepEqual(up.Spec, ours.Spec) {
-					return nil, diffErr("Service "+up.Name, up.Spec, ours)
-				}
-			}
-			checks = append(checks, fmt.Sprintf("%s Services: config/manager/service.yaml of %s@%s", c.Name, c.Module, c.Version))
+	svcPath := filepath.Join(c.moduleDir, "config", "manager", "service.yaml")
+	if _, err := os.Stat(svcPath); err != nil {
+		return nil
+	}
+	docs, err := readDocs(svcPath)
+	if err != nil {
+		return err
+	}
+	for _, doc := range docs {
+		var up corev1.Service
+		if err := yaml.UnmarshalStrict(doc, &up); err != nil {
+			return err
+		}
+		ours, ok := v.byKindName["Service/"+up.Name].(*corev1.Service)
+		if !ok || !equality.Semantic.DeepEqual(up.Spec, ours.Spec) {
+			return diffErr("Service "+up.Name, up.Spec, ours)
 		}
 	}
-	return checks, nil
+	v.checks = append(v.checks, fmt.Sprintf("%s Services: config/manager/service.yaml of %s@%s", c.Name, c.Module, c.Version))
+	return nil
 }
 
 // upstreamDeployment is the controller's config/manager Deployment after the
