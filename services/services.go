@@ -60,11 +60,14 @@ func New(cfg Config) *Services {
 		log = slog.New(slog.DiscardHandler)
 	}
 	kc := kube.New(cfg.DB, clock, cfg.Policy)
-	w := watch.New(cfg.DB, clock, kc, watch.NewHub(), log)
+	hub := watch.NewHub()
+	w := watch.New(cfg.DB, clock, kc, hub, log)
 	cat := catalog.New(cfg.DB, clock, kc, w, cfg.Policy)
 	g := gitops.New(gitops.Deps{Log: log, DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
 	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g, cfg.Policy)
-	reg := gate.New(gate.NewAudit(cfg.DB, clock, log, cfg.Audit), log)
+	reg := gate.New(gate.NewAudit(cfg.DB, clock, log, cfg.Audit), log, func(n api.ChangeNote) {
+		hub.Publish(api.StatusEvent{Changed: &n})
+	})
 	cat.Register(reg)
 	flux.New(clock, kc, cfg.Policy).Register(reg)
 	g.Register(reg)
@@ -85,7 +88,9 @@ func (s *Services) DataDir() string { return s.dataDir }
 // Registry returns the procedure registry: the only way to run a procedure.
 func (s *Services) Registry() *gate.Registry { return s.reg }
 
-// Subscribe returns a channel of status events until ctx ends.
+// Subscribe returns a channel of status events until ctx ends: resource
+// statuses and deployments from the watchers and the procedures, and a
+// change note after every successful mutation of this process's registry.
 func (s *Services) Subscribe(ctx context.Context) <-chan api.StatusEvent {
 	return s.watch.Hub().Subscribe(ctx)
 }

@@ -114,6 +114,7 @@ type Model struct {
 	err     *model.Error
 	notice  string
 	sub     <-chan api.StatusEvent
+	follow  pendingChanges
 }
 
 // New builds the root model of one session.
@@ -193,7 +194,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case statusMsg:
+		if msg.Changed != nil {
+			return m, tea.Batch(m.noteChange(*msg.Changed), listen(m.sub))
+		}
 		return m, tea.Batch(m.broadcast(msg), listen(m.sub))
+	case followMsg:
+		return m, m.reloadFollowers()
 	case subClosedMsg:
 		m.sub = nil
 		return m, nil

@@ -27,6 +27,7 @@ const (
 	editCommitting
 	editConflict
 	editDone
+	editPick
 )
 
 // Messages of the external editor round trip.
@@ -52,9 +53,11 @@ func (m editorFileMsg) target() int { return m.to }
 func (m editorDoneMsg) target() int { return m.to }
 func (m editorTextMsg) target() int { return m.to }
 
-// configEditor edits the environment's manifest: read at the branch head,
-// edit in $EDITOR or in-app, validate with errors and warnings at their
-// lines, commit with the base revision; a conflict shows base/ours/theirs.
+// configEditor edits a file of the environment's path: read at the branch
+// head (the manifest by default, any other from the file picker), edit in
+// $EDITOR or in-app, validate as that file with errors and warnings marked
+// at their lines and columns, commit with the base revision; a conflict
+// shows base/ours/theirs.
 type configEditor struct {
 	base
 	p        model.Project
@@ -69,6 +72,8 @@ type configEditor struct {
 	conflict []map[string]any
 	commit   *api.CommitConfigResult
 	scroll   int
+	pick     list[string] // the file picker
+	prev     editMode     // the mode the picker returns to
 }
 
 func newConfigEditor(s *session, p model.Project, env model.Environment) *configEditor {
@@ -89,25 +94,28 @@ func (c *configEditor) scope() scope {
 	return scope{project: c.p.Name, env: c.env.Name, cluster: c.env.ClusterID}
 }
 func (c *configEditor) capturing() bool {
-	return c.mode == editInApp || c.mode == editMessage
+	return c.mode == editInApp || c.mode == editMessage || c.mode == editPick
 }
 
 func (c *configEditor) bindings() []key.Binding {
 	k := c.s.keys
 	switch c.mode {
 	case editInApp:
-		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "validate")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "discard"))}
+		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "validate")), filesKeyEdit, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "discard"))}
 	case editReview:
-		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit again")), key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "commit"))}
+		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit again")), key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "commit")), filesKey}
+	case editPick:
+		if c.pick.filtering {
+			return filterBindings()
+		}
+		return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Cancel}
 	case editMessage:
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit")), k.Cancel}
 	}
 	return []key.Binding{k.Up, k.Down}
 }
 
-func (c *configEditor) init() tea.Cmd {
-	return c.ld.start("reading manifest", invoke(c.s, c.sid, "", api.ReadConfig, api.ReadConfigInput{EnvironmentID: c.env.ID}))
-}
+func (c *configEditor) init() tea.Cmd { return c.read("") }
 
 // edit opens the text in the external editor or the in-app one.
 func (c *configEditor) edit() tea.Cmd {
@@ -137,23 +145,23 @@ func (c *configEditor) edit() tea.Cmd {
 func (c *configEditor) validate() tea.Cmd {
 	c.working = "validating"
 	c.lines = c.s.hl.lines("yaml", c.text)
-	return invoke(c.s, c.sid, "", api.ValidateYAML, api.ValidateYAMLInput{YAML: c.text})
+	in := api.ValidateYAMLInput{YAML: c.text}
+	if c.file != nil {
+		in.File = c.file.File // a kustomization.yaml is checked as kustomize reads it
+	}
+	return invoke(c.s, c.sid, "", api.ValidateYAML, in)
 }
 
 func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 	if c.resize(msg) {
 		c.area.SetWidth(max(20, c.w))
 		c.area.SetHeight(max(3, c.h-3))
+		c.pick.resize(c.w, max(3, c.h-1))
 		return c, nil
 	}
 	switch msg := msg.(type) {
 	case doneMsg[api.ConfigFile]:
-		f, ok := settle(&c.ld, msg)
-		if !ok {
-			return c, nil
-		}
-		c.file, c.text = &f, f.YAML
-		return c, c.edit()
+		return c, c.opened(msg)
 	case editorFileMsg, editorDoneMsg, editorTextMsg:
 		return c, c.editorMsg(msg)
 	case themeMsg:
@@ -168,6 +176,7 @@ func (c *configEditor) update(msg tea.Msg) (screen, tea.Cmd) {
 		r := msg.val
 		c.res = &r
 		if !r.Valid {
+			c.scroll = c.firstMark()
 			return c, fail(model.Errorf(model.CodeYAMLInvalid, "%d error(s): fix them before committing (e edits again)", len(r.Errors)))
 		}
 	case doneMsg[api.CommitConfigResult]:
@@ -220,6 +229,27 @@ func (c *configEditor) editorMsg(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// opened takes a read's result: the file's text goes to the editor; a
+// refusal that lists the path's files (several, no kustomization.yaml)
+// opens the picker; a failed read of a picked file returns to the picker.
+func (c *configEditor) opened(msg doneMsg[api.ConfigFile]) tea.Cmd {
+	f, ok := settle(&c.ld, msg)
+	switch {
+	case ok:
+		c.file, c.text, c.res, c.lines, c.scroll = &f, f.YAML, nil, nil, 0
+		return c.edit()
+	case msg.seq != c.ld.seq:
+		return nil // a stale answer
+	case len(filesOf(msg.err)) > 0:
+		c.ld.err = nil
+		return c.openPicker(filesOf(msg.err))
+	case len(c.pick.items) > 0:
+		c.mode = editPick
+		return fail(msg.err)
+	}
+	return nil
+}
+
 // committed takes the commit's result; a conflict shows base/ours/theirs.
 func (c *configEditor) committed(msg doneMsg[api.CommitConfigResult]) tea.Cmd {
 	c.working = ""
@@ -241,8 +271,14 @@ func (c *configEditor) committed(msg doneMsg[api.CommitConfigResult]) tea.Cmd {
 
 func (c *configEditor) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	switch c.mode {
+	case editPick:
+		return c, c.pickKey(msg)
 	case editInApp:
 		switch msg.String() {
+		case "ctrl+o":
+			if c.files() != nil {
+				return c, c.openPicker(c.files())
+			}
 		case "ctrl+s":
 			c.text = c.area.Value()
 			c.area.Blur()
@@ -279,6 +315,8 @@ func (c *configEditor) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		switch msg.String() {
 		case "e":
 			return c, c.edit()
+		case "f":
+			return c, c.openPicker(c.files())
 		case "c":
 			if c.mode == editReview && c.res != nil && c.res.Valid {
 				c.mode = editMessage
@@ -324,6 +362,8 @@ func (c *configEditor) view(w, h int) string {
 		return head + "\n" + st.Muted.Render("editing in "+c.s.editor+"…")
 	case editConflict:
 		return clipLines(head+"\n"+c.conflictView(), w, h)
+	case editPick:
+		return head + "\n" + c.pick.view(st, c.s.now(), w, max(1, h-1), "")
 	case editDone:
 		r := c.commit
 		return clipLines(head+"\n\n"+st.OK.Render("Committed ")+shortSHA(r.CommitSha)+" to "+r.Branch+" ("+r.File+")\n"+st.Info.Render(r.GitURL), w, h)
@@ -354,30 +394,9 @@ func (c *configEditor) review(st Styles) (top, body []string) {
 	if c.mode == editMessage || c.mode == editCommitting {
 		top = append(top, c.msg.View())
 	} else {
-		top = append(top, st.Muted.Render("e: edit again · c: commit · ↑/↓ scroll"))
+		top = append(top, st.Muted.Render("e: edit again · c: commit · f: files · ↑/↓ scroll"))
 	}
-	marks := map[int][]string{}
-	if c.res != nil {
-		for _, is := range c.res.Errors {
-			marks[is.Line] = append(marks[is.Line], st.Error.Render("✗ "+issueText(is.Line, is.Column, is.Field, is.Message, "")))
-		}
-		for _, is := range c.res.Warnings {
-			marks[is.Line] = append(marks[is.Line], st.Warn.Render("⚠ "+issueText(is.Line, is.Column, is.Field, is.Message, is.Suggestion)))
-		}
-	}
-	body = append(body, marks[0]...)
-	for i, l := range c.lines {
-		n := i + 1
-		gutter := st.Muted.Render(fmt.Sprintf("%4d ", n))
-		if len(marks[n]) > 0 {
-			gutter = st.Error.Render(fmt.Sprintf("%4d▌", n))
-		}
-		body = append(body, gutter+l)
-		for _, m := range marks[n] {
-			body = append(body, "     "+m)
-		}
-	}
-	return top, body
+	return top, c.markedText(st)
 }
 
 func issueText(line, column int, field, message, suggestion string) string {

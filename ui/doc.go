@@ -9,6 +9,8 @@
 // states), one loader that settles every load's result (loader.go: the
 // newest request wins, a failure becomes the error line), and forms
 // generated from the contract's field declarations (formgen.go) with
-// per-screen overrides. Views are pure: layout, scrolling and highlighting
+// per-screen overrides. Screens follow the store (follow.go): the change
+// note the registry publishes after every successful mutation reloads, once
+// per burst, each open screen that shows a kind it names. Views are pure: layout, scrolling and highlighting
 // are computed in Update.
 package ui

@@ -183,6 +183,10 @@ type CommitConfigResult struct {
 // ValidateYAMLInput is gitops.validateYAML's input.
 type ValidateYAMLInput struct {
 	YAML string `json:"yaml" required:"true" doc:"one or more YAML documents" audit:"digest"`
+	// File is an extension: the name of the file the YAML is for, so that a
+	// kustomization.yaml is read as kustomize reads it (without apiVersion
+	// and kind).
+	File string `json:"file,omitempty" doc:"the file the YAML is for (kustomization.yaml needs no apiVersion or kind)"`
 }
 
 // YAMLError is one error of gitops.validateYAML.

@@ -304,11 +304,34 @@ type SyncResult struct {
 	Status      string    `json:"status,omitempty"`
 }
 
-// StatusEvent tells subscribers that a resource's stored status changed, or
-// that a deployment was recorded or completed.
+// StatusEvent tells subscribers that a resource's stored status changed,
+// that a deployment was recorded or completed, or (Changed) that a
+// mutation changed stored records.
 type StatusEvent struct {
 	Resource   model.GitOpsResource `json:"resource"`
 	Deployment *model.Deployment    `json:"deployment,omitempty"`
+	Changed    *ChangeNote          `json:"changed,omitempty"`
+}
+
+// Kinds of stored records a ChangeNote names.
+const (
+	KindClusters     = "clusters"
+	KindProjects     = "projects"
+	KindEnvironments = "environments"
+	KindRepositories = "repositories"
+	KindResources    = "resources"
+	KindDeployments  = "deployments"
+)
+
+// ChangeNote says that a successful mutation changed stored records: the
+// procedure that ran, the kinds of records it may have changed (Kind*
+// constants; none when it changed nothing in the store, as a commit to Git
+// alone) and the ids it named or created (empty when unknown: any record of
+// those kinds may have changed).
+type ChangeNote struct {
+	Procedure string   `json:"procedure"`
+	Kinds     []string `json:"kinds,omitempty"`
+	IDs       []string `json:"ids,omitempty"`
 }
 
 // Procedures of Flux sources and GitOps resources.

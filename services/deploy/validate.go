@@ -81,13 +81,14 @@ func (s *Deploy) validateFile(ctx context.Context, file string, data []byte) (va
 	return v.ValidateFile(ctx, file, data), nil
 }
 
-// validateYAML implements gitops.validateYAML.
+// validateYAML implements gitops.validateYAML; with a file name, the YAML
+// is checked as that file's content (as a commit of it would be).
 func (s *Deploy) validateYAML(ctx context.Context, in api.ValidateYAMLInput) (api.ValidateResult, error) {
 	v, err := s.yamlValidator()
 	if err != nil {
 		return api.ValidateResult{}, err
 	}
-	return validateResult(v.Validate(ctx, []byte(in.YAML))), nil
+	return validateResult(v.ValidateFile(ctx, in.File, []byte(in.YAML))), nil
 }
 
 // validateResult is the validator's verdict in the contract's shape.

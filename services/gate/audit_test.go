@@ -39,7 +39,7 @@ func testGate(t *testing.T, keep Retention, clock func() time.Time) (*Registry, 
 	t.Cleanup(func() { _ = db.Close() })
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	r := New(NewAudit(db, clock, log, keep), log)
+	r := New(NewAudit(db, clock, log, keep), log, nil)
 	Bind(r, secretProc, func(_ context.Context, in secretInput) (string, error) {
 		if in.Name == "refuse" {
 			return "", model.Errorf(model.CodeBadRequest, "cannot clone %s", in.URL)

@@ -26,16 +26,18 @@ type procedure struct {
 // Registry maps every procedure name to its typed handler. It is the only
 // way in: the sub-packages bind unexported handlers to it, and Call alone
 // checks the caller and its role, recovers a handler's panic and writes the
-// audit record.
+// audit record, and tells the notifier what a successful mutation changed.
 type Registry struct {
-	procs map[string]*procedure
-	audit *Audit
-	log   *slog.Logger
+	procs  map[string]*procedure
+	audit  *Audit
+	log    *slog.Logger
+	notify Notifier
 }
 
-// New returns an empty registry that audits into a and logs to log.
-func New(a *Audit, log *slog.Logger) *Registry {
-	return &Registry{procs: map[string]*procedure{}, audit: a, log: log}
+// New returns an empty registry that audits into a, logs to log and, when
+// notify is not nil, notes every successful mutation to it.
+func New(a *Audit, log *slog.Logger, notify Notifier) *Registry {
+	return &Registry{procs: map[string]*procedure{}, audit: a, log: log, notify: notify}
 }
 
 // Validator is implemented by inputs that check more than required fields.
@@ -64,8 +66,9 @@ func (r *Registry) Lookup(name string) (api.Info, bool) {
 
 // Call runs procedure name with JSON input raw as the actor in ctx: check
 // the caller and its role, bound and decode the input, run, and audit
-// mutations (refused ones included). A context without an actor is refused:
-// every front end says who calls.
+// mutations (refused ones included), then note a successful mutation to the
+// notifier. A context without an actor is refused: every front end says who
+// calls.
 func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, error) {
 	p, ok := r.procs[name]
 	if !ok {
@@ -97,6 +100,9 @@ func (r *Registry) Call(ctx context.Context, name string, raw []byte) (any, erro
 	}
 	if err != nil {
 		return nil, model.AsError(err)
+	}
+	if p.info.Mutation && r.notify != nil {
+		r.notify(changeNote(name, in, res))
 	}
 	return res, nil
 }

@@ -42,9 +42,24 @@ type gateFixture struct {
 	db  *store.DB
 	reg *gate.Registry
 
-	mu   sync.Mutex
-	runs map[string]int
-	next time.Time
+	mu    sync.Mutex
+	runs  map[string]int
+	next  time.Time
+	notes []api.ChangeNote
+}
+
+// note is the registry's notifier: it keeps every change note.
+func (f *gateFixture) note(n api.ChangeNote) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notes = append(f.notes, n)
+}
+
+// changeNotes returns the notes received so far.
+func (f *gateFixture) changeNotes() []api.ChangeNote {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.notes)
 }
 
 func newGateFixture(t *testing.T) *gateFixture {
@@ -55,7 +70,7 @@ func newGateFixture(t *testing.T) *gateFixture {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	f := &gateFixture{db: db, runs: map[string]int{}, next: auditTime}
-	f.reg = gate.New(gate.NewAudit(db, f.now, slog.New(slog.DiscardHandler), gate.Retention{}), slog.New(slog.DiscardHandler))
+	f.reg = gate.New(gate.NewAudit(db, f.now, slog.New(slog.DiscardHandler), gate.Retention{}), slog.New(slog.DiscardHandler), f.note)
 	gate.Bind(f.reg, readNote, func(_ context.Context, in noteIn) (noteOut, error) {
 		f.ran(readNote.Name)
 		return noteOut{Name: in.Name}, nil

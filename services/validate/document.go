@@ -89,13 +89,9 @@ func (r *run) document(ctx context.Context, d *document) {
 			Suggestion: "each document must be one object; use a List kind for several"})
 		return
 	}
-	if r.kustomizeFile {
-		apiVersion, _ := scalarString(fieldNode(d.root, "apiVersion"))
-		kind, _ := scalarString(fieldNode(d.root, "kind"))
-		if (apiVersion == "" || strings.HasPrefix(apiVersion, "kustomize.config.k8s.io/")) &&
-			(kind == "" || kind == "Kustomization" || kind == "Component") {
-			return // a kustomize config: its syntax was checked when it parsed
-		}
+	if r.kustomizeConfig(d) {
+		r.kustomization(&docCtx{d: d})
+		return
 	}
 	r.object(ctx, &docCtx{d: d})
 }

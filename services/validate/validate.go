@@ -24,6 +24,11 @@
 //     structural schema, pruning (unknown fields), defaulting, OpenAPI schema
 //     validation (types, required, pattern, enum, formats), embedded object
 //     meta, list-type invariants and x-kubernetes-validations CEL rules.
+//   - kustomize's own kinds (kustomize.config.k8s.io Kustomization and
+//     Component, and a kustomization file without apiVersion and kind) are
+//     read with sigs.k8s.io/kustomize/api's types as kustomize build reads
+//     them: unknown fields, wrong types, kind/apiVersion and empty
+//     kustomizations are errors, deprecated fields warnings (kustomize.go).
 //   - Lists (kind List, and <Kind>List with items) are taken apart the way
 //     kubectl applies them: each item is checked as its own object and
 //     reported at its own lines, named by its place in the list (list.go).

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/gitopstui/gitopstui/services/api"
@@ -10,7 +11,8 @@ import (
 // Hub fans status events out to subscribers without ever blocking the
 // publisher and without losing what matters: each subscriber has its own
 // queue, where a resource's status events coalesce (a subscriber that falls
-// behind gets the latest status of each resource, once) and every event
+// behind gets the latest status of each resource, once), the change notes
+// of one procedure coalesce into one note naming every id, and every event
 // that carries a deployment is kept, so no deployment's success or failure
 // is lost however slow the reader.
 type Hub struct {
@@ -22,7 +24,8 @@ type Hub struct {
 func NewHub() *Hub { return &Hub{subs: map[*subscriber]struct{}{}} }
 
 // subscriber is one reader's queue. An entry is a deployment event, or the
-// key of a resource whose latest status event waits in latest.
+// key of a resource (or of a procedure's change note) whose latest event
+// waits in latest.
 type subscriber struct {
 	mu     sync.Mutex
 	queue  []entry
@@ -32,8 +35,16 @@ type subscriber struct {
 
 type entry struct {
 	event    *api.StatusEvent // a deployment event, kept as it is
-	resource string           // else: the resource whose latest event is due
+	resource string           // else: the key in latest of the event due
 }
+
+// maxNoteIDs bounds the ids of a coalesced change note; beyond it the note
+// names none, which says any record of its kinds may have changed.
+const maxNoteIDs = 64
+
+// changeKey is the key in latest of a procedure's change note; no resource
+// id contains a NUL byte.
+func changeKey(n *api.ChangeNote) string { return "\x00change:" + n.Procedure }
 
 // Publish queues e for every subscriber.
 func (h *Hub) Publish(e api.StatusEvent) {
@@ -46,20 +57,47 @@ func (h *Hub) Publish(e api.StatusEvent) {
 
 func (s *subscriber) push(e api.StatusEvent) {
 	s.mu.Lock()
-	switch _, queued := s.latest[e.Resource.ID]; {
+	k := e.Resource.ID
+	if e.Changed != nil {
+		k = changeKey(e.Changed)
+	}
+	switch prev, queued := s.latest[k]; {
 	case e.Deployment != nil:
 		s.queue = append(s.queue, entry{event: &e})
+	case queued && e.Changed != nil:
+		s.latest[k] = api.StatusEvent{Changed: mergeNotes(prev.Changed, e.Changed)}
 	case queued:
-		s.latest[e.Resource.ID] = e
+		s.latest[k] = e
 	default:
-		s.latest[e.Resource.ID] = e
-		s.queue = append(s.queue, entry{resource: e.Resource.ID})
+		s.latest[k] = e
+		s.queue = append(s.queue, entry{resource: k})
 	}
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// mergeNotes is one note for two of the same procedure: every id of both,
+// or none (any record) when either names none or there are too many.
+func mergeNotes(a, b *api.ChangeNote) *api.ChangeNote {
+	out := *b
+	out.IDs = nil
+	if len(a.IDs) == 0 || len(b.IDs) == 0 {
+		return &out
+	}
+	seen := map[string]bool{}
+	for _, id := range append(slices.Clone(a.IDs), b.IDs...) {
+		if !seen[id] {
+			seen[id] = true
+			out.IDs = append(out.IDs, id)
+		}
+	}
+	if len(out.IDs) > maxNoteIDs {
+		out.IDs = nil
+	}
+	return &out
 }
 
 // pop takes the next event; ok is false when the queue is empty.

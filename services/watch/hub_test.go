@@ -65,3 +65,46 @@ func TestSlowSubscriberLosesNoDeployment(t *testing.T) {
 	for range ch {
 	}
 }
+
+// TestChangeNotesCoalescePerProcedure: while nobody reads, the notes of one
+// procedure become one note naming every id (none once there are too
+// many), notes of other procedures stay apart, and resource events with an
+// empty id do not swallow them.
+func TestChangeNotesCoalescePerProcedure(t *testing.T) {
+	h := NewHub()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := h.Subscribe(ctx)
+	note := func(proc string, ids ...string) {
+		h.Publish(api.StatusEvent{Changed: &api.ChangeNote{Procedure: proc, Kinds: []string{api.KindProjects}, IDs: ids}})
+	}
+	// The first event may already be on its way when the rest are queued
+	// behind it: it is a resource event, read and checked first.
+	h.Publish(api.StatusEvent{Resource: model.GitOpsResource{ID: "gr-first"}})
+	note("projects.create", "p1")
+	note("projects.create", "p2")
+	note("projects.create", "p1")
+	note("clusters.register", "c1")
+	h.Publish(api.StatusEvent{Resource: model.GitOpsResource{}})
+	for i := range maxNoteIDs + 1 {
+		note("environments.create", fmt.Sprint("e", i))
+	}
+	if e := <-ch; e.Resource.ID != "gr-first" {
+		t.Fatalf("first event %+v", e)
+	}
+	var got []*api.ChangeNote
+	for len(got) < 4 {
+		e := <-ch
+		got = append(got, e.Changed)
+	}
+	want := []string{"projects.create [p1 p2]", "clusters.register [c1]", "<nil>", "environments.create []"}
+	for i, n := range got {
+		s := "<nil>"
+		if n != nil {
+			s = fmt.Sprint(n.Procedure, " ", n.IDs)
+		}
+		if s != want[i] {
+			t.Fatalf("event %d is %s, want %s", i, s, want[i])
+		}
+	}
+}
