@@ -16,10 +16,9 @@ import (
 	"github.com/gitopstui/gitopstui/services/api"
 )
 
-// Caller runs a procedure by name; api.Registry is one.
-type Caller interface {
-	Call(ctx context.Context, name string, raw []byte) (any, error)
-}
+// Caller runs a procedure by name: the contract's api.Caller (the registry,
+// the forwarding client, the tests' strict fake).
+type Caller = api.Caller
 
 // ProcedureLister is implemented by callers that can list their procedures
 // (api.Registry does); the command palette builds forms from them.

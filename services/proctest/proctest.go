@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
-// Caller runs a procedure; gate.Registry is one.
-type Caller interface {
-	Call(ctx context.Context, name string, raw []byte) (any, error)
-}
+// Caller runs a procedure: the contract's api.Caller (gate.Registry is one).
+type Caller = api.Caller
 
 // Timeout bounds one call.
 const Timeout = 3 * time.Minute
