@@ -46,9 +46,14 @@ type PushResult struct {
 
 // RetryOpts bounds the fetch-reapply-retry loop of CommitAndPush.
 type RetryOpts struct {
-	MaxAttempts int           // default 5
-	BaseDelay   time.Duration // first backoff ceiling, default 50ms; doubles per attempt
-	MaxDelay    time.Duration // backoff ceiling, default 2s
+	MaxAttempts int // default 5
+	// Budget lets a writer keep retrying past MaxAttempts while each
+	// rejection comes from someone else's progress (the branch moved on),
+	// so that a writer losing races to a busy neighbour is not starved;
+	// default 60s, bounded by the context.
+	Budget    time.Duration
+	BaseDelay time.Duration // first backoff ceiling, default 50ms; doubles per attempt
+	MaxDelay  time.Duration // backoff ceiling, default 2s
 }
 
 func (o RetryOpts) withDefaults() RetryOpts {
@@ -60,6 +65,9 @@ func (o RetryOpts) withDefaults() RetryOpts {
 	}
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = 2 * time.Second
+	}
+	if o.Budget <= 0 {
+		o.Budget = 60 * time.Second
 	}
 	return o
 }
@@ -82,7 +90,9 @@ type Intent func(head Snapshot) (Changes, error)
 // CommitAndPush applies intent to the current head of branch, commits the
 // result with meta and pushes it (never forced). When the push is refused
 // because the branch moved, it fetches the new head, calls intent again and
-// retries, at most opts.MaxAttempts times with jittered backoff. A branch the
+// retries with jittered backoff: at most opts.MaxAttempts times, and beyond
+// that for as long as opts.Budget allows while every rejection was another
+// writer's push (the branch head kept moving), so no writer starves. A branch the
 // remote lacks is created (its first commit has no parent).
 func (r *Repo) CommitAndPush(ctx context.Context, branch string, intent Intent, meta CommitMeta, opts RetryOpts) (PushResult, error) {
 	if err := checkBranch(branch); err != nil {
@@ -95,7 +105,9 @@ func (r *Repo) CommitAndPush(ctx context.Context, branch string, intent Intent, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var lastErr error
-	for attempt := 1; attempt <= opts.MaxAttempts; attempt++ {
+	start, attempt := time.Now(), 0
+	for seen := map[string]bool{}; attempt < opts.MaxAttempts || time.Since(start) < opts.Budget; {
+		attempt++
 		if attempt > 1 {
 			t := time.NewTimer(opts.backoff(attempt - 1))
 			select {
@@ -114,10 +126,14 @@ func (r *Repo) CommitAndPush(ctx context.Context, branch string, intent Intent, 
 			return res, err
 		}
 		lastErr = err
+		if seen[res.Parent] && attempt >= opts.MaxAttempts {
+			break // rejected twice on one head: not a race others are winning
+		}
+		seen[res.Parent] = true
 	}
-	return PushResult{Branch: branch, Attempts: opts.MaxAttempts}, model.Wrap(model.CodeConflictDetected, lastErr,
-		fmt.Sprintf("branch %s kept moving: gave up after %d attempts", branch, opts.MaxAttempts)).
-		WithDetail("branch", branch).WithDetail("attempts", opts.MaxAttempts).WithDetail("reason", "retries_exhausted")
+	return PushResult{Branch: branch, Attempts: attempt}, model.Wrap(model.CodeConflictDetected, lastErr,
+		fmt.Sprintf("branch %s kept moving: gave up after %d attempts", branch, attempt)).
+		WithDetail("branch", branch).WithDetail("attempts", attempt).WithDetail("reason", "retries_exhausted")
 }
 
 // raceErr marks a rejection that a fetch and retry can fix.
