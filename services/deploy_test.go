@@ -123,6 +123,43 @@ func TestPreviewChanges(t *testing.T) {
 	if _, ok := e.Details["fields"].(map[string]any)["changes"]; !ok {
 		t.Fatalf("empty change: %v", e.Details)
 	}
+	checkChangeRefusals(t, d)
+}
+
+// checkChangeRefusals: a change the planner would refuse is refused by the
+// input's rules first, naming the field as the caller spelled it (under
+// changes. for a preview, at the top level for a deploy).
+func checkChangeRefusals(t *testing.T, d deployEnv) {
+	t.Helper()
+	in := map[string]any{"projectId": "proj-shop", "environmentId": "env-prod"}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{k: v}
+		for key, val := range in {
+			m[key] = val
+		}
+		return m
+	}
+	for _, c := range []struct {
+		change map[string]any
+		field  string
+	}{
+		{map[string]any{"resources": map[string]any{"limits": map[string]any{"cpu": "lots"}}}, "resources.limits.cpu"},
+		{map[string]any{"resources": map[string]any{"requests": map[string]any{"memory": "-1Gi"}}}, "resources.requests.memory"},
+		{map[string]any{"env": map[string]any{"A\nB": "x"}}, "env"},
+		{map[string]any{"env": map[string]any{"BAD\x04NAME": "x"}}, "env"},
+		{map[string]any{"env": map[string]any{"CAFÉ": "x"}}, "env"},
+	} {
+		wantCatalogErr(t, callProc(t, d.svc, "gitops.previewChanges", with("changes", c.change), nil), model.CodeBadRequest, "changes."+c.field)
+		deploy := with("commitMessage", "refused")
+		for k, v := range c.change {
+			deploy[k] = v
+		}
+		wantCatalogErr(t, callProc(t, d.svc, "gitops.deployWithGitOps", deploy, nil), model.CodeBadRequest, c.field)
+	}
+	// Resources without a value change nothing.
+	wantCatalogErr(t, callProc(t, d.svc, "gitops.previewChanges", with("changes", map[string]any{"resources": map[string]any{"limits": map[string]any{}}}), nil),
+		model.CodeBadRequest, "changes")
+	wantCatalogErr(t, callProc(t, d.svc, "gitops.deployWithGitOps", with("resources", map[string]any{}), nil), model.CodeBadRequest, "image")
 }
 
 func TestDeployWithGitOps(t *testing.T) {
