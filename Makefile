@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOFLAGS_TEST ?= -race -count=1 -timeout 30m
 
-.PHONY: all build run test unit e2e bench lint controlplane fluxcontrollers bundle fmt tidy
+.PHONY: all build run test unit e2e bench fuzz lint controlplane fluxcontrollers bundle fmt tidy
 
 all: build
 
@@ -46,6 +46,17 @@ unit:
 # Every benchmark the issues ask for, side by side with its anchor, as one table (bench.md).
 bench: controlplane build
 	bash testdata/bench/run.sh
+
+# Every fuzz target, one after another, each for FUZZTIME (their seeds already run in `make test`).
+# New inputs are not minimised: with the Kubernetes packages linked in, minimising stalls the run.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for t in \
+		./services:FuzzDecodeInput ./services:FuzzCatalogInputs ./services:FuzzGitOpsInputs \
+		./services:FuzzDeployInputs ./services:FuzzYAML ./services/validate:FuzzValidate ./services/manifest:FuzzEnvValue; do \
+		pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 $$pkg; \
+	done
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }

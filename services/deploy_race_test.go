@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strconv"
@@ -14,8 +16,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
@@ -155,9 +157,36 @@ func checkRacedHistory(t *testing.T, repoDir, base string, out [2][raceRounds]ra
 // Flux applies) and reads the web Deployment's replicas and variable ROUND.
 func raceStateAt(t *testing.T, repoDir, rev string) raceState {
 	t.Helper()
+	rm, err := buildAt(repoDir, rev, raceOverlayDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := webDeployment(rm)
+	if err != nil {
+		t.Fatalf("at %s: %v", rev, err)
+	}
+	st := raceState{replicas: -1, round: -1}
+	if d.Spec.Replicas != nil {
+		st.replicas = int(*d.Spec.Replicas)
+	}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == "ROUND" {
+				if st.round, err = strconv.Atoi(e.Value); err != nil {
+					t.Fatalf("ROUND %q at %s", e.Value, rev)
+				}
+			}
+		}
+	}
+	return st
+}
+
+// buildAt runs kustomize build of dir in the tree of rev of the repository
+// repoDir, as Flux would.
+func buildAt(repoDir, rev, dir string) (resmap.ResMap, error) {
 	archive, err := exec.Command("git", "-C", repoDir, "archive", "--format=tar", rev).Output()
 	if err != nil {
-		t.Fatalf("git archive %s: %v", rev, err)
+		return nil, fmt.Errorf("git archive %s: %w", rev, err)
 	}
 	fsys := filesys.MakeFsInMemory()
 	tr := tar.NewReader(bytes.NewReader(archive))
@@ -167,50 +196,41 @@ func raceStateAt(t *testing.T, repoDir, rev string) raceState {
 			break
 		}
 		if err != nil {
-			t.Fatalf("archive of %s: %v", rev, err)
+			return nil, fmt.Errorf("archive of %s: %w", rev, err)
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
 		body, err := io.ReadAll(tr)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if err := fsys.WriteFile("/"+h.Name, body); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
-	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, "/"+raceOverlayDir)
+	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, "/"+dir)
 	if err != nil {
-		t.Fatalf("kustomize build %s at %s: %v", raceOverlayDir, rev, err)
+		return nil, fmt.Errorf("kustomize build %s at %s: %w", dir, rev, err)
 	}
-	st := raceState{replicas: -1, round: -1}
+	return rm, nil
+}
+
+// webDeployment is the Deployment web of a build.
+func webDeployment(rm resmap.ResMap) (*appsv1.Deployment, error) {
 	for _, r := range rm.Resources() {
 		if r.GetKind() != "Deployment" || r.GetName() != "web" {
 			continue
 		}
 		var d appsv1.Deployment
-		raw, err := r.AsYAML()
+		raw, err := r.MarshalJSON()
 		if err == nil {
-			err = yaml.Unmarshal(raw, &d)
+			err = json.Unmarshal(raw, &d)
 		}
 		if err != nil {
-			t.Fatalf("Deployment web at %s: %v", rev, err)
+			return nil, fmt.Errorf("Deployment web: %w", err)
 		}
-		if d.Spec.Replicas != nil {
-			st.replicas = int(*d.Spec.Replicas)
-		}
-		for _, c := range d.Spec.Template.Spec.Containers {
-			for _, e := range c.Env {
-				if e.Name == "ROUND" {
-					if st.round, err = strconv.Atoi(e.Value); err != nil {
-						t.Fatalf("ROUND %q at %s", e.Value, rev)
-					}
-				}
-			}
-		}
-		return st
+		return &d, nil
 	}
-	t.Fatalf("kustomize build at %s has no Deployment web", rev)
-	return st
+	return nil, errors.New("the build has no Deployment web")
 }
