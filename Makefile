@@ -10,7 +10,7 @@ GOFLAGS_TEST ?= -race -count=1 -timeout 30m
 GOOS_LIST   := $(shell sed -n 's/^ *goos: *\[\(.*\)\]/\1/p' .goreleaser.yaml | tr -d ,)
 GOARCH_LIST := $(shell sed -n 's/^ *goarch: *\[\(.*\)\]/\1/p' .goreleaser.yaml | tr -d ,)
 
-.PHONY: all build run test unit e2e bench lint archcheck crossbuild controlplane fluxcontrollers bundle fmt tidy
+.PHONY: all build run test unit e2e bench fuzz lint archcheck crossbuild controlplane fluxcontrollers bundle fmt tidy
 
 all: build
 
@@ -52,6 +52,17 @@ unit:
 # Every benchmark the issues ask for, side by side with its anchor, as one table (bench.md).
 bench: controlplane build
 	bash testdata/bench/run.sh
+
+# Every fuzz target, one after another, each for FUZZTIME (their seeds already run in `make test`).
+# New inputs are not minimised: with the Kubernetes packages linked in, minimising stalls the run.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for t in \
+		./services:FuzzDecodeInput ./services:FuzzCatalogInputs ./services:FuzzGitOpsInputs \
+		./services:FuzzDeployInputs ./services:FuzzYAML ./services/validate:FuzzValidate ./services/manifest:FuzzEnvValue; do \
+		pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 $$pkg; \
+	done
 
 # Formatting, vet, a tidy go.mod, the import map and size limits, and a build of every
 # release target.

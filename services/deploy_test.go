@@ -3,11 +3,9 @@ package services_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -125,6 +123,43 @@ func TestPreviewChanges(t *testing.T) {
 	if _, ok := e.Details["fields"].(map[string]any)["changes"]; !ok {
 		t.Fatalf("empty change: %v", e.Details)
 	}
+	checkChangeRefusals(t, d)
+}
+
+// checkChangeRefusals: a change the planner would refuse is refused by the
+// input's rules first, naming the field as the caller spelled it (under
+// changes. for a preview, at the top level for a deploy).
+func checkChangeRefusals(t *testing.T, d deployEnv) {
+	t.Helper()
+	in := map[string]any{"projectId": "proj-shop", "environmentId": "env-prod"}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{k: v}
+		for key, val := range in {
+			m[key] = val
+		}
+		return m
+	}
+	for _, c := range []struct {
+		change map[string]any
+		field  string
+	}{
+		{map[string]any{"resources": map[string]any{"limits": map[string]any{"cpu": "lots"}}}, "resources.limits.cpu"},
+		{map[string]any{"resources": map[string]any{"requests": map[string]any{"memory": "-1Gi"}}}, "resources.requests.memory"},
+		{map[string]any{"env": map[string]any{"A\nB": "x"}}, "env"},
+		{map[string]any{"env": map[string]any{"BAD\x04NAME": "x"}}, "env"},
+		{map[string]any{"env": map[string]any{"CAFÉ": "x"}}, "env"},
+	} {
+		wantCatalogErr(t, callProc(t, d.svc, "gitops.previewChanges", with("changes", c.change), nil), model.CodeBadRequest, "changes."+c.field)
+		deploy := with("commitMessage", "refused")
+		for k, v := range c.change {
+			deploy[k] = v
+		}
+		wantCatalogErr(t, callProc(t, d.svc, "gitops.deployWithGitOps", deploy, nil), model.CodeBadRequest, c.field)
+	}
+	// Resources without a value change nothing.
+	wantCatalogErr(t, callProc(t, d.svc, "gitops.previewChanges", with("changes", map[string]any{"resources": map[string]any{"limits": map[string]any{}}}), nil),
+		model.CodeBadRequest, "changes")
+	wantCatalogErr(t, callProc(t, d.svc, "gitops.deployWithGitOps", with("resources", map[string]any{}), nil), model.CodeBadRequest, "image")
 }
 
 func TestDeployWithGitOps(t *testing.T) {
@@ -334,60 +369,5 @@ func TestValidateYAMLProcedure(t *testing.T) {
 	mustCall(t, svc, "gitops.validateYAML", map[string]any{"yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n"}, &res)
 	if !res.Valid {
 		t.Fatalf("valid ConfigMap: %+v", res)
-	}
-}
-
-// TestRacingDeploys has two writers with their own caches deploy to the same
-// environment 100 times: every push lands (or would report a conflict), and
-// the server's log has every commit.
-func TestRacingDeploys(t *testing.T) {
-	a := setupDeploy(t, nil)
-	b := setupDeploy(t, a.server)
-	repoDir := a.server.Dir("acme/shop.git")
-	before := len(gittest.Log(t, repoDir, "main"))
-	const rounds = 100
-	var mu sync.Mutex
-	landed, conflicts := map[string]bool{}, 0
-	var wg sync.WaitGroup
-	for w, d := range []deployEnv{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < rounds; i++ {
-				in := map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "replicas": i + 10}
-				if w == 1 {
-					in = map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "env": map[string]any{"ROUND": fmt.Sprint(i)}}
-				}
-				raw, _ := json.Marshal(in)
-				res, err := d.svc.Registry().Call(model.WithActor(context.Background(), model.LocalActor("test")), "gitops.deployWithGitOps", raw)
-				mu.Lock()
-				switch {
-				case err == nil:
-					landed[res.(api.DeployResult).CommitSha] = true
-				case model.CodeOf(err) == model.CodeConflictDetected:
-					conflicts++
-					if conflicts == 1 {
-						t.Logf("writer %d round %d: %v %v", w, i, err, model.AsError(err).Details)
-					}
-				default:
-					t.Errorf("writer %d round %d: %v", w, i, err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	log := gittest.Log(t, repoDir, "main")
-	if len(log)-before != len(landed) || len(landed)+conflicts != 2*rounds {
-		t.Fatalf("landed %d, conflicts %d, server has %d new commits", len(landed), conflicts, len(log)-before)
-	}
-	inLog := map[string]bool{}
-	for _, l := range log {
-		inLog[strings.Fields(l)[0]] = true
-	}
-	for sha := range landed {
-		if !inLog[sha] {
-			t.Errorf("landed commit %s is not in git log", sha)
-		}
 	}
 }

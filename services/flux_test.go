@@ -89,7 +89,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 var fluxCluster = testcluster.NewShared()
 
-func TestMain(m *testing.M) { os.Exit(fluxCluster.Run(m)) }
+// TestMain runs the package's tests against the shared test control plane.
+// No test may reach the user's own clusters: a procedure given no kubeconfig
+// falls back to $KUBECONFIG, then ~/.kube/config, so KUBECONFIG names a file
+// that does not exist (tests of the fallback set their own).
+func TestMain(m *testing.M) {
+	if err := os.Setenv("KUBECONFIG", "/nonexistent/gitopstui-tests/kubeconfig"); err != nil {
+		panic(err)
+	}
+	os.Exit(fluxCluster.Run(m))
+}
 
 // TestFluxLifecycle installs Flux on an empty cluster, checks health as
 // controllers become available, refuses a second install, and uninstalls while

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services"
@@ -239,6 +240,9 @@ func expectedBadRequest(p api.Info, input []byte) string {
 	if !json.Valid(trimmed) {
 		return "not JSON"
 	}
+	if !utf8.Valid(trimmed) {
+		return "not UTF-8" // refused as a whole (details.offset), before any field
+	}
 	if trimmed[0] != '{' {
 		return "not an object"
 	}
@@ -248,10 +252,11 @@ func expectedBadRequest(p api.Info, input []byte) string {
 	return ""
 }
 
-// unknownField returns a top-level key of input that p has no field for.
+// unknownField returns a top-level key of input that p has no field for
+// ("" for input that is not a JSON object in valid UTF-8).
 func unknownField(p api.Info, input []byte) string {
 	var obj map[string]json.RawMessage
-	if json.Unmarshal(bytes.TrimSpace(input), &obj) != nil {
+	if !utf8.Valid(input) || json.Unmarshal(bytes.TrimSpace(input), &obj) != nil {
 		return ""
 	}
 	known := map[string]bool{}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/gitopstui/gitopstui/model"
 )
 
@@ -28,12 +31,19 @@ type ChangeSet struct {
 	Resources *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
 }
 
-// Empty reports whether the change changes nothing.
+// Empty reports whether the change changes nothing (resources without a
+// value change nothing either).
 func (c ChangeSet) Empty() bool {
-	return c.Image == "" && c.Replicas == nil && len(c.Env) == 0 && c.Resources == nil
+	return c.Image == "" && c.Replicas == nil && len(c.Env) == 0 && c.Resources.empty()
 }
 
-// Check reports what is wrong with the change, under prefix (e.g. "changes.").
+func (r *Resources) empty() bool {
+	return r == nil || (r.Requests == nil || *r.Requests == ResourceValues{}) && (r.Limits == nil || *r.Limits == ResourceValues{})
+}
+
+// Check reports what is wrong with the change, under prefix (e.g. "changes."):
+// the same rules the manifest planner applies, so that a refusal names the
+// field as the caller spelled it.
 func (c ChangeSet) Check(fe model.FieldErrors, prefix string) {
 	if c.Image != "" {
 		if p := ImageProblem(c.Image); p != "" {
@@ -44,9 +54,31 @@ func (c ChangeSet) Check(fe model.FieldErrors, prefix string) {
 		fe.Add(prefix+"replicas", "must be 0 or more")
 	}
 	for k := range c.Env {
-		if k == "" || strings.ContainsAny(k, "= \t") {
-			fe.Add(prefix+"env", fmt.Sprintf("%q is not a valid variable name", k))
+		// The API server's rule (printable ASCII but '='), and no blanks.
+		if k == "" || strings.ContainsAny(k, "= \t\n") || len(validation.IsRelaxedEnvVarName(k)) > 0 {
+			fe.Add(prefix+"env", fmt.Sprintf("%q is not a valid variable name: printable ASCII without '=' or spaces", k))
 		}
+	}
+	if r := c.Resources; r != nil {
+		for part, v := range map[string]*ResourceValues{"requests": r.Requests, "limits": r.Limits} {
+			if v != nil {
+				checkQuantity(fe, prefix+"resources."+part+".cpu", v.CPU)
+				checkQuantity(fe, prefix+"resources."+part+".memory", v.Memory)
+			}
+		}
+	}
+}
+
+// checkQuantity accepts a Kubernetes quantity that is not negative ("" is
+// left as it is).
+func checkQuantity(fe model.FieldErrors, field, v string) {
+	if v == "" {
+		return
+	}
+	if q, err := resource.ParseQuantity(v); err != nil {
+		fe.Add(field, fmt.Sprintf("%q is not a quantity (e.g. 250m, 1.5, 512Mi)", v))
+	} else if q.Sign() < 0 {
+		fe.Add(field, "must not be negative")
 	}
 }
 

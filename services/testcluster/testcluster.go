@@ -2,6 +2,10 @@
 // against: a kube-apiserver and an etcd built by testdata/controlplane/build.sh (once per
 // machine, into the user's cache dir) and started through controller-runtime's envtest.
 //
+// It always starts its own processes from the cached binaries, on a loopback port of its
+// own: USE_EXISTING_CLUSTER, KUBECONFIG and envtest's binary-path variables in the
+// environment are ignored, so a test can never reach a real cluster by accident.
+//
 // It hands tests an admin *rest.Config and kubeconfig, users with no permissions (client
 // certificates) to bind Roles to, CRD installation, an API server that can be stopped and
 // started again on the same URL over the same etcd data, and stand-ins for what a kubelet
@@ -159,7 +163,13 @@ func start(logf func(string, ...any), opts ...Option) (*Cluster, error) {
 		Out:     o.logw,
 		Err:     o.logw,
 	}
+	ownCluster := false
 	env := &envtest.Environment{
+		// Always our own control plane: envtest would otherwise attach to whatever cluster
+		// KUBECONFIG names when USE_EXISTING_CLUSTER=true is in the environment, and the
+		// tests would install and uninstall Flux there. Config stays nil and the admin
+		// config is made from our own CA, so KUBECONFIG is never read.
+		UseExistingCluster:    &ownCluster,
 		BinaryAssetsDirectory: binDir,
 		ControlPlane:          envtest.ControlPlane{APIServer: api, Etcd: etcd},
 		CRDDirectoryPaths:     o.crdDirs,
