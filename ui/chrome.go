@@ -30,6 +30,9 @@ func (r reloadMsg) target() int { return r.to }
 // reload asks screen to to load its data again.
 func reload(to int) tea.Cmd { return func() tea.Msg { return reloadMsg{to} } }
 
+// replaceTop swaps the top n screens for s.
+func replaceTop(s screen, n int) tea.Cmd { return func() tea.Msg { return replaceMsg{s: s, n: n} } }
+
 // escaper is implemented by screens that use esc themselves before it goes
 // back (a list clears its applied filter); esc reports whether it did.
 type escaper interface{ esc() bool }

@@ -98,6 +98,7 @@ var phrases = []string{
 	"run gitops.triggerSync", "sync it (R on the resource)",
 	"resume it (gitops.resumeGitOpsResource)", "resume it (T on the resource)",
 	"(deployments.get and getGitOpsResource show the result)", "(the deployment history and the resource's detail show the result)",
+	"deployWithGitOps would refuse this change", "the deploy would be refused",
 	"move them or pass force to remove them too", "move them first, or tick the box (tab) to delete them too",
 	"reconfigure them or pass force", "reconfigure them first, or tick the box (tab) to delete them too",
 	"delete them first or pass force", "delete them first, or tick the box (tab) to delete them too",

@@ -317,7 +317,10 @@ func TestDeployFailed(t *testing.T) {
 	h.press("ctrl+s", "enter")
 	fc.ret("deployments.get", model.Deployment{ID: "dep-9", Status: model.DeployFailed, ErrorMessage: "ImagePullBackOff"})
 	h.send(pollMsg{to: h.m.top().id()})
-	h.contains("Deployment failed.", "ImagePullBackOff")
+	h.contains("Deployment failed: ImagePullBackOff", "✗ applied", "then d on app-00000")
+	if h.m.top().busy() != "" {
+		t.Fatal("still busy after the deployment failed")
+	}
 }
 
 func configFake() *fakeCaller {
