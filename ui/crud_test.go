@@ -56,7 +56,10 @@ func TestCreateAndDeleteOnEveryList(t *testing.T) {
 	h.typ("blog-staging")
 	h.golden("environment_form")
 	h.press("ctrl+s")
-	h.contains("created environment staging", "Environments of blog (1)", "edge")
+	h.contains("created environment staging", "Environments of blog (1)", "staging edge ")
+	if strings.Contains(h.screen(), "cluster-edge") {
+		t.Fatalf("the cluster's id, not its name:\n%s", h.screen())
+	}
 	envs := call(t, svc, api.ListEnvironments, api.ListEnvironmentsInput{ProjectID: "proj-blog"})
 	if len(envs) != 1 || envs[0].ClusterID != "cluster-edge" || envs[0].Namespace != "blog-staging" {
 		t.Fatalf("environments of blog: %+v", envs)

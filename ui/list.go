@@ -92,7 +92,7 @@ type list[T any] struct {
 func newList[T any](ld *loader, spec listSpec[T]) list[T] {
 	fi := newInput()
 	fi.Prompt = "/"
-	fi.Placeholder = "filter"
+	fi.Placeholder = hint("type to filter")
 	fi.SetWidth(24)
 	return list[T]{listSpec: spec, ld: ld, filter: fi, index: map[string]int{}, w: 80, h: 20}
 }

@@ -392,7 +392,8 @@ func TestConfigEditorConflict(t *testing.T) {
 func TestDeploymentsHistory(t *testing.T) {
 	eachSize(t, catalogFake, func(h *harness, fc *fakeCaller) {
 		h.press("4")
-		h.contains("gitops-ui", "gitops-git", "pipeline", "manual", "abc1000", "n: more")
+		h.contains("gitops-ui", "gitops-git", "pipeline", "manual", "abc1000", "n: more",
+			"PROJECT ENV  STATUS", "shop    prod success", "ghcr.io/acme/web:1.4.1 ") // names, and the whole image tag
 		h.golden("deployments")
 		h.press("n")
 		if in := fc.last("deployments.list"); in["before"] != "dep-50" || in["limit"] != float64(50) {
