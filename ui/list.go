@@ -31,11 +31,15 @@ type column[T any] struct {
 	cell func(c cellCtx, it *T) (string, lipgloss.Style)
 }
 
-// cellCtx is what a cell reads while it is drawn.
+// cellCtx is what a cell reads while it is drawn (or measured, with
+// unset styles).
 type cellCtx struct {
-	st  Styles
+	st  *Styles
 	now time.Time
 }
+
+// noStyles are the styles cells are measured with.
+var noStyles Styles
 
 // sortMode is one order of a list's rows.
 type sortMode[T any] struct {
@@ -107,12 +111,13 @@ func (l *list[T]) setRows(items []T) {
 	for j, c := range l.cols {
 		l.nat[j] = ansi.StringWidth(c.title)
 	}
+	c := l.measuring()
 	for i := range items {
 		l.keys[i] = l.searchKey(&items[i])
 		if l.ident != nil {
 			l.index[l.ident(&items[i])] = i
 		}
-		l.measure(&items[i])
+		l.measure(c, &items[i])
 	}
 	l.refilterAt(cur)
 }
@@ -125,16 +130,33 @@ func (l *list[T]) currentID() string {
 	return ""
 }
 
-// measure widens the columns to fit the item's cells.
-func (l *list[T]) measure(it *T) {
-	c := cellCtx{now: time.Now()}
+// measuring is the context cells are measured in.
+func (l *list[T]) measuring() cellCtx {
+	c := cellCtx{st: &noStyles, now: time.Now()}
 	if l.now != nil {
 		c.now = l.now()
 	}
-	for j, col := range l.cols {
-		text, _ := col.cell(c, it)
-		l.nat[j] = max(l.nat[j], ansi.StringWidth(text))
+	return c
+}
+
+// measure widens the columns to fit the item's cells.
+func (l *list[T]) measure(c cellCtx, it *T) {
+	for j := range l.cols {
+		text, _ := l.cols[j].cell(c, it)
+		if len(text) > l.nat[j] { // a cell is never wider than its bytes
+			l.nat[j] = max(l.nat[j], cellWidth(text))
+		}
 	}
+}
+
+// cellWidth is the width of plain text: its length when it is ASCII.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
 }
 
 func (l *list[T]) searchKey(it *T) string {
@@ -154,7 +176,7 @@ func (l *list[T]) find(id string) (int, bool) {
 func (l *list[T]) setRow(i int, it T) {
 	l.items[i] = it
 	l.keys[i] = l.searchKey(&l.items[i])
-	l.measure(&l.items[i])
+	l.measure(l.measuring(), &l.items[i])
 	if l.filterText() != "" || l.sortBy != 0 {
 		l.refilter()
 	}
@@ -440,7 +462,7 @@ func (l *list[T]) view(st Styles, now time.Time, w, h int, suffix string) string
 	case len(l.shown) == 0:
 		return top + "\n" + st.Muted.Render("no row matches /"+l.filter.Value())
 	}
-	return top + "\n" + l.table(cellCtx{st: st, now: now}, w, max(1, h-l.chrome()))
+	return top + "\n" + l.table(cellCtx{st: &st, now: now}, w, max(1, h-l.chrome()))
 }
 
 // table draws the column titles and the visible rows in h lines.
