@@ -80,7 +80,8 @@ func (k KeyMap) navHelp(bs []key.Binding) []key.Binding {
 }
 
 // footer renders the key hints in the width: the screen's keys that fit,
-// in order, then esc and q when they fit, and always `:` and `?` (unless
+// in order (but the cursor keys, which help lists), then esc and q when
+// they fit, and always `:` and `?` (unless
 // the screen takes typed text, when they would be typed).
 func (m Model) footer(bindings []key.Binding) string {
 	k := m.s.keys
@@ -89,7 +90,8 @@ func (m Model) footer(bindings []key.Binding) string {
 	item := func(b key.Binding) string {
 		return st.ShortKey.Render(b.Help().Key) + " " + st.ShortDesc.Render(b.Help().Desc)
 	}
-	seen := map[string]bool{}
+	// The cursor keys are in the full help; the footer names the actions.
+	seen := map[string]bool{k.Up.Help().Key: true, k.Down.Help().Key: true}
 	// While text entry has the keyboard, `:` and `?` are typed: only the
 	// screen's keys are offered.
 	var fixed []key.Binding
