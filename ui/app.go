@@ -134,7 +134,7 @@ func New(opts Options) Model {
 	}
 	s := &session{
 		ctx: opts.Ctx, caller: opts.Caller, actor: opts.Actor, procs: procs,
-		editor: opts.Editor, keys: NewKeyMap(), now: time.Now, names: names{},
+		editor: opts.Editor, keys: NewKeyMap(), now: time.Now,
 	}
 	s.setDark(opts.Dark)
 	m := Model{s: s, help: help.New(), width: 80, height: 24}
@@ -341,7 +341,7 @@ func (m Model) render() string {
 	switch {
 	case m.errOpen:
 		body = errorView(st, m.err, w, h)
-		footer = m.help.ShortHelpView([]key.Binding{m.s.keys.Back})
+		footer = m.help.ShortHelpView([]key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("any key", "close"))})
 	case m.palette != nil:
 		body = m.palette.view(w, h)
 		footer = m.help.ShortHelpView(m.palette.bindings())

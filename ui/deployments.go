@@ -29,7 +29,7 @@ func newDeployments(s *session, projectID, envID string) *deploymentsScreen {
 	d := &deploymentsScreen{base: newBase(s), projectID: projectID, envID: envID}
 	d.l = newList(&d.ld, listSpec[model.Deployment]{
 		noun:  "Deployments",
-		cols:  deploymentColumns(s.names),
+		cols:  deploymentColumns(&s.names),
 		empty: "No deployments yet. Deploy from an environment with D.",
 		search: func(it *model.Deployment) string {
 			return it.DeploymentMethod + " " + it.Status + " " + it.GitCommitSha + " " + it.DeployedBy + " " + it.Image + " " + it.Message +
@@ -41,7 +41,7 @@ func newDeployments(s *session, projectID, envID string) *deploymentsScreen {
 	return d
 }
 
-func deploymentColumns(n names) []column[model.Deployment] {
+func deploymentColumns(n *names) []column[model.Deployment] {
 	plain := lipgloss.NewStyle()
 	return []column[model.Deployment]{
 		{title: "PROJECT", prio: 3, cell: func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) {

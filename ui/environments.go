@@ -53,7 +53,7 @@ func (e *envScreen) columns() []column[model.Environment] {
 	text := func(f func(env *model.Environment) string) func(cellCtx, *model.Environment) (string, lipgloss.Style) {
 		return func(_ cellCtx, env *model.Environment) (string, lipgloss.Style) { return f(env), plain }
 	}
-	names := e.s.names
+	names := &e.s.names
 	owner := column[model.Environment]{title: "CLUSTER", prio: 1, cell: text(func(env *model.Environment) string { return names.of(pickCluster, env.ClusterID) })}
 	if e.cl != nil {
 		owner = column[model.Environment]{title: "PROJECT", prio: 1, cell: text(func(env *model.Environment) string { return names.of(pickProject, env.ProjectID) })}

@@ -234,27 +234,30 @@ func optionsOf[I, T any](s *session, to int, kind pickKind, p api.Proc[I, []T], 
 
 // names maps ids to display names, learned from every list the session
 // loads, so columns and the status line show names, not ids.
-type names map[pickKind]map[string]string
+type names struct{ m map[pickKind]map[string]string }
 
-func (n names) learn(kind pickKind, id, name string) {
+func (n *names) learn(kind pickKind, id, name string) {
 	if id == "" || name == "" {
 		return
 	}
-	if n[kind] == nil {
-		n[kind] = map[string]string{}
+	if n.m == nil {
+		n.m = map[pickKind]map[string]string{}
 	}
-	n[kind][id] = name
+	if n.m[kind] == nil {
+		n.m[kind] = map[string]string{}
+	}
+	n.m[kind][id] = name
 }
 
-func (n names) learnAll(kind pickKind, opts []option) {
+func (n *names) learnAll(kind pickKind, opts []option) {
 	for _, o := range opts {
 		n.learn(kind, o.id, o.label)
 	}
 }
 
 // of returns the name of id, else id itself.
-func (n names) of(kind pickKind, id string) string {
-	if name, ok := n[kind][id]; ok {
+func (n *names) of(kind pickKind, id string) string {
+	if name, ok := n.m[kind][id]; ok {
 		return name
 	}
 	return id
