@@ -234,7 +234,9 @@ func optionsOf[I, T any](s *session, to int, kind pickKind, p api.Proc[I, []T], 
 
 // names maps ids to display names, learned from every list the session
 // loads, so columns and the status line show names, not ids.
-type names struct{ m map[pickKind]map[string]string }
+type names struct {
+	m map[pickKind]map[string]string
+}
 
 func (n *names) learn(kind pickKind, id, name string) {
 	if id == "" || name == "" {
