@@ -111,6 +111,8 @@ type Model struct {
 	full    bool
 	palette *palette
 	err     *model.Error
+	// errOpen shows err in full (enter on a cut error line).
+	errOpen bool
 	notice  string
 	sub     <-chan api.StatusEvent
 	follow  pendingChanges
@@ -203,7 +205,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.sub = nil
 		return m, nil
 	case errMsg:
-		m.err, m.notice = model.AsError(msg.err), ""
+		m.err, m.notice, m.errOpen = model.AsError(msg.err), "", false
 		return m, nil
 	case noticeMsg:
 		m.notice, m.err = msg.text, nil
@@ -213,7 +215,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.stack = append(m.stack, msg.s)
 		return m, tea.Batch(m.sendTop(m.sizeMsg()), msg.s.init())
 	case replaceMsg:
-		m.stack[len(m.stack)-1] = msg.s
+		n := min(max(1, msg.n), len(m.stack))
+		m.stack = append(m.stack[:len(m.stack)-n], msg.s)
+		return m, tea.Batch(m.sendTop(m.sizeMsg()), msg.s.init())
+	case switchMsg:
+		m.palette, m.full = nil, false
+		m.stack = []screen{msg.s}
 		return m, tea.Batch(m.sendTop(m.sizeMsg()), msg.s.init())
 	case popMsg:
 		if len(m.stack) > 1 {
@@ -272,6 +279,14 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
+	if m.errOpen {
+		m.errOpen, m.err = false, nil
+		return m, nil
+	}
+	if m.err != nil && msg.String() == "enter" && m.palette == nil && errMore(m.s.styles, m.err, m.width) {
+		m.errOpen = true
+		return m, nil
+	}
 	m.err, m.notice = nil, ""
 	if m.palette != nil {
 		if key.Matches(msg, k.Cancel) {
@@ -296,28 +311,22 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.full = true
 		return m, nil
 	case key.Matches(msg, k.Palette):
-		m.palette = newPalette(m.s, m.width)
+		m.palette = newPalette(m.s, m.width, scopeFrom(m.stack))
 		return m, nil
 	case key.Matches(msg, k.Back):
+		if e, ok := m.top().(escaper); ok && e.esc() {
+			return m, nil
+		}
 		if len(m.stack) > 1 {
 			m.stack = m.stack[:len(m.stack)-1]
 		}
 		return m, nil
-	case key.Matches(msg, k.Clusters):
-		return m, m.jump(newClusters(m.s))
-	case key.Matches(msg, k.Projects):
-		return m, m.jump(newProjects(m.s))
-	case key.Matches(msg, k.Resources):
-		return m, m.jump(newResources(m.s, scopeFrom(m.stack), "", ""))
-	case key.Matches(msg, k.Deployments):
-		sc := scopeFrom(m.stack)
-		return m, m.jump(newDeployments(m.s, sc.projectID, sc.envID))
+	}
+	if s := m.topLevel(msg); s != nil {
+		return m, switchTo(s)
 	}
 	return m, m.sendTop(msg)
 }
-
-// jump opens a top-level screen on top of the stack.
-func (m Model) jump(s screen) tea.Cmd { return push(s) }
 
 // View implements tea.Model.
 func (m Model) View() tea.View {
@@ -335,6 +344,9 @@ func (m Model) render() string {
 	var body string
 	var footer string
 	switch {
+	case m.errOpen:
+		body = errorView(st, m.err, w, h)
+		footer = m.help.ShortHelpView([]key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("any key", "close"))})
 	case m.palette != nil:
 		body = m.palette.view(w, h)
 		footer = m.help.ShortHelpView(m.palette.bindings())
@@ -343,7 +355,7 @@ func (m Model) render() string {
 		footer = m.help.ShortHelpView([]key.Binding{m.s.keys.Back})
 	default:
 		body = m.top().view(w, h)
-		footer = m.help.ShortHelpView(append(m.top().bindings(), m.s.keys.globalHelp()...))
+		footer = m.footer(m.top().bindings())
 	}
 	bl := strings.Split(body, "\n")
 	for i := 0; i < h; i++ {
@@ -354,10 +366,10 @@ func (m Model) render() string {
 		}
 	}
 	switch {
-	case m.err != nil:
-		lines = append(lines, fit(errLine(st, m.err), m.width))
+	case m.err != nil && !m.errOpen:
+		lines = append(lines, fit(m.errorLine(st, m.err), m.width))
 	case m.notice != "":
-		lines = append(lines, fit(st.OK.Render("✓ "+oneLine(m.notice)), m.width))
+		lines = append(lines, fit(st.OK.Render("✓ "+words(oneLine(m.notice))), m.width))
 	default:
 		lines = append(lines, "")
 	}
@@ -401,19 +413,11 @@ func (m Model) statusLine() string {
 	return left
 }
 
-func (m Model) fullHelp(w, h int) string {
-	groups := [][]key.Binding{m.top().bindings(), m.s.keys.globalHelp(), m.s.keys.jumpHelp()}
-	hm := m.help
-	hm.ShowAll = true
-	out := m.s.styles.Header.Render("Keys: "+m.top().title()) + "\n\n" + hm.FullHelpView(groups)
-	return clipLines(out, w, h)
-}
-
 // scopeInfo is the context found on the stack, for the status line and for
 // screens opened from the palette.
 type scopeInfo struct {
 	scope
-	projectID, envID string
+	projectID, envID, clusterID string
 }
 
 func scopeFrom(stack []screen) scopeInfo {
@@ -430,6 +434,9 @@ func scopeFrom(stack []screen) scopeInfo {
 			if v.env != "" {
 				out.env = v.env
 			}
+		}
+		if s, ok := sc.(interface{ clusterID() string }); ok && s.clusterID() != "" {
+			out.clusterID = s.clusterID()
 		}
 		if s, ok := sc.(interface{ ids() (string, string) }); ok {
 			p, e := s.ids()

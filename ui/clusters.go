@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -25,21 +24,28 @@ func newClusters(s *session) *clustersScreen {
 	c.l = newList(&c.ld, listSpec[api.ClusterView]{
 		noun:   "Clusters",
 		cols:   c.columns(),
-		empty:  "No clusters yet. Register one: `:` then clusters.register, or\ngitopstui --procedure clusters.register --input '{\"name\":\"prod\"}'",
+		empty:  "No clusters yet. Press c to register one from a kubeconfig.",
 		search: func(cl *api.ClusterView) string { return cl.Name + " " + cl.Context + " " + cl.ID },
 		ident:  func(cl *api.ClusterView) string { return cl.ID },
+		now:    s.now,
 	})
 	return c
 }
 
 func (c *clustersScreen) columns() []column[api.ClusterView] {
 	return []column[api.ClusterView]{
-		{"NAME", 12, 0, func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) { return cl.Name, x.st.Header }},
-		{"CONTEXT", 12, 3, func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) { return cl.Context, x.st.Muted }},
-		{"REACH", 11, 0, reachCell},
-		{"K8S", 17, 2, k8sCell},
-		{"FLUX", 8, 1, fluxCell},
-		{"HEALTH", 0, 0, c.healthCell},
+		{title: "NAME", cell: func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) { return cl.Name, x.st.Header }},
+		{title: "CONTEXT", prio: 3, squeeze: true, cell: func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) { return cl.Context, x.st.Muted }},
+		{title: "REACH", cell: reachCell},
+		{title: "K8S", prio: 2, cell: k8sCell},
+		{title: "FLUX", prio: 1, cell: fluxCell},
+		{title: "HEALTH", cell: c.healthCell},
+		{title: "MESSAGE", prio: 4, squeeze: true, cell: func(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
+			if s := cl.Status; s != nil && s.Error != "" {
+				return stripCode(firstLine(s.Error)), x.st.Error
+			}
+			return "", x.st.Muted
+		}},
 	}
 }
 
@@ -79,8 +85,8 @@ func fluxCell(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
 
 func (c *clustersScreen) healthCell(x cellCtx, cl *api.ClusterView) (string, lipgloss.Style) {
 	hs, s := c.health[cl.ID], cl.Status
-	if s != nil && !s.Reachable && s.Error != "" && (hs == "" || hs == "checking…" || strings.HasPrefix(hs, "K3S")) {
-		return firstLine(s.Error), x.st.Error
+	if s != nil && !s.Reachable && (hs == "" || hs == "checking…") {
+		return "unknown", x.st.Error
 	}
 	if hs == "" {
 		hs = "-"
@@ -88,8 +94,9 @@ func (c *clustersScreen) healthCell(x cellCtx, cl *api.ClusterView) (string, lip
 	return hs, x.st.statusStyle(hs)
 }
 
-func (c *clustersScreen) title() string   { return "Clusters" }
+func (c *clustersScreen) title() string   { return "Clusters" + c.l.filterNote() }
 func (c *clustersScreen) capturing() bool { return c.l.filtering }
+func (c *clustersScreen) esc() bool       { return c.l.clearFilter() }
 
 func (c *clustersScreen) scope() scope {
 	if cl := c.l.current(); cl != nil {
@@ -98,12 +105,19 @@ func (c *clustersScreen) scope() scope {
 	return scope{}
 }
 
+func (c *clustersScreen) clusterID() string {
+	if cl := c.l.current(); cl != nil {
+		return cl.ID
+	}
+	return ""
+}
+
 func (c *clustersScreen) bindings() []key.Binding {
 	k := c.s.keys
 	if c.l.filtering {
 		return filterBindings()
 	}
-	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Install, k.Uninstall, k.Health, k.Refresh}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Create, k.Delete, k.Health, k.Install, k.Uninstall, k.Refresh}
 }
 
 func (c *clustersScreen) init() tea.Cmd {
@@ -116,6 +130,7 @@ func (c *clustersScreen) checkLive() tea.Cmd {
 		c.health[cl.ID] = "checking…"
 		cmds = append(cmds, invoke(c.s, c.sid, cl.ID, api.CheckFluxHealth, api.ClusterInput{ClusterID: cl.ID}))
 	}
+	c.l.setRows(c.l.items)
 	return tea.Batch(cmds...)
 }
 
@@ -125,8 +140,13 @@ func (c *clustersScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return c, nil
 	}
 	switch msg := msg.(type) {
+	case reloadMsg:
+		return c, c.init()
 	case doneMsg[[]api.ClusterView]:
 		if v, ok := settle(&c.ld, msg); ok {
+			for _, cl := range v {
+				c.s.names.learn(pickCluster, cl.ID, cl.Name)
+			}
 			c.l.setRows(v)
 			if msg.tag == "offline" {
 				return c, c.checkLive()
@@ -138,6 +158,7 @@ func (c *clustersScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		} else {
 			c.health[msg.tag] = string(msg.val.Overall)
 		}
+		c.l.setRows(c.l.items) // the cells changed width
 	case tea.KeyPressMsg:
 		return c, c.key(msg)
 	}
@@ -149,20 +170,35 @@ func (c *clustersScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	if ok, cmd := c.l.key(k, msg); ok {
 		return cmd
 	}
-	if key.Matches(msg, k.Refresh) {
+	switch {
+	case key.Matches(msg, k.Refresh):
 		return c.init()
+	case key.Matches(msg, k.Create):
+		return push(newRegisterForm(c.s, c.sid))
 	}
 	cl := c.l.current()
 	if cl == nil {
 		return nil
 	}
 	switch {
-	case key.Matches(msg, k.Open, k.Health):
+	case key.Matches(msg, k.Open):
+		return push(newClusterEnvironments(c.s, *cl))
+	case key.Matches(msg, k.Health):
 		return push(newHealth(c.s, *cl))
 	case key.Matches(msg, k.Install):
 		return push(newInstallForm(c.s, *cl))
 	case key.Matches(msg, k.Uninstall):
-		return push(newUninstall(c.s, *cl))
+		return push(newDelete(c.s, uninstallSpec(c.s, *cl)))
+	case key.Matches(msg, k.Delete):
+		return push(newDelete(c.s, deleteSpec{
+			what: "cluster " + cl.Name, name: cl.Name,
+			note:  "The cluster leaves gitopstui; nothing on the cluster changes.",
+			force: "also delete its environments",
+			run: func(force bool, to int) tea.Cmd {
+				return invoke(c.s, to, "", api.RemoveCluster, api.RemoveInput{ID: cl.ID, Force: force})
+			},
+			done: deleted("cluster "+cl.Name, c.sid),
+		}))
 	}
 	return nil
 }
@@ -176,6 +212,16 @@ func codeOf(err error) string {
 		return ""
 	}
 	return string(model.AsError(err).Code)
+}
+
+// stripCode drops the leading error code of a message ("K3S_NOT_READY: x"
+// is x): the column next to it says it.
+func stripCode(s string) string {
+	code, rest, ok := strings.Cut(s, ": ")
+	if ok && code != "" && strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == "" {
+		return rest
+	}
+	return s
 }
 
 func firstLine(s string) string {
@@ -223,94 +269,45 @@ func installReport(st Styles, name string, r api.InstallFluxResult) string {
 	return b.String()
 }
 
-// uninstallScreen asks for the cluster's name before uninstalling Flux.
-type uninstallScreen struct {
-	base
-	cl     api.ClusterView
-	in     textinput.Model
-	delNS  bool
-	result *api.UninstallFluxResult
-}
-
-func newUninstall(s *session, cl api.ClusterView) *uninstallScreen {
-	ti := newInput()
-	ti.Prompt = "> "
-	ti.Placeholder = cl.Name
-	ti.Focus()
-	return &uninstallScreen{base: newBase(s), cl: cl, in: ti}
-}
-
-func (u *uninstallScreen) title() string   { return "Uninstall Flux" }
-func (u *uninstallScreen) init() tea.Cmd   { return nil }
-func (u *uninstallScreen) capturing() bool { return u.result == nil }
-func (u *uninstallScreen) scope() scope    { return scope{cluster: u.cl.Name} }
-func (u *uninstallScreen) bindings() []key.Binding {
-	k := u.s.keys
-	return []key.Binding{k.Confirm, key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "toggle delete namespace")), k.Cancel}
-}
-
-func (u *uninstallScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if u.resize(msg) {
-		return u, nil
-	}
-	switch msg := msg.(type) {
-	case doneMsg[api.UninstallFluxResult]:
-		u.working = ""
-		if msg.err != nil {
-			return u, fail(msg.err)
-		}
-		r := msg.val
-		u.result = &r
-		return u, notify(fmt.Sprintf("Flux uninstalled from %s (%d objects deleted)", u.cl.Name, len(r.Deleted)))
-	case tea.KeyPressMsg:
-		if u.result != nil || u.working != "" {
-			if key.Matches(msg, u.s.keys.Cancel) && u.working == "" {
-				return u, pop("")
+// uninstallSpec asks for the cluster's name before uninstalling Flux and
+// shows what was removed.
+func uninstallSpec(s *session, cl api.ClusterView) deleteSpec {
+	return deleteSpec{
+		what: "Flux from " + cl.Name, name: cl.Name,
+		note:  "Controllers, RBAC and CRDs are removed; applied workloads keep running.",
+		force: "delete the Flux namespace too",
+		run: func(force bool, to int) tea.Cmd {
+			return invoke(s, to, "", api.UninstallFlux, api.UninstallFluxInput{ClusterID: cl.ID, DeleteNamespace: force})
+		},
+		done: func(msg tea.Msg) tea.Cmd {
+			r := msg.(doneMsg[api.UninstallFluxResult]).val
+			var b strings.Builder
+			fmt.Fprintf(&b, "Deleted %d objects, removed %d finalizers; namespace %s deleted: %v\n\n", len(r.Deleted), r.FinalizersRemoved, r.Namespace, r.NamespaceDeleted)
+			for _, d := range r.Deleted {
+				b.WriteString("  " + d + "\n")
 			}
-			return u, nil
-		}
-		switch msg.String() {
-		case "esc":
-			return u, pop("")
-		case "tab":
-			u.delNS = !u.delNS
-			return u, nil
-		case "enter":
-			if strings.TrimSpace(u.in.Value()) != u.cl.Name {
-				return u, fail(badRequest(map[string]string{"confirmation": fmt.Sprintf("type %q to confirm", u.cl.Name)}))
-			}
-			u.working = "uninstalling flux"
-			return u, invoke(u.s, u.sid, "", api.UninstallFlux, api.UninstallFluxInput{ClusterID: u.cl.ID, DeleteNamespace: u.delNS})
-		}
+			return tea.Batch(replace(newTextScreen(s, "Flux uninstalled", "", b.String())),
+				notify(fmt.Sprintf("Flux uninstalled from %s (%d objects deleted)", cl.Name, len(r.Deleted))))
+		},
 	}
-	var cmd tea.Cmd
-	u.in, cmd = u.in.Update(msg)
-	return u, cmd
 }
 
-func (u *uninstallScreen) view(w, h int) string {
-	st := u.s.styles
-	var b strings.Builder
-	b.WriteString(st.Error.Render("Uninstall Flux from "+u.cl.Name) + "\n\n")
-	if u.result != nil {
-		r := u.result
-		fmt.Fprintf(&b, "Deleted %d objects, removed %d finalizers; namespace %s deleted: %v\n", len(r.Deleted), r.FinalizersRemoved, r.Namespace, r.NamespaceDeleted)
-		for _, d := range r.Deleted {
-			b.WriteString("  " + d + "\n")
-		}
-		b.WriteString("\n" + st.Muted.Render("esc to go back"))
-		return clipLines(b.String(), w, h)
-	}
-	b.WriteString("Controllers, RBAC and CRDs are removed; applied workloads keep running.\n")
-	box := "[ ]"
-	if u.delNS {
-		box = "[x]"
-	}
-	b.WriteString("Delete the Flux namespace too: " + box + st.Muted.Render("  (tab)") + "\n\n")
-	b.WriteString(fmt.Sprintf("Type the cluster name %s to confirm:\n", st.Header.Render(u.cl.Name)))
-	b.WriteString(u.in.View() + "\n")
-	if u.working != "" {
-		b.WriteString("\n" + st.Warn.Render(u.working+"…"))
-	}
-	return clipLines(b.String(), w, h)
+// newRegisterForm registers a cluster from a kubeconfig context,
+// generated from clusters.register's declaration; the id comes from the
+// name.
+func newRegisterForm(s *session, list int) screen {
+	f := inputForm(api.RegisterCluster, formSpec{only: []string{"name", "kubeconfig", "context"}, fields: map[string]fieldOpt{
+		"name":       {hint: "e.g. prod"},
+		"kubeconfig": {hint: "$KUBECONFIG, then ~/.kube/config"},
+		"context":    {hint: "the kubeconfig's current one"},
+	}}, nil)
+	return newFormScreen(s, "Register a cluster", "gitopstui keeps a reference to the kubeconfig and context, never a credential.", f,
+		func(f *form, to int) tea.Cmd {
+			in, _ := formInput[api.RegisterClusterInput](f, nil)
+			return invoke(s, to, "", api.RegisterCluster, in)
+		},
+		func(msg tea.Msg) tea.Cmd {
+			cl := msg.(doneMsg[api.ClusterView]).val
+			return tea.Batch(pop("registered cluster "+cl.Name), reload(list))
+		})
 }

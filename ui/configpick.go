@@ -24,7 +24,7 @@ var (
 func (c *configEditor) newFileList(files []string) list[string] {
 	l := newList[string](nil, listSpec[string]{
 		noun: "Files of " + c.env.Name,
-		cols: []column[string]{{"FILE", 0, 0, func(x cellCtx, f *string) (string, lipgloss.Style) {
+		cols: []column[string]{{title: "FILE", cell: func(x cellCtx, f *string) (string, lipgloss.Style) {
 			if c.file != nil && *f == c.file.File {
 				return "• " + *f, x.st.Header
 			}

@@ -3,10 +3,11 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
@@ -67,8 +68,9 @@ func newDeployForm(s *session, p model.Project, env model.Environment) screen {
 		}, nil)
 }
 
-// previewScreen shows gitops.previewChanges: the diff colorized by chroma
-// and the impact panel; enter confirms and commits.
+// previewScreen shows gitops.previewChanges: the diff colorized by chroma,
+// the impact panel and what would stop Flux from applying the commit;
+// enter confirms and commits, esc goes back to the form.
 type previewScreen struct {
 	base
 	p      model.Project
@@ -77,30 +79,42 @@ type previewScreen struct {
 	res    *api.PreviewResult
 	diff   []string // the diff, highlighted
 	scroll int
+	tg     *target
 }
 
 func newPreview(s *session, p model.Project, env model.Environment, in api.DeployInput) *previewScreen {
-	return &previewScreen{base: newBase(s), p: p, env: env, in: in}
+	return &previewScreen{base: newBase(s), p: p, env: env, in: in, tg: newTarget(env)}
 }
 
 func (v *previewScreen) title() string { return "Preview" }
 func (v *previewScreen) scope() scope {
-	return scope{project: v.p.Name, env: v.env.Name, cluster: v.env.ClusterID}
+	return scope{project: v.p.Name, env: v.env.Name, cluster: v.s.names.of(pickCluster, v.env.ClusterID)}
 }
 func (v *previewScreen) bindings() []key.Binding {
 	k := v.s.keys
-	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit & deploy")), k.Up, k.Down, k.Cancel}
+	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the form"))
+	if v.res == nil {
+		return []key.Binding{back}
+	}
+	confirm := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit & deploy"))
+	if len(v.tg.problems(v.s)) > 0 || v.hasServerProblem() {
+		confirm.SetHelp("enter", "commit anyway")
+	}
+	return []key.Binding{confirm, back, k.Up, k.Down}
 }
 
 func (v *previewScreen) init() tea.Cmd {
 	in := api.PreviewInput{ProjectID: v.in.ProjectID, EnvironmentID: v.in.EnvironmentID, Changes: v.in.Change(),
 		Workload: v.in.Workload, Container: v.in.Container}
-	return v.ld.start("previewing", invoke(v.s, v.sid, "", api.PreviewChanges, in))
+	return tea.Batch(v.ld.start("previewing", invoke(v.s, v.sid, "", api.PreviewChanges, in)), v.tg.load(v.s, v.sid))
 }
 
 func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if v.resize(msg) {
 		return v, nil
+	}
+	if ok, cmd := v.tg.absorb(v.s, v.sid, msg); ok {
+		return v, cmd
 	}
 	switch msg := msg.(type) {
 	case doneMsg[api.PreviewResult]:
@@ -114,31 +128,49 @@ func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 	case tea.KeyPressMsg:
 		if msg.String() == "enter" && v.res != nil && v.ld.busy == "" {
-			return v, replace(newProgress(v.s, v.p, v.env, v.in, v.res.Summary))
+			// The progress takes the place of the form and the preview:
+			// esc from it goes back to the environment.
+			return v, replaceTop(newProgress(v.s, v.p, v.env, v.in, v.tg), 2)
 		}
 		if v.res != nil {
-			v.scroll = scrollBy(v.s.keys, msg, v.scroll, len(v.diff), max(1, v.h-len(v.panel(v.s.styles))))
+			v.scroll = scrollBy(v.s.keys, msg, v.scroll, len(v.diff), max(1, v.h-len(v.panel(v.s.styles, v.w))))
 		}
 	}
 	return v, nil
 }
 
+// hasServerProblem reports a preview warning that nothing will apply.
+func (v *previewScreen) hasServerProblem() bool {
+	if v.res == nil {
+		return false
+	}
+	for _, w := range v.res.Warnings {
+		if strings.HasPrefix(w, "nothing will apply this commit") {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *previewScreen) view(w, h int) string {
 	st := v.s.styles
+	head := st.Header.Render("Preview for " + v.env.Name)
 	switch {
 	case v.res == nil && v.ld.err != nil:
-		return clipLines(st.Header.Render("Preview for "+v.env.Name)+"\n"+errLine(st, v.ld.err), w, h)
+		l := append([]string{head, ""}, errLines(st, v.ld.err, w, max(1, h-4))...)
+		l = append(l, "", st.Muted.Render("Nothing was committed. esc: back to the form to change it."))
+		return clipLines(strings.Join(l, "\n"), w, h)
 	case v.res == nil:
-		return st.Header.Render("Preview for "+v.env.Name) + "\n" + st.Muted.Render("computing the diff…")
+		return head + "\n" + st.Muted.Render("computing the diff…")
 	}
-	panel := v.panel(st)
+	panel := v.panel(st, w)
 	body := window(v.diff, v.scroll, w, max(1, h-len(panel)))
 	return clipLines(strings.Join(panel, "\n")+"\n"+body, w, h)
 }
 
-// panel is the preview's head: the workload, the counts, the impact and
-// the warnings.
-func (v *previewScreen) panel(st Styles) []string {
+// panel is the preview's head: the workload, the counts, the impact, the
+// warnings and what would keep Flux from applying the commit.
+func (v *previewScreen) panel(st Styles, w int) []string {
 	r := v.res
 	im := r.Impact
 	var panel []string
@@ -159,10 +191,24 @@ func (v *previewScreen) panel(st Styles) []string {
 	for _, c := range im.ImmutableChanges {
 		panel = append(panel, st.Error.Render("immutable field: "+c))
 	}
-	for _, wn := range r.Warnings {
-		panel = append(panel, st.Warn.Render("⚠ "+wn))
+	wrap := func(sty lipgloss.Style, text string) {
+		for _, l := range strings.Split(ansi.Wrap(text, max(20, w-2), " "), "\n") {
+			panel = append(panel, sty.Render(l))
+		}
 	}
-	return append(panel, st.Muted.Render("enter: commit and deploy · esc: back"), "")
+	for _, wn := range r.Warnings {
+		wrap(st.Warn, "⚠ "+words(wn))
+	}
+	for _, p := range v.tg.problems(v.s) {
+		if !p.server {
+			wrap(st.Warn, "⚠ "+p.lead()+p.what+"; "+p.todo)
+		}
+	}
+	hint := "enter: commit and deploy · esc: back to the form"
+	if len(v.tg.problems(v.s)) > 0 || v.hasServerProblem() {
+		hint = "enter: commit anyway · esc: back to the form"
+	}
+	return append(panel, st.Muted.Render(hint), "")
 }
 
 func shortSHA(s string) string {
@@ -170,153 +216,4 @@ func shortSHA(s string) string {
 		return s[:7]
 	}
 	return orDash(s)
-}
-
-// pollMsg asks the progress screen to poll deployments.get.
-type pollMsg struct{ to int }
-
-func (p pollMsg) target() int { return p.to }
-
-// progressScreen commits the change and follows the deployment until Flux
-// reports success or failure: status events for its id, and polling
-// deployments.get as a fallback.
-type progressScreen struct {
-	base
-	p       model.Project
-	env     model.Environment
-	in      api.DeployInput
-	sum     api.Summary
-	result  *api.DeployResult
-	dep     *model.Deployment
-	started time.Time
-	polls   int
-}
-
-func newProgress(s *session, p model.Project, env model.Environment, in api.DeployInput, sum api.Summary) *progressScreen {
-	return &progressScreen{base: newBase(s), p: p, env: env, in: in, sum: sum}
-}
-
-func (g *progressScreen) title() string { return "Deploy" }
-func (g *progressScreen) scope() scope {
-	return scope{project: g.p.Name, env: g.env.Name, cluster: g.env.ClusterID}
-}
-func (g *progressScreen) bindings() []key.Binding {
-	k := g.s.keys
-	return []key.Binding{k.Back, k.History}
-}
-
-func (g *progressScreen) init() tea.Cmd {
-	g.working = "committing"
-	g.started = g.s.now()
-	return invoke(g.s, g.sid, "", api.DeployWithGitOps, g.in)
-}
-
-func (g *progressScreen) done() bool {
-	return g.dep != nil && (g.dep.Status == model.DeploySuccess || g.dep.Status == model.DeployFailed)
-}
-
-func (g *progressScreen) poll() tea.Cmd {
-	if g.s.static || g.done() {
-		return nil
-	}
-	to := g.sid
-	return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return pollMsg{to} })
-}
-
-func (g *progressScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if g.resize(msg) {
-		return g, nil
-	}
-	switch msg := msg.(type) {
-	case doneMsg[api.DeployResult]:
-		if msg.err != nil {
-			g.working = ""
-			return g, fail(msg.err)
-		}
-		r := msg.val
-		g.result = &r
-		g.working = "waiting for Flux"
-		return g, tea.Batch(notify("committed "+shortSHA(r.CommitSha)+" to "+r.Branch), g.poll())
-	case statusMsg:
-		if d := msg.Deployment; d != nil && g.result != nil && d.ID == g.result.DeploymentID {
-			dd := *d
-			g.dep = &dd
-			if g.done() {
-				g.working = ""
-				return g, notify("deployment " + dd.Status)
-			}
-		}
-	case pollMsg:
-		if g.result == nil || g.done() {
-			return g, nil
-		}
-		g.polls++
-		return g, invoke(g.s, g.sid, "", api.GetDeployment, api.IDInput{ID: g.result.DeploymentID})
-	case doneMsg[model.Deployment]:
-		if msg.err == nil {
-			d := msg.val
-			g.dep = &d
-		}
-		if g.done() {
-			g.working = ""
-			return g, notify("deployment " + g.dep.Status)
-		}
-		return g, g.poll()
-	case tea.KeyPressMsg:
-		if key.Matches(msg, g.s.keys.History) {
-			return g, push(newDeployments(g.s, g.p.ID, g.env.ID))
-		}
-	}
-	return g, nil
-}
-
-func (g *progressScreen) view(w, h int) string {
-	st := g.s.styles
-	var l []string
-	l = append(l, st.Header.Render("Deploy to "+g.env.Name+" ("+g.p.Name+")"), "")
-	step := func(done bool, active bool, text string) string {
-		switch {
-		case done:
-			return st.OK.Render("✓ ") + text
-		case active:
-			return st.Warn.Render("… ") + text
-		}
-		return st.Muted.Render("· " + text)
-	}
-	l = append(l, step(g.result != nil, g.result == nil, "commit and push"))
-	if g.result != nil {
-		r := g.result
-		l = append(l, "    "+st.Label.Render("commit ")+shortSHA(r.CommitSha)+st.Label.Render("  branch ")+r.Branch+st.Muted.Render(fmt.Sprintf("  (%d attempt(s))", r.Attempts)))
-		if r.GitURL != "" {
-			l = append(l, "    "+st.Label.Render("url    ")+st.Info.Render(r.GitURL))
-		}
-		if r.Message != "" {
-			l = append(l, "    "+st.Label.Render("message ")+r.Message)
-		}
-		l = append(l, "    "+st.Label.Render("deployment ")+r.DeploymentID)
-	}
-	status := ""
-	if g.dep != nil {
-		status = g.dep.Status
-	}
-	l = append(l, step(g.done(), g.result != nil && !g.done(), "Flux applies the commit"+func() string {
-		if status == "" {
-			return ""
-		}
-		return ": " + st.statusStyle(status).Render(status)
-	}()))
-	if g.dep != nil && g.dep.ErrorMessage != "" {
-		l = append(l, "    "+st.Error.Render(oneLine(g.dep.ErrorMessage)))
-	}
-	if g.done() {
-		if g.dep.Status == model.DeploySuccess {
-			l = append(l, "", st.OK.Render("Deployed."))
-		} else {
-			l = append(l, "", st.Error.Render("Deployment failed."))
-		}
-		if g.dep.GitCommitURL != "" {
-			l = append(l, st.Label.Render("commit ")+st.Info.Render(g.dep.GitCommitURL))
-		}
-	}
-	return clipLines(strings.Join(l, "\n"), w, h)
 }

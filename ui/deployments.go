@@ -16,7 +16,8 @@ import (
 const pageSize = 50
 
 // deploymentsScreen is the deployment history, newest first, paged by the
-// id of the last deployment seen (deployments.list's before).
+// id of the last deployment seen (deployments.list's before), with the
+// names of the projects and environments.
 type deploymentsScreen struct {
 	base
 	projectID, envID string
@@ -28,44 +29,57 @@ func newDeployments(s *session, projectID, envID string) *deploymentsScreen {
 	d := &deploymentsScreen{base: newBase(s), projectID: projectID, envID: envID}
 	d.l = newList(&d.ld, listSpec[model.Deployment]{
 		noun:  "Deployments",
-		cols:  deploymentColumns(),
+		cols:  deploymentColumns(&s.names),
 		empty: "No deployments yet. Deploy from an environment with D.",
 		search: func(it *model.Deployment) string {
-			return it.DeploymentMethod + " " + it.Status + " " + it.GitCommitSha + " " + it.DeployedBy + " " + it.Image + " " + it.Message
+			return it.DeploymentMethod + " " + it.Status + " " + it.GitCommitSha + " " + it.DeployedBy + " " + it.Image + " " + it.Message +
+				" " + s.names.of(pickProject, it.ProjectID) + " " + s.names.of(pickEnv, it.EnvironmentID)
 		},
 		ident: func(it *model.Deployment) string { return it.ID },
+		now:   s.now,
 	})
 	return d
 }
 
-func deploymentColumns() []column[model.Deployment] {
+func deploymentColumns(n *names) []column[model.Deployment] {
 	plain := lipgloss.NewStyle()
 	return []column[model.Deployment]{
-		{"METHOD", 10, 1, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+		{title: "PROJECT", prio: 3, cell: func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return n.of(pickProject, it.ProjectID), plain
+		}},
+		{title: "ENV", prio: 1, cell: func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return n.of(pickEnv, it.EnvironmentID), x.st.Header
+		}},
+		{title: "STATUS", cell: func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return it.Status, x.st.statusStyle(it.Status)
+		}},
+		{title: "METHOD", prio: 4, cell: func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
 			b, ok := x.st.Badge[it.DeploymentMethod]
 			if !ok {
 				b = x.st.Muted
 			}
 			return it.DeploymentMethod, b
 		}},
-		{"STATUS", 7, 0, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
-			return it.Status, x.st.statusStyle(it.Status)
-		}},
-		{"COMMIT", 7, 0, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+		{title: "COMMIT", cell: func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
 			return shortSHA(it.GitCommitSha), x.st.Muted
 		}},
-		{"WHO", 10, 3, func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) { return orDash(it.DeployedBy), plain }},
-		{"AGE", 4, 1, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+		{title: "IMAGE", prio: 2, squeeze: true, keepEnd: true, cell: func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return orDash(it.Image), plain
+		}},
+		{title: "AGE", prio: 1, cell: func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
 			return age(x.now, it.CreatedAt), x.st.Muted
 		}},
-		{"IMAGE", 20, 2, func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) { return orDash(it.Image), plain }},
-		{"MESSAGE", 0, 4, func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) { return oneLine(it.Message), x.st.Muted }},
+		{title: "WHO", prio: 5, cell: func(_ cellCtx, it *model.Deployment) (string, lipgloss.Style) { return orDash(it.DeployedBy), plain }},
+		{title: "MESSAGE", prio: 6, squeeze: true, cell: func(x cellCtx, it *model.Deployment) (string, lipgloss.Style) {
+			return oneLine(it.Message), x.st.Muted
+		}},
 	}
 }
 
-func (d *deploymentsScreen) title() string         { return "Deployments" }
+func (d *deploymentsScreen) title() string         { return "Deployments" + d.l.filterNote() }
 func (d *deploymentsScreen) ids() (string, string) { return d.projectID, d.envID }
 func (d *deploymentsScreen) capturing() bool       { return d.l.filtering }
+func (d *deploymentsScreen) esc() bool             { return d.l.clearFilter() }
 func (d *deploymentsScreen) bindings() []key.Binding {
 	k := d.s.keys
 	if d.l.filtering {
@@ -80,7 +94,9 @@ func (d *deploymentsScreen) load(cursor string) tea.Cmd {
 	return d.ld.start("loading deployments", invoke(d.s, d.sid, cursor, api.ListDeployments, in))
 }
 
-func (d *deploymentsScreen) init() tea.Cmd { return d.load("") }
+func (d *deploymentsScreen) init() tea.Cmd {
+	return tea.Batch(d.load(""), loadOptions(d.s, d.sid, pickProject), loadOptions(d.s, d.sid, pickEnv))
+}
 
 // more loads the next page unless one is loading or there is none.
 func (d *deploymentsScreen) more() tea.Cmd {
@@ -96,6 +112,11 @@ func (d *deploymentsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return d, nil
 	}
 	switch msg := msg.(type) {
+	case reloadMsg:
+		return d, d.init()
+	case optionsMsg:
+		d.s.names.learnAll(msg.kind, msg.opts)
+		d.l.setRows(d.l.items) // names are as wide as they are
 	case doneMsg[[]model.Deployment]:
 		v, ok := settle(&d.ld, msg)
 		if !ok {

@@ -78,9 +78,9 @@ func touches(n api.ChangeNote, kinds ...string) bool {
 	return false
 }
 
-// names reports whether n may have changed the record id: it names id, or
+// namesID reports whether n may have changed the record id: it names id, or
 // no id at all.
-func names(n api.ChangeNote, id string) bool {
+func namesID(n api.ChangeNote, id string) bool {
 	return len(n.IDs) == 0 || slices.Contains(n.IDs, id)
 }
 
@@ -104,5 +104,5 @@ func (d *deploymentsScreen) follows(n api.ChangeNote) bool {
 
 // A resource's detail follows that resource alone.
 func (d *detailScreen) follows(n api.ChangeNote) bool {
-	return touches(n, api.KindResources) && names(n, d.v.ID)
+	return touches(n, api.KindResources) && namesID(n, d.v.ID)
 }

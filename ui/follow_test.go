@@ -64,18 +64,20 @@ func TestScreensFollowMutationsFromOutside(t *testing.T) {
 	callElsewhere(t, svc, "projects.create", `{"name":"blog","id":"blog"}`)
 	waitScreen(t, tm, "Projects (2)", "blog")
 
-	keys(tm, "enter")
+	// The cursor stays on the row it was on (shop); blog sorts first.
+	keys(tm, "g", "enter")
 	waitScreen(t, tm, "Environments of blog (0)")
 	callElsewhere(t, svc, "environments.create", `{"projectId":"blog","name":"dev","id":"env-dev","clusterId":"edge","namespace":"blog"}`)
 	waitScreen(t, tm, "Environments of blog (1)", "dev")
 
-	// The screens under the top one followed too: back on the projects
-	// list and the clusters list, a removal shows without a key press.
+	// The screen under the top one followed too: back on the projects
+	// list, and on the clusters list, a removal shows without a key press.
 	keys(tm, "esc")
 	waitScreen(t, tm, "Projects (2)", "blog")
 	callElsewhere(t, svc, "projects.delete", `{"id":"blog","force":true}`)
 	waitScreen(t, tm, "Projects (1)")
-	keys(tm, "esc")
+	// Number keys switch the top-level view (they do not stack).
+	keys(tm, "1")
 	waitScreen(t, tm, "Clusters (2)", "edge")
 	callElsewhere(t, svc, "clusters.remove", `{"id":"edge"}`)
 	waitScreen(t, tm, "Clusters (1)")

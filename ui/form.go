@@ -15,6 +15,8 @@ const (
 	textField fieldKind = iota
 	boolField
 	choiceField
+	// pickField chooses a record by name and sends its id (picker.go).
+	pickField
 )
 
 // unset is the choice that leaves an optional field out of the input.
@@ -35,6 +37,7 @@ type field struct {
 	omitOff  bool // an unticked box is left out of the input
 	choices  []string
 	choice   int
+	pick     *picker
 	required bool
 	// check returns a problem with the text ("" when fine); parse turns the
 	// text into the input's JSON value (default: by the field's type).
@@ -76,13 +79,18 @@ func (f *form) setFocus(i int) {
 	}
 	f.focus = (i + len(f.fields)) % len(f.fields)
 	for j := range f.fields {
-		if f.fields[j].kind != textField {
+		in := &f.fields[j].input
+		switch f.fields[j].kind {
+		case pickField:
+			in = &f.fields[j].pick.query
+		case textField:
+		default:
 			continue
 		}
 		if j == f.focus {
-			f.fields[j].input.Focus()
+			in.Focus()
 		} else {
-			f.fields[j].input.Blur()
+			in.Blur()
 		}
 	}
 }
@@ -107,6 +115,8 @@ func (f *form) value(key string) string {
 
 func (fl *field) text() string {
 	switch fl.kind {
+	case pickField:
+		return fl.pick.value()
 	case choiceField:
 		return fl.choices[fl.choice]
 	case boolField:
@@ -120,6 +130,19 @@ func (fl *field) text() string {
 
 // problem is the field's own problem ("" when fine).
 func (fl *field) problem() string {
+	if fl.kind == pickField {
+		switch {
+		case fl.pick.value() != "":
+			return ""
+		case len(fl.pick.opts) > 0 && fl.pick.query.Value() != "":
+			return "no " + string(fl.pick.kind) + " matches " + fl.pick.query.Value()
+		case fl.required && fl.pick.loaded:
+			return "required"
+		case fl.required:
+			return "loading"
+		}
+		return ""
+	}
 	if fl.kind != textField {
 		return ""
 	}
@@ -143,6 +166,7 @@ func (fl *field) problem() string {
 
 // recheck recomputes the problems after a change.
 func (f *form) recheck() {
+	f.link()
 	f.probs, f.general = map[string]string{}, nil
 	for i := range f.fields {
 		if p := f.fields[i].problem(); p != "" {
@@ -165,6 +189,65 @@ func (f *form) recheck() {
 		// the last word on those.
 	}
 	sort.Strings(f.general)
+}
+
+// link narrows the pickers to the form's chosen project and environment.
+func (f *form) link() {
+	var project, env *string
+	for _, fl := range f.fields {
+		if fl.kind == pickField && fl.pick.kind == pickProject {
+			v := fl.pick.value()
+			project = &v
+		}
+		if fl.kind == pickField && fl.pick.kind == pickEnv {
+			v := fl.pick.value()
+			env = &v
+		}
+	}
+	for _, fl := range f.fields {
+		if fl.kind != pickField {
+			continue
+		}
+		if project != nil && fl.pick.kind != pickProject {
+			fl.pick.project = *project
+		}
+		if env != nil && fl.pick.kind == pickResource {
+			fl.pick.env = *env
+		}
+	}
+}
+
+// loads lists the records of the form's pickers, one call per kind.
+func (f *form) loads(s *session, to int) tea.Cmd {
+	seen := map[pickKind]bool{}
+	var cmds []tea.Cmd
+	for _, fl := range f.fields {
+		if fl.kind == pickField && !seen[fl.pick.kind] {
+			seen[fl.pick.kind] = true
+			cmds = append(cmds, loadOptions(s, to, fl.pick.kind))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// setOptions gives the loaded options to the pickers of their kind.
+func (f *form) setOptions(msg optionsMsg) {
+	for _, fl := range f.fields {
+		if fl.kind == pickField && fl.pick.kind == msg.kind {
+			fl.pick.set(msg)
+		}
+	}
+	f.recheck()
+}
+
+// picked returns the name chosen in the picker of key ("" when none).
+func (f *form) picked(key string) string {
+	for _, fl := range f.fields {
+		if fl.key == key && fl.kind == pickField {
+			return fl.pick.label()
+		}
+	}
+	return ""
 }
 
 // has reports a field with key k; under reports fields inside object k.
@@ -233,6 +316,8 @@ func (f *form) update(keys KeyMap, msg tea.Msg) (cmd tea.Cmd, submit bool) {
 // edit applies a key to the field.
 func (fl *field) edit(km tea.KeyPressMsg) tea.Cmd {
 	switch fl.kind {
+	case pickField:
+		return fl.pick.key(km)
 	case boolField:
 		switch km.String() {
 		case "space", "x", "left", "right":
@@ -261,8 +346,8 @@ func (f *form) view(st Styles, w int) string {
 		if i == f.focus {
 			mark, lab = st.Focused.Render("▸ "), st.Focused.Render(pad(fl.label, f.labelW))
 		}
-		b.WriteString(fit(mark+lab+"  "+fl.show(st), w) + "\n")
-		if p, bad := f.probs[fl.key]; bad && (fl.input.Value() != "" || i < f.focus || f.tried) {
+		b.WriteString(fit(mark+lab+"  "+fl.show(st, i == f.focus), w) + "\n")
+		if p, bad := f.probs[fl.key]; bad && p != "loading" && (fl.typed() || i < f.focus || f.tried) {
 			b.WriteString(fit(strings.Repeat(" ", f.labelW+4)+st.Error.Render("✗ "+p), w) + "\n")
 		}
 	}
@@ -272,9 +357,19 @@ func (f *form) view(st Styles, w int) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// typed reports text typed in the field.
+func (fl *field) typed() bool {
+	if fl.kind == pickField {
+		return fl.pick.query.Value() != ""
+	}
+	return fl.input.Value() != ""
+}
+
 // show renders the field's value.
-func (fl *field) show(st Styles) string {
+func (fl *field) show(st Styles, focused bool) string {
 	switch fl.kind {
+	case pickField:
+		return fl.pick.view(st, focused)
 	case boolField:
 		if fl.on {
 			return "[x]"
@@ -296,7 +391,7 @@ func (fl *field) show(st Styles) string {
 
 // formBindings are the keys of a form.
 func formBindings(k KeyMap) []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Toggle, k.Submit, k.Cancel}
+	return []key.Binding{k.Submit, k.Cancel, k.Next, k.Prev, k.Toggle}
 }
 
 // formScreen is a screen holding one form whose submit makes a call.
@@ -315,13 +410,18 @@ func newFormScreen(s *session, name, intro string, f form, submit func(f *form, 
 }
 
 func (fs *formScreen) title() string           { return fs.name }
-func (fs *formScreen) init() tea.Cmd           { return nil }
+func (fs *formScreen) init() tea.Cmd           { return fs.f.loads(fs.s, fs.sid) }
 func (fs *formScreen) capturing() bool         { return true }
 func (fs *formScreen) bindings() []key.Binding { return formBindings(fs.s.keys) }
 
 func (fs *formScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	if fs.resize(msg) {
 		fs.f.setWidth(fs.w)
+		return fs, nil
+	}
+	if o, ok := msg.(optionsMsg); ok {
+		fs.s.names.learnAll(o.kind, o.opts)
+		fs.f.setOptions(o)
 		return fs, nil
 	}
 	if t, ok := msg.(targeted); ok && t.target() == fs.sid {
@@ -368,11 +468,14 @@ func (fs *formScreen) view(w, h int) string {
 }
 
 // newInput is a text input with a steady cursor: no blink timer re-renders
-// the screen twice a second, and tests can run every command.
+// the screen twice a second, and tests can run every command. Its
+// placeholder is dim; set it with hint so it reads as one without color.
 func newInput() textinput.Model {
 	ti := textinput.New()
 	st := ti.Styles()
 	st.Cursor.Blink = false
+	st.Focused.Placeholder = st.Focused.Placeholder.Faint(true)
+	st.Blurred.Placeholder = st.Blurred.Placeholder.Faint(true)
 	ti.SetStyles(st)
 	return ti
 }

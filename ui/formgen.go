@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,10 @@ type fieldOpt struct {
 	// field's JSON value (e.g. "A=1, -B" into an env map).
 	check func(string) string
 	parse func(string) (any, error)
+	// pick makes the field a picker of these records (value pre-selects
+	// one); fields named projectId, environmentId, clusterId and
+	// repositoryId are pickers without it.
+	pick pickKind
 }
 
 // formSpec shapes a generated form.
@@ -53,6 +58,28 @@ type formSpec struct {
 	// requiredFirst puts the required fields first.
 	requiredFirst bool
 	fields        map[string]fieldOpt
+	// idPick makes the field "id" a picker of these records (procedures
+	// acting on an existing record).
+	idPick pickKind
+}
+
+// idFields are the fields that name a record, and what they pick.
+var idFields = map[string]pickKind{
+	"projectId": pickProject, "environmentId": pickEnv, "clusterId": pickCluster, "repositoryId": pickRepo,
+}
+
+// pickOf is what the field at path picks ("" for a plain field).
+func pickOf(l leaf, o fieldOpt, spec formSpec) pickKind {
+	switch name := l.path[len(l.path)-1]; {
+	case o.pick != "":
+		return o.pick
+	case l.f.Type != "string":
+		return ""
+	case len(l.path) == 1 && name == "id":
+		return spec.idPick
+	default:
+		return idFields[name]
+	}
 }
 
 // leaf is one field of an input with its dotted path; required says the
@@ -140,7 +167,12 @@ func genField(l leaf, spec formSpec) field {
 	if len(choices) == 0 {
 		choices = l.f.Enum
 	}
-	switch {
+	switch kind := pickOf(l, o, spec); {
+	case kind != "":
+		fl.kind, fl.pick = pickField, newPicker(kind, o.value)
+		if !fl.required {
+			fl.pick.none = cmp.Or(o.hint, "none")
+		}
 	case l.f.Type == "boolean" && (o.value != "" || fl.required):
 		fl.kind, fl.on = boolField, o.value == "true"
 	case l.f.Type == "boolean":
@@ -161,9 +193,9 @@ func genField(l leaf, spec formSpec) field {
 		fl.input.Prompt = ""
 		fl.input.CharLimit = 4096
 		fl.input.SetValue(o.value)
-		fl.input.Placeholder = o.hint
+		fl.input.Placeholder = hint(o.hint)
 		if o.hint == "" {
-			fl.input.Placeholder = l.f.Doc
+			fl.input.Placeholder = hint(l.f.Doc)
 		}
 	}
 	return fl

@@ -185,7 +185,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 	named := map[string]rune{
 		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "up": tea.KeyUp, "down": tea.KeyDown,
 		"space": tea.KeySpace, "backspace": tea.KeyBackspace, "pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp,
-		"left": tea.KeyLeft, "right": tea.KeyRight,
+		"left": tea.KeyLeft, "right": tea.KeyRight, "home": tea.KeyHome, "end": tea.KeyEnd,
 	}
 	if k == "shift+tab" {
 		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
@@ -379,6 +379,8 @@ func catalogFake() *fakeCaller {
 		}).
 		ret("projects.list", []model.Project{pv.Project, {ID: "blog", Name: "blog", CreatedAt: testNow.Add(-time.Hour)}}).
 		ret("projects.get", pv).
+		ret("environments.list", pv.Environments).
+		ret("repositories.list", pv.Repositories).
 		ret("gitops.listGitOpsResources", cannedResources(12)).
 		ret("gitops.getGitOpsResource", cannedDetail()).
 		ret("deployments.list", cannedDeployments())

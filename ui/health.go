@@ -51,7 +51,7 @@ func (h *healthScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, k.Install):
 			return h, push(newInstallForm(h.s, h.cl))
 		case key.Matches(msg, k.Uninstall):
-			return h, push(newUninstall(h.s, h.cl))
+			return h, push(newDelete(h.s, uninstallSpec(h.s, h.cl)))
 		case h.rep != nil:
 			head, body := h.lines(h.s.styles)
 			h.scroll = scrollBy(k, msg, h.scroll, len(body), max(1, h.base.h-len(head)))

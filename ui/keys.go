@@ -15,7 +15,7 @@ type KeyMap struct {
 	// Clusters.
 	Install, Uninstall, Health key.Binding
 	// Environments.
-	GitOps, Deploy, ConfigEditor, History key.Binding
+	GitOps, Deploy, ConfigEditor, History, Repos key.Binding
 	// Forms and dialogs.
 	Next, Prev, Toggle, Submit, Confirm, Cancel, More key.Binding
 }
@@ -38,10 +38,10 @@ func NewKeyMap() KeyMap {
 
 		Up:       b("↑/k", "up", "up", "k"),
 		Down:     b("↓/j", "down", "down", "j"),
-		PageUp:   b("pgup", "page up", "pgup", "ctrl+u"),
-		PageDown: b("pgdn", "page down", "pgdown", "ctrl+f"),
-		Top:      b("g", "top", "g", "home"),
-		Bottom:   b("G", "bottom", "G", "end"),
+		PageUp:   b("pgup/ctrl+b", "page up", "pgup", "ctrl+b"),
+		PageDown: b("pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
+		Top:      b("g/home", "top", "g", "home"),
+		Bottom:   b("G/end", "bottom", "G", "end"),
 		Open:     b("enter", "open", "enter"),
 		Filter:   b("/", "filter", "/"),
 		Sort:     b("s", "sort", "s"),
@@ -62,6 +62,7 @@ func NewKeyMap() KeyMap {
 		Deploy:       b("D", "deploy", "D"),
 		ConfigEditor: b("E", "edit manifest", "E"),
 		History:      b("H", "history", "H"),
+		Repos:        b("r", "repositories", "r"),
 
 		Next:    b("tab", "next field", "tab", "down"),
 		Prev:    b("shift+tab", "prev field", "shift+tab", "up"),

@@ -13,23 +13,33 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// column is one column of a list of T.
+// column is one column of a list of T. A column is as wide as its widest
+// cell (or its title); when the row is wider than the body, squeezable
+// columns give up width first and then the least important columns drop,
+// so names and statuses stay whole and paths and messages are cut.
 type column[T any] struct {
 	title string
-	// width in cells; 0 takes the remaining space (at least minFlex).
-	width int
 	// prio 0 is essential and never dropped; 1, 2, 3… are less and less
 	// important: on a narrow terminal the highest number drops first.
 	prio int
+	// squeeze lets the column narrow (down to minSqueeze or its title)
+	// before any column drops: paths, messages, images.
+	squeeze bool
+	// keepEnd cuts a long cell at its start, so its end (a tag) stays.
+	keepEnd bool
 	// cell returns the plain text of the item's cell and its style.
 	cell func(c cellCtx, it *T) (string, lipgloss.Style)
 }
 
-// cellCtx is what a cell reads while it is drawn.
+// cellCtx is what a cell reads while it is drawn (or measured, with
+// unset styles).
 type cellCtx struct {
-	st  Styles
+	st  *Styles
 	now time.Time
 }
+
+// noStyles are the styles cells are measured with.
+var noStyles Styles
 
 // sortMode is one order of a list's rows.
 type sortMode[T any] struct {
@@ -52,10 +62,12 @@ type listSpec[T any] struct {
 	ident func(*T) string
 	// sorts, when set, are cycled by the sort key; the first is the default.
 	sorts []sortMode[T]
+	// now is the clock cells are measured with (time.Now when nil).
+	now func() time.Time
 }
 
-// minFlex is the least width of the column that takes the remaining space.
-const minFlex = 8
+// minSqueeze is the least width a squeezable column narrows to.
+const minSqueeze = 8
 
 // list is the body every list screen shares: a heading with the count,
 // the loading, empty and error states, the `/` filter, an optional sort,
@@ -69,6 +81,7 @@ type list[T any] struct {
 
 	items  []T
 	keys   []string // lowercased search text per item
+	nat    []int    // each column's content width over every item
 	index  map[string]int
 	shown  []int // filtered and sorted indexes into items
 	sortBy int
@@ -83,23 +96,67 @@ type list[T any] struct {
 func newList[T any](ld *loader, spec listSpec[T]) list[T] {
 	fi := newInput()
 	fi.Prompt = "/"
-	fi.Placeholder = "filter"
+	fi.Placeholder = hint("type to filter")
 	fi.SetWidth(24)
 	return list[T]{listSpec: spec, ld: ld, filter: fi, index: map[string]int{}, w: 80, h: 20}
 }
 
 // setRows replaces the rows.
 func (l *list[T]) setRows(items []T) {
+	cur := l.currentID()
 	l.items = items
 	l.keys = make([]string, len(items))
 	l.index = make(map[string]int, len(items))
+	l.nat = make([]int, len(l.cols))
+	for j, c := range l.cols {
+		l.nat[j] = ansi.StringWidth(c.title)
+	}
+	c := l.measuring()
 	for i := range items {
 		l.keys[i] = l.searchKey(&items[i])
 		if l.ident != nil {
 			l.index[l.ident(&items[i])] = i
 		}
+		l.measure(c, &items[i])
 	}
-	l.refilter()
+	l.refilterAt(cur)
+}
+
+// currentID is the identity of the selected row ("" for none).
+func (l *list[T]) currentID() string {
+	if it := l.current(); it != nil && l.ident != nil {
+		return l.ident(it)
+	}
+	return ""
+}
+
+// measuring is the context cells are measured in.
+func (l *list[T]) measuring() cellCtx {
+	c := cellCtx{st: &noStyles, now: time.Now()}
+	if l.now != nil {
+		c.now = l.now()
+	}
+	return c
+}
+
+// measure widens the columns to fit the item's cells.
+func (l *list[T]) measure(c cellCtx, it *T) {
+	for j := range l.cols {
+		text, _ := l.cols[j].cell(c, it)
+		if len(text) > l.nat[j] { // a cell is never wider than its bytes
+			l.nat[j] = max(l.nat[j], cellWidth(text))
+		}
+	}
+}
+
+// cellWidth is the width of plain text: its length when it is ASCII.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
 }
 
 func (l *list[T]) searchKey(it *T) string {
@@ -119,6 +176,7 @@ func (l *list[T]) find(id string) (int, bool) {
 func (l *list[T]) setRow(i int, it T) {
 	l.items[i] = it
 	l.keys[i] = l.searchKey(&l.items[i])
+	l.measure(l.measuring(), &l.items[i])
 	if l.filterText() != "" || l.sortBy != 0 {
 		l.refilter()
 	}
@@ -144,11 +202,10 @@ func (l *list[T]) filterText() string {
 
 // refilter recomputes the shown rows from the filter and the sort,
 // keeping the cursor on the same row when it is still shown.
-func (l *list[T]) refilter() {
-	cur := ""
-	if it := l.current(); it != nil && l.ident != nil {
-		cur = l.ident(it)
-	}
+func (l *list[T]) refilter() { l.refilterAt(l.currentID()) }
+
+// refilterAt is refilter keeping the cursor on the row with identity cur.
+func (l *list[T]) refilterAt(cur string) {
 	q := l.filterText()
 	shown := l.shown[:0]
 	for i, k := range l.keys {
@@ -189,17 +246,20 @@ func (l *list[T]) resize(w, h int) {
 	l.clamp()
 }
 
-// chrome counts the lines above the table: heading, sub line, error line.
+// chrome counts the lines above the table: heading, sub line, error lines.
 func (l *list[T]) chrome() int {
 	n := 1
 	if l.sub != "" {
 		n++
 	}
 	if l.ld != nil && l.ld.err != nil {
-		n++
+		n += len(errLines(Styles{}, l.ld.err, l.w, listErrLines))
 	}
 	return n
 }
+
+// listErrLines is how many lines a list's load error may wrap to.
+const listErrLines = 3
 
 // rows is how many rows fit under the heading and the column titles.
 func (l *list[T]) rows() int { return max(1, l.h-l.chrome()-1) }
@@ -280,74 +340,101 @@ func filterBindings() []key.Binding {
 	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))}
 }
 
-// layout picks the columns that fit in w, dropping the least important
-// first, and their widths.
-func layout[T any](cols []column[T], w int) (idx, widths []int) {
+// layout picks the columns that fit in w and their widths: each column
+// is as wide as its content (nat). While the row is too wide, the least
+// important column (highest prio, then the rightmost) gives way: a
+// squeezable one narrows first, down to its least width, and then it is
+// dropped, unless it is essential (prio 0); the rest is laid out again
+// from their content widths.
+func layout[T any](cols []column[T], nat []int, w int) (idx, widths []int) {
 	idx = make([]int, len(cols))
 	for i := range cols {
 		idx[i] = i
 	}
-	// Every column is followed by one space: the last cell of a line stays
-	// empty, so no terminal wraps it.
-	need := func() int {
-		n := len(idx)
-		for _, i := range idx {
-			n += max(cols[i].width, flexWidth(cols[i]))
-		}
-		return n
-	}
-	for need() > w {
-		drop := -1
+	for {
+		widths = make([]int, len(idx))
+		// Every column is followed by one space: the last cell of a line
+		// stays empty, so no terminal wraps it.
+		over := len(idx) - w
 		for j, i := range idx {
-			if p := cols[i].prio; p > 0 && (drop < 0 || p >= cols[idx[drop]].prio) {
-				drop = j
-			}
+			widths[j] = nat[i]
+			over += nat[i]
 		}
+		drop := giveWay(cols, idx, widths, over)
 		if drop < 0 {
-			break
+			return idx, widths
 		}
 		idx = append(idx[:drop:drop], idx[drop+1:]...)
 	}
-	widths = make([]int, len(idx))
-	used, flex := len(idx), -1
-	for j, i := range idx {
-		widths[j] = cols[i].width
-		if cols[i].width == 0 {
-			flex = j
-		}
-		used += cols[i].width
-	}
-	if flex >= 0 {
-		widths[flex] = max(flexWidth(cols[idx[flex]]), w-used)
-	}
-	return idx, widths
 }
 
-// flexWidth is the least width of a column that takes the remaining space
-// (0 for a fixed one).
-func flexWidth[T any](c column[T]) int {
-	if c.width > 0 {
-		return 0
+// giveWay narrows the columns, least important first, by over cells; it
+// returns the column to drop when narrowing is not enough (-1 when the
+// row fits or nothing can drop).
+func giveWay[T any](cols []column[T], idx, widths []int, over int) int {
+	order := make([]int, len(idx))
+	for j := range order {
+		order[j] = len(idx) - 1 - j
 	}
-	return max(minFlex, ansi.StringWidth(c.title))
+	sort.SliceStable(order, func(a, b int) bool { return cols[idx[order[a]]].prio > cols[idx[order[b]]].prio })
+	for _, j := range order {
+		if over <= 0 {
+			return -1
+		}
+		c := cols[idx[j]]
+		if c.squeeze {
+			cut := min(over, max(0, widths[j]-max(minSqueeze, ansi.StringWidth(c.title))))
+			widths[j] -= cut
+			over -= cut
+		}
+		if over > 0 && c.prio > 0 {
+			return j
+		}
+	}
+	return -1
 }
 
 // heading renders the heading line: the noun with the count, the sort,
 // suffix and the filter.
 func (l *list[T]) heading(st Styles, suffix string) string {
 	head := fmt.Sprintf("%s (%d", l.noun, len(l.shown))
-	if len(l.shown) != len(l.items) {
+	if len(l.shown) != len(l.items) || l.filter.Value() != "" {
 		head += fmt.Sprintf(" of %d", len(l.items))
+	}
+	if l.filter.Value() != "" && !l.filtering {
+		head += ", filtered /" + l.filter.Value()
 	}
 	head = st.Header.Render(head + ")")
 	if len(l.sorts) > 0 {
 		head += st.Muted.Render("  sort: " + l.sorts[l.sortBy].name)
 	}
 	head += suffix
-	if l.filtering || l.filter.Value() != "" {
+	switch {
+	case l.filtering:
 		head += "  " + l.filter.View()
+	case l.filter.Value() != "":
+		head += st.Muted.Render("  esc clears the filter")
 	}
 	return head
+}
+
+// filterNote is what a screen's title adds while a filter is applied.
+func (l *list[T]) filterNote() string {
+	if v := l.filter.Value(); v != "" {
+		return " /" + v
+	}
+	return ""
+}
+
+// clearFilter drops an applied filter; it reports whether there was one
+// (then esc clears the filter instead of going back).
+func (l *list[T]) clearFilter() bool {
+	if l.filter.Value() == "" || l.filtering {
+		return false
+	}
+	l.filter.SetValue("")
+	l.refilter()
+	return true
 }
 
 // top renders the heading, the sub line and the error line.
@@ -357,7 +444,7 @@ func (l *list[T]) top(st Styles, w int, suffix string) string {
 		lines = append(lines, fit(st.Muted.Render(l.sub), w))
 	}
 	if l.ld != nil && l.ld.err != nil {
-		lines = append(lines, fit(errLine(st, l.ld.err), w))
+		lines = append(lines, errLines(st, l.ld.err, w, listErrLines)...)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -375,13 +462,13 @@ func (l *list[T]) view(st Styles, now time.Time, w, h int, suffix string) string
 	case len(l.shown) == 0:
 		return top + "\n" + st.Muted.Render("no row matches /"+l.filter.Value())
 	}
-	return top + "\n" + l.table(cellCtx{st: st, now: now}, w, max(1, h-l.chrome()))
+	return top + "\n" + l.table(cellCtx{st: &st, now: now}, w, max(1, h-l.chrome()))
 }
 
 // table draws the column titles and the visible rows in h lines.
 func (l *list[T]) table(c cellCtx, w, h int) string {
 	st := c.st
-	idx, ws := layout(l.cols, w)
+	idx, ws := layout(l.cols, l.nat, w)
 	var b strings.Builder
 	hdr := make([]string, len(idx))
 	for j, i := range idx {
@@ -398,7 +485,11 @@ func (l *list[T]) table(c cellCtx, w, h int) string {
 		it := &l.items[l.shown[r]]
 		for j, i := range idx {
 			text, style := l.cols[i].cell(c, it)
-			text = pad(text, ws[j])
+			if l.cols[i].keepEnd {
+				text = padLeftCut(text, ws[j])
+			} else {
+				text = pad(text, ws[j])
+			}
 			if r != l.cursor {
 				text = style.Render(text)
 			}
@@ -421,6 +512,15 @@ func pad(s string, w int) string {
 	sw := ansi.StringWidth(s)
 	if sw > w {
 		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+// padLeftCut is pad that cuts the start of a long s, keeping its end.
+func padLeftCut(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return "…" + ansi.TruncateLeft(s, sw-w+1, "")
 	}
 	return s + strings.Repeat(" ", w-sw)
 }

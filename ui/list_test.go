@@ -21,11 +21,11 @@ func rowList(ld *loader) list[row] {
 	return newList(ld, listSpec[row]{
 		noun: "Rows",
 		cols: []column[row]{
-			{"NAME", 10, 0, text(func(r *row) string { return r.name })},
-			{"STATUS", 8, 0, text(func(r *row) string { return r.status })},
-			{"ID", 6, 2, text(func(r *row) string { return r.id })},
-			{"OWNER", 6, 1, text(func(*row) string { return "alice" })},
-			{"NOTE", 0, 3, text(func(r *row) string { return r.note })},
+			{title: "NAME", cell: text(func(r *row) string { return r.name })},
+			{title: "STATUS", cell: text(func(r *row) string { return r.status })},
+			{title: "ID", prio: 2, cell: text(func(r *row) string { return r.id })},
+			{title: "OWNER", prio: 1, cell: text(func(*row) string { return "alice" })},
+			{title: "NOTE", prio: 3, squeeze: true, cell: text(func(r *row) string { return r.note })},
 		},
 		empty:  "No rows here.",
 		search: func(r *row) string { return r.name + " " + r.status },
@@ -35,7 +35,7 @@ func rowList(ld *loader) list[row] {
 
 func someRows() []row {
 	return []row{
-		{"r1", "alpha", "ready", "first"}, {"r2", "beta", "failed", "second"}, {"r3", "gamma", "ready", "third"},
+		{"r1", "alpha", "ready", "first"}, {"r2", "beta", "failed", "second, and a longer note"}, {"r3", "gamma", "ready", "third"},
 		{"r4", "delta", "failed", "fourth"}, {"r5", "epsilon", "pending", "fifth"},
 	}
 }
@@ -108,19 +108,23 @@ func TestListNarrowDropsLowestPriorityFirst(t *testing.T) {
 	ld := &loader{}
 	l := rowList(ld)
 	loaded(&l, ld, someRows(), nil)
-	// Widths: NAME 10, STATUS 8, ID 6, OWNER 6, NOTE ≥8, one space after each.
+	// Content widths: NAME 7, STATUS 7, ID 2, OWNER 5, NOTE 25, one space
+	// after each: 51. NOTE narrows to 8 before anything drops.
 	steps := []struct {
 		w    int
 		want []string
 		gone []string
+		note string // the NOTE cell of beta, as drawn
 	}{
-		{43, []string{"NAME", "STATUS", "ID", "OWNER", "NOTE"}, nil},
-		{42, []string{"NAME", "STATUS", "ID", "OWNER"}, []string{"NOTE"}},
-		{34, []string{"NAME", "STATUS", "ID", "OWNER"}, []string{"NOTE"}},
-		{33, []string{"NAME", "STATUS", "OWNER"}, []string{"NOTE", "ID"}},
-		{27, []string{"NAME", "STATUS", "OWNER"}, []string{"NOTE", "ID"}},
-		{26, []string{"NAME", "STATUS"}, []string{"NOTE", "ID", "OWNER"}},
-		{12, []string{"NAME"}, []string{"NOTE", "ID", "OWNER"}}, // the essentials stay, cut at the edge
+		{51, []string{"NAME", "STATUS", "ID", "OWNER", "NOTE"}, nil, "second, and a longer note"},
+		{40, []string{"NAME", "STATUS", "ID", "OWNER", "NOTE"}, nil, "second, and a…"},
+		{34, []string{"NAME", "STATUS", "ID", "OWNER", "NOTE"}, nil, "second,…"},
+		{33, []string{"NAME", "STATUS", "ID", "OWNER"}, []string{"NOTE"}, ""},
+		{25, []string{"NAME", "STATUS", "ID", "OWNER"}, []string{"NOTE"}, ""},
+		{24, []string{"NAME", "STATUS", "OWNER"}, []string{"NOTE", "ID"}, ""},
+		{22, []string{"NAME", "STATUS", "OWNER"}, []string{"NOTE", "ID"}, ""},
+		{21, []string{"NAME", "STATUS"}, []string{"NOTE", "ID", "OWNER"}, ""},
+		{12, []string{"NAME"}, []string{"NOTE", "ID", "OWNER"}, ""}, // the essentials stay, cut at the edge
 	}
 	for _, s := range steps {
 		out := draw(&l, s.w, 10)
@@ -135,14 +139,51 @@ func TestListNarrowDropsLowestPriorityFirst(t *testing.T) {
 				t.Errorf("width %d: %s should have dropped: %q", s.w, c, h)
 			}
 		}
+		if s.note != "" && !strings.Contains(out, "beta    failed  r2 alice "+s.note) {
+			t.Errorf("width %d: beta's row lacks its note %q:\n%s", s.w, s.note, out)
+		}
 		for i, line := range strings.Split(out, "\n") {
 			if ansi.StringWidth(line) > s.w {
 				t.Errorf("width %d: line %d is %d wide", s.w, i, ansi.StringWidth(line))
 			}
 		}
 	}
-	if out := draw(&l, 42, 10); !strings.Contains(out, "beta       failed   r2") {
-		t.Fatalf("cells do not follow their columns:\n%s", out)
+}
+
+// TestListKeepEndAndFilteredTitle: a keepEnd column cuts the start of a
+// long cell, and a filtered list says so in its heading and title.
+func TestListKeepEndAndFilteredTitle(t *testing.T) {
+	if got := padLeftCut("ghcr.io/acme/web:1.4.2", 12); got != "…e/web:1.4.2" {
+		t.Fatalf("padLeftCut = %q", got)
+	}
+	ld := &loader{}
+	l := rowList(ld)
+	loaded(&l, ld, someRows(), nil)
+	k := NewKeyMap()
+	l.key(k, keyMsg("/"))
+	for _, r := range "e" {
+		l.key(k, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	l.key(k, keyMsg("enter"))
+	out := draw(&l, 80, 10)
+	if !strings.Contains(out, "Rows (5 of 5, filtered /e)") || l.filterNote() != " /e" {
+		t.Fatalf("filtered heading:\n%s", out)
+	}
+	if !l.clearFilter() || l.filterNote() != "" || l.clearFilter() {
+		t.Fatal("esc should clear an applied filter once")
+	}
+	for _, key := range []string{"G", "g", "end", "home", "pgdown", "pgup"} {
+		if ok, _ := l.key(k, keyMsg(key)); !ok {
+			t.Errorf("%s is not a list key", key)
+		}
+	}
+	l.key(k, keyMsg("G"))
+	if cur := l.current(); cur == nil || cur.id != "r5" {
+		t.Fatalf("G: cursor on %v", cur)
+	}
+	l.key(k, keyMsg("home"))
+	if cur := l.current(); cur == nil || cur.id != "r1" {
+		t.Fatalf("home: cursor on %v", cur)
 	}
 }
 

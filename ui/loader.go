@@ -61,7 +61,7 @@ func (l *loader) loading() bool { return !l.done }
 
 // errLine renders an error as the one-line error surface does.
 func errLine(st Styles, e *model.Error) string {
-	return st.Error.Render("✗ "+string(e.Code)+": ") + st.Error.UnsetBold().Render(oneLine(e.Message))
+	return st.Error.Render("✗ "+string(e.Code)+": ") + st.Error.UnsetBold().Render(words(oneLine(e.Message)))
 }
 
 // acted is the prologue of an action's result: the busy text clears and a

@@ -1,50 +1,53 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"sigs.k8s.io/yaml"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
 )
 
-// paletteEntry is a screen to jump to or a procedure to run.
+// paletteEntry is a top-level view to switch to, a procedure to run, or
+// a command (quit).
 type paletteEntry struct {
 	name string
-	desc string
-	open func() screen
-	proc api.Info
+	// alias also matches exactly (":q").
+	alias string
+	desc  string
+	open  func() screen
+	run   tea.Cmd
+	proc  api.Info
 }
 
 // palette is the `:` command palette.
 type palette struct {
 	s       *session
+	sc      scopeInfo
 	in      textinput.Model
 	entries []paletteEntry
 	shown   []int
 	cursor  int
 }
 
-func newPalette(s *session, w int) *palette {
+func newPalette(s *session, w int, sc scopeInfo) *palette {
 	in := newInput()
 	in.Prompt = ":"
-	in.Placeholder = "screen or procedure"
+	in.Placeholder = hint("a view or a procedure")
 	in.Focus()
 	in.SetWidth(max(10, w-2))
-	p := &palette{s: s, in: in}
+	p := &palette{s: s, sc: sc, in: in}
 	p.entries = []paletteEntry{
 		{name: "clusters", desc: "clusters with live Flux health", open: func() screen { return newClusters(s) }},
 		{name: "projects", desc: "projects and their environments", open: func() screen { return newProjects(s) }},
 		{name: "resources", desc: "every GitOps resource", open: func() screen { return newResources(s, scopeInfo{}, "", "") }},
 		{name: "deployments", desc: "deployment history", open: func() screen { return newDeployments(s, "", "") }},
+		{name: "quit", alias: "q", desc: "leave gitopstui", run: tea.Quit},
 	}
 	for _, pr := range s.procs {
 		p.entries = append(p.entries, paletteEntry{name: pr.Name, desc: pr.Description, proc: pr})
@@ -64,14 +67,14 @@ func (p *palette) refilter() {
 	q := strings.ToLower(strings.TrimSpace(p.in.Value()))
 	p.shown = p.shown[:0]
 	for i, e := range p.entries {
-		if q == "" || strings.Contains(strings.ToLower(e.name), q) {
+		if q == "" || strings.Contains(strings.ToLower(e.name), q) || e.alias == q {
 			p.shown = append(p.shown, i)
 		}
 	}
 	// Exact and prefix matches first.
 	sort.SliceStable(p.shown, func(a, b int) bool {
-		ra, rb := rank(p.entries[p.shown[a]].name, q), rank(p.entries[p.shown[b]].name, q)
-		return ra < rb
+		ea, eb := p.entries[p.shown[a]], p.entries[p.shown[b]]
+		return min(rank(ea.name, q), rank(ea.alias, q)) < min(rank(eb.name, q), rank(eb.alias, q))
 	})
 	p.cursor = max(0, min(p.cursor, len(p.shown)-1))
 }
@@ -101,10 +104,13 @@ func (p *palette) update(msg tea.Msg) tea.Cmd {
 				return fail(model.Errorf(model.CodeNotFound, "no screen or procedure matches %q", p.in.Value()))
 			}
 			e := p.entries[p.shown[p.cursor]]
-			if e.open != nil {
-				return push(e.open())
+			switch {
+			case e.run != nil:
+				return e.run
+			case e.open != nil:
+				return switchTo(e.open())
 			}
-			return push(newProcForm(p.s, e.proc))
+			return push(newProcForm(p.s, e.proc, p.sc))
 		}
 	}
 	var cmd tea.Cmd
@@ -122,8 +128,11 @@ func (p *palette) view(w, h int) string {
 	for i := start; i < len(p.shown) && i < start+rows; i++ {
 		e := p.entries[p.shown[i]]
 		kind := "proc  "
-		if e.open != nil {
+		switch {
+		case e.open != nil:
 			kind = "screen"
+		case e.run != nil:
+			kind = "      "
 		}
 		line := fmt.Sprintf(" %s %s %s", st.Muted.Render(kind), pad(e.name, 30), st.Muted.Render(e.desc))
 		if i == p.cursor {
@@ -135,39 +144,4 @@ func (p *palette) view(w, h int) string {
 		b.WriteString("\n" + st.Muted.Render("no match"))
 	}
 	return b.String()
-}
-
-// newProcForm builds a form from a procedure's input fields and runs it:
-// the one place a procedure is called by its name.
-func newProcForm(s *session, pr api.Info) screen {
-	f := fieldsForm(pr.Fields, formSpec{requiredFirst: true})
-	if pr.Input != nil {
-		f.verify = func(f *form) map[string]string {
-			return decodeInto(f, reflect.New(pr.Input).Interface(), nil)
-		}
-		f.recheck()
-	}
-	if len(f.fields) == 0 {
-		f = newForm(field{label: "no input", kind: choiceField, choices: []string{"run"}})
-	}
-	intro := pr.Description + " (role " + string(pr.Role) + ")"
-	return newFormScreen(s, pr.Name, intro, f,
-		func(f *form, to int) tea.Cmd {
-			raw, err := json.Marshal(f.object(model.FieldErrors{}))
-			if err != nil {
-				return fail(err)
-			}
-			return invokeRaw(s, to, pr, raw)
-		},
-		func(msg tea.Msg) tea.Cmd {
-			res := msg.(doneMsg[any]).val
-			b, err := json.Marshal(res)
-			text := ""
-			if err == nil {
-				if y, err := yaml.JSONToYAML(b); err == nil {
-					text = string(y)
-				}
-			}
-			return replace(newTextScreen(s, pr.Name+" result", "yaml", text))
-		})
 }

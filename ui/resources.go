@@ -33,44 +33,54 @@ func newResources(s *session, sc scopeInfo, project, env string) *resourcesScree
 	}
 	r := &resourcesScreen{base: newBase(s), sc: sc}
 	r.l = newList(&r.ld, listSpec[api.ResourceView]{
-		noun:  r.title(),
-		cols:  resourceColumns(),
+		noun:  r.noun(),
+		cols:  resourceColumns(sc.envID != ""),
 		empty: "No GitOps resources here. Press c to create a Kustomization or HelmRelease.",
 		search: func(v *api.ResourceView) string {
 			return v.Name + " " + v.Namespace + " " + v.Type + " " + v.Status + " " + v.ErrorMessage
 		},
 		ident: func(v *api.ResourceView) string { return v.ID },
 		sorts: resourceSorts(),
+		now:   s.now,
 	})
 	return r
 }
 
-func resourceColumns() []column[api.ResourceView] {
-	return []column[api.ResourceView]{
-		{"NAME", 18, 0, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) { return v.Name, x.st.Header }},
-		{"TYPE", 4, 2, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+// resourceColumns are the resources' columns; an environment's list has
+// no ENV column.
+func resourceColumns(scoped bool) []column[api.ResourceView] {
+	cols := []column[api.ResourceView]{
+		{title: "NAME", cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) { return v.Name, x.st.Header }},
+		{title: "TYPE", prio: 2, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			if v.Type == model.ResourceHelm {
 				return "helm", x.st.Info
 			}
 			return "ks", lipgloss.NewStyle()
 		}},
-		{"STATUS", 11, 0, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+		{title: "STATUS", cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			return v.Status, x.st.statusStyle(v.Status)
 		}},
-		{"REVISION", 14, 3, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+		{title: "ENV", prio: 3, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			return orDash(v.Environment.Name), x.st.Muted
+		}},
+		{title: "REVISION", prio: 3, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			return shortRev(v.LastAppliedRevision), x.st.Muted
 		}},
-		{"AGE", 4, 1, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+		{title: "AGE", prio: 1, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			t := v.CreatedAt
 			if v.ObservedAt != nil {
 				t = *v.ObservedAt
 			}
 			return age(x.now, t), x.st.Muted
 		}},
-		{"MESSAGE", 0, 2, func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+		{title: "MESSAGE", prio: 4, squeeze: true, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			return oneLine(v.ErrorMessage), x.st.Muted
 		}},
 	}
+	if scoped {
+		return append(cols[:3:3], cols[4:]...)
+	}
+	return cols
 }
 
 // resourceSorts are the orders `s` cycles: name, status (failing first),
@@ -114,7 +124,8 @@ func statusRank(s string) int {
 	return 4
 }
 
-func (r *resourcesScreen) title() string {
+func (r *resourcesScreen) title() string { return r.noun() + r.l.filterNote() }
+func (r *resourcesScreen) noun() string {
 	if r.sc.env != "" {
 		return "Resources " + r.sc.env
 	}
@@ -122,7 +133,9 @@ func (r *resourcesScreen) title() string {
 }
 func (r *resourcesScreen) scope() scope          { return r.sc.scope }
 func (r *resourcesScreen) ids() (string, string) { return r.sc.projectID, r.sc.envID }
+func (r *resourcesScreen) clusterID() string     { return r.sc.clusterID }
 func (r *resourcesScreen) capturing() bool       { return r.l.filtering || r.confirm != nil }
+func (r *resourcesScreen) esc() bool             { return r.l.clearFilter() }
 
 func (r *resourcesScreen) bindings() []key.Binding {
 	k := r.s.keys
@@ -132,7 +145,7 @@ func (r *resourcesScreen) bindings() []key.Binding {
 	if r.l.filtering {
 		return filterBindings()
 	}
-	return []key.Binding{k.Up, k.Down, k.Filter, k.Sort, k.Sync, k.Suspend, k.Detail, k.YAML, k.Edit, k.Delete, k.Create}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Sort, k.Sync, k.Suspend, k.YAML, k.Edit, k.Create, k.Delete, k.Refresh}
 }
 
 func (r *resourcesScreen) init() tea.Cmd {
@@ -170,6 +183,8 @@ func (r *resourcesScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return r, nil
 	}
 	switch msg := msg.(type) {
+	case reloadMsg:
+		return r, r.init()
 	case doneMsg[[]api.ResourceView]:
 		if v, ok := settle(&r.ld, msg); ok {
 			r.l.setRows(v)
@@ -190,11 +205,6 @@ func (r *resourcesScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			return r, cmd
 		}
 		return r, tea.Batch(notify(msg.tag+" "+msg.val.Name+": "+msg.val.Status), r.init())
-	case doneMsg[api.Deleted]:
-		if cmd := r.acted(msg.err); cmd != nil {
-			return r, cmd
-		}
-		return r, tea.Batch(notify(msg.tag), r.init())
 	case tea.KeyPressMsg:
 		return r, r.key(msg)
 	}
@@ -246,12 +256,15 @@ func (r *resourcesScreen) rowKey(msg tea.KeyPressMsg, cur api.ResourceView) tea.
 	case key.Matches(msg, k.Suspend):
 		r.confirm = r.suspendDialog(cur)
 	case key.Matches(msg, k.Delete):
-		r.confirm = &confirmDialog{
-			text:   fmt.Sprintf("Delete %s %s/%s from the cluster? (the record stays, marked deleted)", cur.Type, cur.Namespace, cur.Name),
-			busy:   "deleting " + cur.Name,
-			run:    invoke(r.s, r.sid, "deleted "+cur.Name, api.DeleteGitOpsResource, api.IDInput{ID: cur.ID}),
-			danger: true,
-		}
+		return push(newDelete(r.s, deleteSpec{
+			what: cur.Type + " " + cur.Name, name: cur.Name,
+			note: fmt.Sprintf("Flux's %s %s/%s is deleted from the cluster (and with prune, what it applied); the record stays, marked deleted.",
+				cur.Type, cur.Namespace, cur.Name),
+			run: func(_ bool, to int) tea.Cmd {
+				return invoke(r.s, to, "", api.DeleteGitOpsResource, api.IDInput{ID: cur.ID})
+			},
+			done: deleted(cur.Name, r.sid),
+		}))
 	case key.Matches(msg, k.Detail, k.Open):
 		return push(newDetail(r.s, cur))
 	case key.Matches(msg, k.YAML):
@@ -284,7 +297,7 @@ func (r *resourcesScreen) create() tea.Cmd {
 		}
 	}
 	if eid == "" {
-		return fail(model.Errorf(model.CodeBadRequest, "open an environment first (projects → environment → enter)"))
+		return fail(model.Errorf(model.CodeBadRequest, "open an environment first: 2, enter on a project, enter on an environment"))
 	}
 	return push(newCreateWizard(r.s, r.sid, pid, eid))
 }
@@ -328,37 +341,6 @@ func age(now, t time.Time) string {
 		return strconv.Itoa(int(d.Hours())) + "h"
 	}
 	return strconv.Itoa(int(d.Hours()/24)) + "d"
-}
-
-// confirmDialog asks yes/no before a command runs.
-type confirmDialog struct {
-	text   string
-	busy   string
-	run    tea.Cmd
-	danger bool
-}
-
-func (c *confirmDialog) answer(msg tea.KeyPressMsg) (yes, done bool) {
-	switch msg.String() {
-	case "y", "Y", "enter":
-		return true, true
-	case "n", "N", "esc":
-		return false, true
-	}
-	return false, false
-}
-
-func (c *confirmDialog) bindings(k KeyMap) []key.Binding {
-	return []key.Binding{key.NewBinding(key.WithKeys("y"), key.WithHelp("y/enter", "yes")), key.NewBinding(key.WithKeys("n"), key.WithHelp("n/esc", "no"))}
-}
-
-func (c *confirmDialog) view(st Styles, w int) string {
-	t := st.Header
-	if c.danger {
-		t = st.Error
-	}
-	body := t.Render(c.text) + "\n\n" + st.Muted.Render("y / enter: yes    n / esc: no")
-	return st.Dialog.Width(min(w-2, max(40, lipgloss.Width(c.text)+4))).Render(body)
 }
 
 // resourceYAML renders the Flux object of a resource: the live manifest

@@ -13,7 +13,7 @@ func TestClustersScreen(t *testing.T) {
 	eachSize(t, catalogFake, func(h *harness, fc *fakeCaller) {
 		h.contains("prod", "v1.31.4+k3s1 k3s", "v2.6.4", "degraded", "unreachable", "K3S_NOT")
 		h.golden("clusters")
-		h.press("enter")
+		h.press("h")
 		h.contains("source-controller", "replicas 1/1", "replicas 0/1", "MinimumReplicasUnavailable", "CRDs (2/2 established)")
 		h.golden("health")
 		h.press("esc", "?")
@@ -61,7 +61,7 @@ func TestUninstallTypedConfirmation(t *testing.T) {
 		h.press("u")
 		h.typ("prd")
 		h.press("enter")
-		h.contains("BAD_REQUEST", `type "prod" to confirm`)
+		h.contains("BAD_REQUEST", `type "prod" to delete Flux from prod`)
 		h.golden("uninstall_wrong")
 		if fc.called("gitops.uninstallFlux") {
 			t.Fatal("uninstalled without the right name")
@@ -92,7 +92,8 @@ func TestProjectsEnvironmentsGitOpsForm(t *testing.T) {
 		h.contains("acme/shop-config", "./k8s/overlays/prod", "manual")
 		h.golden("environments")
 		h.press("o")
-		h.press("down", "down", "down", "down") // to interval
+		h.contains("repository", "acme/shop-config repo-456") // the environment's, picked
+		h.press("down", "down", "down", "down")               // to interval
 		h.press("backspace", "backspace")
 		h.typ("5 minutes")
 		h.contains(`"5 minutes" is not a duration Flux accepts`)
@@ -168,13 +169,19 @@ func TestResourcesScreen(t *testing.T) {
 			t.Fatal("resume not called")
 		}
 		h.press("g", "ctrl+d")
-		h.contains("Delete kustomization flux-system/app-00000")
+		h.contains("Delete kustomization app-00000", "flux-system/app-00000", "Type app-00000 to confirm")
 		h.golden("resources_delete_confirm")
-		h.press("y")
+		h.press("y", "enter")
+		if fc.called("gitops.deleteGitOpsResource") {
+			t.Fatal("deleted without the typed name")
+		}
+		h.press("backspace")
+		h.typ("app-00000")
+		h.press("enter")
 		if in := fc.last("gitops.deleteGitOpsResource"); in["id"] != "res-00000" {
 			t.Fatalf("delete input %v", in)
 		}
-		h.contains("deleted app-00000")
+		h.contains("deleted app-00000", "Resources prod (12)")
 	})
 }
 
@@ -310,7 +317,10 @@ func TestDeployFailed(t *testing.T) {
 	h.press("ctrl+s", "enter")
 	fc.ret("deployments.get", model.Deployment{ID: "dep-9", Status: model.DeployFailed, ErrorMessage: "ImagePullBackOff"})
 	h.send(pollMsg{to: h.m.top().id()})
-	h.contains("Deployment failed.", "ImagePullBackOff")
+	h.contains("Deployment failed: ImagePullBackOff", "✗ applied", "then d on app-00000")
+	if h.m.top().busy() != "" {
+		t.Fatal("still busy after the deployment failed")
+	}
 }
 
 func configFake() *fakeCaller {
@@ -382,7 +392,8 @@ func TestConfigEditorConflict(t *testing.T) {
 func TestDeploymentsHistory(t *testing.T) {
 	eachSize(t, catalogFake, func(h *harness, fc *fakeCaller) {
 		h.press("4")
-		h.contains("gitops-ui", "gitops-git", "pipeline", "manual", "abc1000", "n: more")
+		h.contains("gitops-ui", "gitops-git", "pipeline", "manual", "abc1000", "n: more",
+			"PROJECT ENV  STATUS", "shop    prod success", "ghcr.io/acme/web:1.4.1 ") // names, and the whole image tag
 		h.golden("deployments")
 		h.press("n")
 		if in := fc.last("deployments.list"); in["before"] != "dep-50" || in["limit"] != float64(50) {

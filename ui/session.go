@@ -35,6 +35,9 @@ type session struct {
 	// command to completion.
 	static bool
 	lastID int
+
+	// names are the display names of the records the session has listed.
+	names names
 }
 
 func (s *session) newID() int {
@@ -58,8 +61,11 @@ type (
 	pushMsg struct{ s screen }
 	// popMsg closes the top screen; then, if notice is set, shows it.
 	popMsg struct{ notice string }
-	// replaceMsg swaps the top screen for another.
-	replaceMsg struct{ s screen }
+	// replaceMsg swaps the top n screens (at least one) for another.
+	replaceMsg struct {
+		s screen
+		n int
+	}
 	// statusMsg is one event of the status subscription.
 	statusMsg api.StatusEvent
 	// subClosedMsg says the subscription ended.
@@ -74,7 +80,7 @@ func fail(err error) tea.Cmd       { return func() tea.Msg { return errMsg{err} 
 func notify(text string) tea.Cmd   { return func() tea.Msg { return noticeMsg{text} } }
 func push(s screen) tea.Cmd        { return func() tea.Msg { return pushMsg{s} } }
 func pop(notice string) tea.Cmd    { return func() tea.Msg { return popMsg{notice} } }
-func replace(s screen) tea.Cmd     { return func() tea.Msg { return replaceMsg{s} } }
+func replace(s screen) tea.Cmd     { return func() tea.Msg { return replaceMsg{s: s} } }
 func (e errMsg) Error() string     { return e.err.Error() }
 func (n noticeMsg) String() string { return n.text }
 

@@ -35,7 +35,43 @@ func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.P
 			res.Warnings = append(res.Warnings, "deployWithGitOps would refuse this change: "+model.AsError(err).Message)
 		}
 	}
+	w, err := s.applyWarning(t.env, t.path)
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	if w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return res, nil
+}
+
+// applyWarning says when nothing will apply a commit to the environment's
+// path: it has no Flux Kustomization, or every one is suspended ("" when
+// one will).
+func (s *Deploy) applyWarning(env model.Environment, path string) (string, error) {
+	var ks []model.GitOpsResource
+	err := s.db.View(func(tx *store.Tx) error {
+		var err error
+		ks, _, err = store.Resources.List(tx, store.Query[model.GitOpsResource]{Index: "environment", Value: env.ID,
+			Filter: func(r model.GitOpsResource) bool { return r.Type == model.ResourceKustomization && r.DeletedAt == nil }})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(ks) == 0 {
+		return fmt.Sprintf("nothing will apply this commit: environment %s has no Flux Kustomization for %s; "+
+			"create one for the environment first, or the commit waits in Git", env.Name, path), nil
+	}
+	names := make([]string, 0, len(ks))
+	for _, r := range ks {
+		if !r.Suspended {
+			return "", nil
+		}
+		names = append(names, r.Name)
+	}
+	return fmt.Sprintf("nothing will apply this commit: every Flux Kustomization of environment %s is suspended (%s); "+
+		"resume one first, or the commit waits in Git", env.Name, strings.Join(names, ", ")), nil
 }
 
 // manifestChange turns the contract's change into the planner's.
