@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -13,9 +15,25 @@ import (
 	"github.com/gitopstui/gitopstui/ui"
 )
 
-func runTUI(ctx context.Context, o options, stderr io.Writer) int {
-	svc, closeFn, err := openServices(o)
+// tuiGrace is how long a quitting TUI lets forwarded calls finish.
+const tuiGrace = 10 * time.Second
+
+// runTUI is the terminal UI. The first TUI (or serve) on a data dir owns
+// its store: it holds the lock and answers the forwarding socket, so that
+// `gitopstui --procedure` and a second TUI on the same data dir run through
+// it. A TUI that finds an owner answering attaches to it instead.
+func runTUI(ctx context.Context, o options, log *slog.Logger, stderr io.Writer) int {
+	if owner, err := procio.Ping(ctx, o.dataDir); err == nil {
+		return runAttachedTUI(ctx, o, log, owner, stderr)
+	}
+	svc, closeFn, err := openServices(o, log)
 	if err != nil {
+		// An owner may have started between the ping and the open.
+		if model.CodeOf(err) == model.CodeStoreLocked {
+			if owner, perr := procio.Ping(ctx, o.dataDir); perr == nil {
+				return runAttachedTUI(ctx, o, log, owner, stderr)
+			}
+		}
 		return procio.WriteError(stderr, err)
 	}
 	defer closeFn()
@@ -25,17 +43,63 @@ func runTUI(ctx context.Context, o options, stderr io.Writer) int {
 	if err := svc.StartWatchers(ctx); err != nil {
 		return procio.WriteError(stderr, err)
 	}
+	// Holding the store's lock proves that no other process owns the socket.
+	ln, err := procio.ListenForward(o.dataDir)
+	if err != nil {
+		return procio.WriteError(stderr, err)
+	}
+	defer func() {
+		if err := procio.RemoveSocket(o.dataDir); err != nil {
+			log.Warn("remove the forwarding socket", procio.LogKeyErr, err)
+		}
+	}()
+	fwd := procio.NewForwardServer(svc.Registry(), log).Describe("tui").WithSubscribe(svc.Subscribe)
+	served := make(chan error, 1)
+	go func() { served <- fwd.Serve(ctx, ln, tuiGrace) }()
+	log.Info("tui started: owns the store", procio.LogKeyDataDir, o.dataDir, procio.LogKeyPID, os.Getpid(),
+		procio.LogKeyVersion, version, procio.LogKeyPath, procio.SocketPath(o.dataDir))
+	code := runProgram(ctx, ui.Options{Caller: svc.Registry(), Subscribe: svc.Subscribe}, stderr)
+	// Forwarded calls still running get tuiGrace to finish before the store closes.
+	cancel()
+	if err := <-served; err != nil {
+		log.Error("forwarding socket", procio.LogKeyErr, err)
+	}
+	log.Info("tui stopped", procio.LogKeyDataDir, o.dataDir)
+	return code
+}
+
+// runAttachedTUI is a TUI on a data dir that another process (a TUI or
+// serve) owns: every call is forwarded to that process, and the screens
+// follow its status subscription, so they see its changes, its watchers'
+// statuses and every other client's calls live.
+func runAttachedTUI(ctx context.Context, o options, log *slog.Logger, owner procio.ServerInfo, stderr io.Writer) int {
+	log.Info("tui attached to the store's owner", procio.LogKeyDataDir, o.dataDir, procio.LogKeyPID, owner.PID,
+		procio.LogKeyMode, owner.Mode, procio.LogKeyVersion, version)
+	if !owner.Streams {
+		log.Warn("the store's owner offers no status subscription: screens do not follow the store (ctrl-r reloads)",
+			procio.LogKeyPID, owner.PID)
+	}
+	c := procio.Client{DataDir: o.dataDir, Log: log}
+	opts := ui.Options{Caller: c}
+	if owner.Streams {
+		opts.Subscribe = c.Subscribe
+	}
+	code := runProgram(ctx, opts, stderr)
+	log.Info("tui detached", procio.LogKeyDataDir, o.dataDir)
+	return code
+}
+
+// runProgram runs the UI over opts's caller and subscription as the local
+// user until it quits.
+func runProgram(ctx context.Context, opts ui.Options, stderr io.Writer) int {
 	actor := model.LocalActor("tui")
 	ctx = model.WithActor(ctx, actor)
 	editor := os.Getenv("VISUAL")
 	if editor == "" {
 		editor = os.Getenv("EDITOR")
 	}
-	m := ui.New(ui.Options{
-		Caller: svc.Registry(), Actor: actor, Dark: true, Ctx: ctx,
-		Subscribe: svc.Subscribe, Editor: editor,
-	})
-	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil {
+	opts.Actor, opts.Dark, opts.Ctx, opts.Editor = actor, true, ctx, editor
+	if _, err := tea.NewProgram(ui.New(opts), tea.WithContext(ctx)).Run(); err != nil {
 		fmt.Fprintln(stderr, "gitopstui:", err)
 		return procio.ExitError
 	}

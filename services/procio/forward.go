@@ -248,11 +248,17 @@ func untilClosed(parent context.Context, conn net.Conn) (context.Context, contex
 	return ctx, cancel
 }
 
-// call runs one procedure as the peer's user with the admin role. A call
-// survives the server's shutdown signal (it may finish within the grace
-// period) but not the client going away.
+// call runs one procedure as the peer's user with the admin role, from
+// source "cli" ("tui" when a UI attached to this process sent it: the
+// client's word is taken for the source alone). A call survives the
+// server's shutdown signal (it may finish within the grace period) but not
+// the client going away.
 func (f *ForwardServer) call(hard context.Context, conn net.Conn, uid int, req ForwardRequest) {
-	actor := model.Actor{User: userName(uid), Role: model.RoleAdmin, Source: "cli"}
+	source := "cli"
+	if req.Actor.Source == "tui" {
+		source = "tui"
+	}
+	actor := model.Actor{User: userName(uid), Role: model.RoleAdmin, Source: source}
 	ctx, cancel := untilClosed(hard, conn)
 	defer cancel()
 	res, callErr := f.caller.Call(model.WithActor(ctx, actor), req.Procedure, []byte(req.Input))

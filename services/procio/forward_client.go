@@ -137,7 +137,7 @@ func (c Client) Call(ctx context.Context, name string, raw []byte) (any, error) 
 	res, err := Forward(ctx, c.DataDir, name, raw)
 	if errors.Is(err, ErrNoServer) {
 		return nil, model.Wrap(model.CodeInternal, err,
-			"the gitopstui process that owned "+c.DataDir+" has ended: quit and start gitopstui again to open the store")
+			"the gitopstui that owned the store has quit: start gitopstui again ("+c.DataDir+")")
 	}
 	if err != nil {
 		return nil, err

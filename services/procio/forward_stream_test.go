@@ -17,10 +17,11 @@ import (
 
 // ownerHarness serves the real services of a fresh data dir on its socket
 // the way a TUI does: described, with the status subscription.
-func ownerHarness(t *testing.T, grace time.Duration) (dir string, stop func() error) {
+func ownerHarness(t *testing.T, grace time.Duration) (dir string, db *store.DB, stop func() error) {
 	t.Helper()
 	dir = t.TempDir()
-	db, err := store.Open(dir, store.Options{})
+	var err error
+	db, err = store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +45,11 @@ func ownerHarness(t *testing.T, grace time.Duration) (dir string, stop func() er
 		return <-done
 	}
 	t.Cleanup(func() { _ = stop() })
-	return dir, stop
+	return dir, db, stop
 }
 
 func TestPingNamesTheOwner(t *testing.T) {
-	dir, _ := ownerHarness(t, time.Minute)
+	dir, _, _ := ownerHarness(t, time.Minute)
 	before := time.Now()
 	info, err := Ping(context.Background(), dir)
 	if err != nil {
@@ -76,7 +77,7 @@ func TestPingNamesTheOwner(t *testing.T) {
 }
 
 func TestUnknownOpIsABadRequest(t *testing.T) {
-	dir, _ := ownerHarness(t, time.Minute)
+	dir, _, _ := ownerHarness(t, time.Minute)
 	x, err := dial(context.Background(), dir, ForwardRequest{Op: "shout"})
 	if err == nil {
 		x.close()
@@ -90,7 +91,7 @@ func TestUnknownOpIsABadRequest(t *testing.T) {
 // the change note of a call another client forwarded, and its channel
 // closes when the server shuts down, without waiting for the grace period.
 func TestSubscribeFollowsForwardedCalls(t *testing.T) {
-	dir, stop := ownerHarness(t, time.Hour)
+	dir, _, stop := ownerHarness(t, time.Hour)
 	ctx := context.Background()
 	events, err := Subscribe(ctx, dir)
 	if err != nil {
@@ -112,10 +113,11 @@ func TestSubscribeFollowsForwardedCalls(t *testing.T) {
 }
 
 // TestClientCallsTheOwner: the Client is a Caller whose typed results
-// arrive through the contract, and whose error says what to do once the
-// owner is gone.
+// arrive through the contract, audited with source tui (any other source a
+// client claims is cli), and whose error says what to do once the owner is
+// gone.
 func TestClientCallsTheOwner(t *testing.T) {
-	dir, stop := ownerHarness(t, time.Minute)
+	dir, db, stop := ownerHarness(t, time.Minute)
 	c := Client{DataDir: dir}
 	ctx := model.WithActor(context.Background(), model.LocalActor("tui"))
 	p, err := api.Invoke(ctx, c, api.CreateProject, api.CreateProjectInput{ID: "shop", Name: "Shop"})
@@ -125,6 +127,17 @@ func TestClientCallsTheOwner(t *testing.T) {
 	list, err := api.Invoke(ctx, c, api.ListProjects, api.Empty{})
 	if err != nil || len(list) != 1 || list[0].Name != "Shop" {
 		t.Fatalf("list through the client: %+v, %v", list, err)
+	}
+	ssh := model.WithActor(context.Background(), model.Actor{User: "mallory", Role: model.RoleAdmin, Source: "ssh"})
+	if _, err := Forward(ssh, dir, "projects.create", []byte(`{"id":"web","name":"Web"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// The user is the peer's whatever the client claims.
+	entries := auditEntries(t, db)
+	if len(entries) != 2 || entries[0].Actor != entries[1].Actor || entries[0].Actor == "mallory" ||
+		!slices.ContainsFunc(entries, func(e model.AuditEntry) bool { return e.Source == "tui" }) ||
+		!slices.ContainsFunc(entries, func(e model.AuditEntry) bool { return e.Source == "cli" }) {
+		t.Errorf("audit sources: %+v, want one tui (the client) and one cli (a claimed ssh)", entries)
 	}
 	if procs := c.Procedures(); len(procs) != len(api.Infos()) ||
 		!slices.IsSortedFunc(procs, func(a, b api.Info) int { return strings.Compare(a.Name, b.Name) }) {
@@ -141,7 +154,7 @@ func TestClientCallsTheOwner(t *testing.T) {
 	}
 	_, err = c.Call(ctx, "projects.list", []byte(`{}`))
 	if e := model.AsError(err); e.Code != model.CodeInternal || !errors.Is(err, ErrNoServer) ||
-		!strings.HasPrefix(e.Message, "the gitopstui process that owned "+dir+" has ended: quit and start gitopstui again to open the store: ") {
+		!strings.HasPrefix(e.Message, "the gitopstui that owned the store has quit: start gitopstui again ("+dir+"): ") {
 		t.Errorf("call after the owner ended: %v", err)
 	}
 	if c.Subscribe(ctx) != nil {
