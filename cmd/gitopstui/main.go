@@ -1,7 +1,9 @@
 // Command gitopstui runs GitOps with Flux on K3s clusters from a terminal: the
 // interactive UI (no arguments), one procedure headless (--procedure), or the
-// UI and procedures over SSH (serve). main only parses flags, picks the mode
-// and maps errors to exit codes; the work is in services and ui.
+// UI and procedures over SSH (serve); doctor reports the log, the store and
+// who owns it. main parses flags, picks the mode, sets up the log (a rotated
+// file for the TUI and headless, stderr for serve) and maps errors to exit
+// codes; the work is in services and ui.
 package main
 
 import (
