@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services"
 	"github.com/gitopstui/gitopstui/services/procio"
 	"github.com/gitopstui/gitopstui/ui"
 )
@@ -39,33 +40,47 @@ func runTUI(ctx context.Context, o options, log *slog.Logger, stderr io.Writer) 
 	defer closeFn()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The socket first, so that a second TUI or a script that found the
+	// store locked finds its owner answering as soon as possible.
+	stopSocket := serveSocket(ctx, o, log, svc)
+	defer stopSocket()
 	// Live status: informers per cluster feed the subscription of the UI.
 	if err := svc.StartWatchers(ctx); err != nil {
 		return procio.WriteError(stderr, err)
 	}
-	// Holding the store's lock proves that no other process owns the socket.
+	log.Info("tui started: owns the store", procio.LogKeyDataDir, o.dataDir, procio.LogKeyPID, os.Getpid(), procio.LogKeyVersion, version)
+	code := runProgram(ctx, ui.Options{Caller: svc.Registry(), Subscribe: svc.Subscribe}, stderr)
+	log.Info("tui stopped", procio.LogKeyDataDir, o.dataDir)
+	return code
+}
+
+// serveSocket answers forwarded calls, pings and subscriptions for svc on
+// the data dir's socket until ctx ends; the function it returns waits for
+// that (forwarded calls still running get tuiGrace to finish) and removes
+// the socket. Call it while holding the store's lock: that proves no other
+// process owns the socket. A socket that cannot be made (a data dir path
+// too long for one, say) is logged, and the TUI runs without it: scripts
+// then find the store locked, as before.
+func serveSocket(ctx context.Context, o options, log *slog.Logger, svc *services.Services) (stop func()) {
 	ln, err := procio.ListenForward(o.dataDir)
 	if err != nil {
-		return procio.WriteError(stderr, err)
+		log.Error("no forwarding socket: --procedure calls and other TUIs on this data dir will find the store locked",
+			procio.LogKeyDataDir, o.dataDir, procio.LogKeyErr, err)
+		return func() {}
 	}
-	defer func() {
-		if err := procio.RemoveSocket(o.dataDir); err != nil {
-			log.Warn("remove the forwarding socket", procio.LogKeyErr, err)
-		}
-	}()
+	ctx, cancel := context.WithCancel(ctx)
 	fwd := procio.NewForwardServer(svc.Registry(), log).Describe("tui").WithSubscribe(svc.Subscribe)
 	served := make(chan error, 1)
 	go func() { served <- fwd.Serve(ctx, ln, tuiGrace) }()
-	log.Info("tui started: owns the store", procio.LogKeyDataDir, o.dataDir, procio.LogKeyPID, os.Getpid(),
-		procio.LogKeyVersion, version, procio.LogKeyPath, procio.SocketPath(o.dataDir))
-	code := runProgram(ctx, ui.Options{Caller: svc.Registry(), Subscribe: svc.Subscribe}, stderr)
-	// Forwarded calls still running get tuiGrace to finish before the store closes.
-	cancel()
-	if err := <-served; err != nil {
-		log.Error("forwarding socket", procio.LogKeyErr, err)
+	return func() {
+		cancel()
+		if err := <-served; err != nil {
+			log.Error("forwarding socket", procio.LogKeyErr, err)
+		}
+		if err := procio.RemoveSocket(o.dataDir); err != nil {
+			log.Warn("remove the forwarding socket", procio.LogKeyErr, err)
+		}
 	}
-	log.Info("tui stopped", procio.LogKeyDataDir, o.dataDir)
-	return code
 }
 
 // runAttachedTUI is a TUI on a data dir that another process (a TUI or
