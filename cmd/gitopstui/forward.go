@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/procio"
@@ -11,19 +12,20 @@ import (
 
 // runProcedure is `gitopstui --procedure NAME`: one call as the local user
 // (admin, source "cli"), its result or error written by procio.
-func runProcedure(ctx context.Context, o options, name string, raw []byte, stdout, stderr io.Writer) int {
-	c := &headlessCaller{o: o}
+func runProcedure(ctx context.Context, o options, log *slog.Logger, name string, raw []byte, stdout, stderr io.Writer) int {
+	c := &headlessCaller{o: o, log: log}
 	defer c.close()
 	ctx = model.WithActor(ctx, model.LocalActor("cli"))
 	return procio.Run(ctx, c, name, raw, o.format, stdout, stderr)
 }
 
-// headlessCaller runs a call in the `gitopstui serve` process that owns the
-// data dir's store, through its forwarding socket, and opens the store
-// itself only when no server answers (none running, or a stale socket): a
-// lock held by anything else then stays STORE_LOCKED.
+// headlessCaller runs a call in the process that owns the data dir's store
+// (`gitopstui serve` or a TUI), through its forwarding socket, and opens
+// the store itself only when no server answers (none running, or a stale
+// socket): a lock held by anything else then stays STORE_LOCKED.
 type headlessCaller struct {
 	o       options
+	log     *slog.Logger
 	closeFn func()
 }
 
@@ -33,7 +35,7 @@ func (c *headlessCaller) Call(ctx context.Context, name string, raw []byte) (any
 	if !errors.Is(err, procio.ErrNoServer) {
 		return res, err
 	}
-	svc, closeFn, err := openServices(c.o)
+	svc, closeFn, err := openServices(c.o, c.log)
 	if err != nil {
 		return nil, err
 	}

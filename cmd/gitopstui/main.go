@@ -1,7 +1,9 @@
 // Command gitopstui runs GitOps with Flux on K3s clusters from a terminal: the
 // interactive UI (no arguments), one procedure headless (--procedure), or the
-// UI and procedures over SSH (serve). main only parses flags, picks the mode
-// and maps errors to exit codes; the work is in services and ui.
+// UI and procedures over SSH (serve); doctor reports the log, the store and
+// who owns it. main parses flags, picks the mode, sets up the log (a rotated
+// file for the TUI and headless, stderr for serve) and maps errors to exit
+// codes; the work is in services and ui.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,7 +47,13 @@ Usage:
   gitopstui [--data-dir DIR] --procedure NAME [--input JSON|@file|-] [--output json|yaml]
   gitopstui [--data-dir DIR] procedures               list procedures and their input fields
   gitopstui [--data-dir DIR] serve [--listen ADDR]    serve the UI and procedures over SSH (serve -h)
+  gitopstui [--data-dir DIR] doctor                   the log file, the data dir, who owns the store, recent errors
   gitopstui version
+
+The TUI and headless calls log to $XDG_STATE_HOME/gitopstui/gitopstui.log
+(default ~/.local/state/gitopstui/gitopstui.log); serve logs to stderr.
+While a TUI or serve owns the data dir, --procedure calls and a second TUI
+on it go through that process.
 
 Flags:
 `)
@@ -93,14 +102,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gitopstui:", err)
 			return procio.ExitUsage
 		}
-		return runProcedure(ctx, o, o.procedure, raw, stdout, stderr)
+		log, closeLog := fileLogger(stderr)
+		defer closeLog()
+		return runProcedure(ctx, o, log, o.procedure, raw, stdout, stderr)
 	}
 	if o.input != "" {
 		fmt.Fprintln(stderr, "gitopstui: --input needs --procedure")
 		return procio.ExitUsage
 	}
 	if len(rest) == 0 {
-		return runTUI(ctx, o, stderr)
+		log, closeLog := fileLogger(stderr)
+		defer closeLog()
+		return runTUI(ctx, o, log, stderr)
 	}
 	switch rest[0] {
 	case "version":
@@ -110,6 +123,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return listProcedures(o, rest[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, o, rest[1:], stderr)
+	case "doctor":
+		return runDoctor(ctx, o, rest[1:], stdout, stderr)
 	case "help":
 		fs.Usage()
 		return procio.ExitOK
@@ -119,12 +134,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return procio.ExitUsage
 }
 
-func openServices(o options) (*services.Services, func(), error) {
+// openServices opens the data dir's store (holding its lock) and wires the
+// services over it, logging to log.
+func openServices(o options, log *slog.Logger) (*services.Services, func(), error) {
 	db, err := store.Open(o.dataDir, store.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := services.New(services.Config{DataDir: o.dataDir, DB: db})
+	svc := services.New(services.Config{DataDir: o.dataDir, DB: db, Logger: log})
 	return svc, func() { _ = svc.Close(); _ = db.Close() }, nil
 }
 

@@ -47,7 +47,7 @@ func runServe(ctx context.Context, o options, args []string, stderr io.Writer) i
 		return procio.WriteError(stderr, err)
 	}
 	defer db.Close()
-	svc := services.New(services.Config{DataDir: o.dataDir, DB: db})
+	svc := services.New(services.Config{DataDir: o.dataDir, DB: db, Logger: stderrLogger(stderr)})
 	defer svc.Close()
 	// Live status for every session: informers per cluster, one subscription per UI.
 	if err := svc.StartWatchers(ctx); err != nil {

@@ -54,10 +54,13 @@ func TestTUIInTmux(t *testing.T) {
 }
 
 // tmuxFixture builds the binary and prepares its data dir through
-// --procedure: a project, an unreachable cluster and an environment.
+// --procedure: a project, an unreachable cluster and an environment. The
+// log goes to dir/state (XDG_STATE_HOME, set for the test, so for tmux and
+// the commands it starts too), not to the user's.
 func tmuxFixture(t *testing.T) (bin, data string) {
 	t.Helper()
 	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	bin = filepath.Join(dir, "gitopstui")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -65,19 +68,7 @@ func tmuxFixture(t *testing.T) (bin, data string) {
 	}
 	data = filepath.Join(dir, "data")
 	kc := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kc, []byte(`apiVersion: v1
-kind: Config
-clusters:
-- name: lab
-  cluster: {server: "https://127.0.0.1:1"}
-contexts:
-- name: lab
-  context: {cluster: lab, user: lab}
-current-context: lab
-users:
-- name: lab
-  user: {token: not-a-secret}
-`), 0o600); err != nil {
+	if err := os.WriteFile(kc, []byte(offlineKubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range [][2]string{
@@ -92,11 +83,20 @@ users:
 	return bin, data
 }
 
-// tmuxPane is the pane "ui" of a tmux server on its own socket.
+// tmuxPane is the pane of session target ("ui" when empty) of a tmux
+// server on its own socket.
 type tmuxPane struct {
-	t    *testing.T
-	tmux string // the tmux binary
-	sock string // the server's socket name (-L)
+	t      *testing.T
+	tmux   string // the tmux binary
+	sock   string // the server's socket name (-L)
+	target string // the session
+}
+
+func (p *tmuxPane) session() string {
+	if p.target == "" {
+		return "ui"
+	}
+	return p.target
 }
 
 func (p *tmuxPane) run(args ...string) string {
@@ -108,9 +108,11 @@ func (p *tmuxPane) run(args ...string) string {
 	return string(out)
 }
 
-func (p *tmuxPane) screen() string { return p.run("capture-pane", "-p", "-t", "ui") }
+func (p *tmuxPane) screen() string { return p.run("capture-pane", "-p", "-t", p.session()) }
 
-func (p *tmuxPane) keys(k ...string) { p.run(append([]string{"send-keys", "-t", "ui"}, k...)...) }
+func (p *tmuxPane) keys(k ...string) {
+	p.run(append([]string{"send-keys", "-t", p.session()}, k...)...)
+}
 
 // wait polls the pane until it shows every one of want (the bound is
 // generous; this is not a speed check).
@@ -138,7 +140,7 @@ func (p *tmuxPane) waitClosed() {
 	p.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := exec.Command(p.tmux, "-L", p.sock, "has-session", "-t", "ui").CombinedOutput()
+		out, err := exec.Command(p.tmux, "-L", p.sock, "has-session", "-t", p.session()).CombinedOutput()
 		if err != nil {
 			return // the program quit and tmux closed the session
 		}

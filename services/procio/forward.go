@@ -32,14 +32,39 @@ const forwardIOTimeout = 30 * time.Second
 // ErrNoServer means no gitopstui server answers on the data dir's socket.
 var ErrNoServer = errors.New("no gitopstui server is listening")
 
-// ForwardRequest is one call sent to the process that owns the store.
+// The operations of the forwarding socket (ForwardRequest.Op).
+const (
+	// OpCall (the default) runs one procedure and answers its result.
+	OpCall = ""
+	// OpPing answers the server's ServerInfo: who owns the data dir.
+	OpPing = "ping"
+	// OpSubscribe answers an empty response, then streams the server's
+	// status events (api.StatusEvent, one JSON document each) until either
+	// side ends.
+	OpSubscribe = "subscribe"
+)
+
+// ForwardRequest is one request sent to the process that owns the store.
 // Input is the procedure's raw input text (forwarded verbatim, valid JSON or
 // not, so that errors match a local call). Actor is what the client believes
 // it is; the server ignores it and derives the caller from the socket peer.
 type ForwardRequest struct {
+	Op        string      `json:"op,omitempty"`
 	Procedure string      `json:"procedure"`
 	Input     string      `json:"input"`
 	Actor     model.Actor `json:"actor"`
+}
+
+// ServerInfo is what a ping answers: the process that owns the data dir.
+type ServerInfo struct {
+	// PID is the server's process id.
+	PID int `json:"pid"`
+	// Mode is what the process is ("serve", "tui"; empty when not told).
+	Mode string `json:"mode,omitempty"`
+	// Since is when the server started answering.
+	Since time.Time `json:"since"`
+	// Streams says the server offers the status subscription (OpSubscribe).
+	Streams bool `json:"streams"`
 }
 
 // ForwardResponse carries either the result or the error.
@@ -100,9 +125,11 @@ func RemoveSocket(dataDir string) error {
 // and every peer on a platform without peer credentials, is refused with
 // INSUFFICIENT_PERMISSIONS.
 type ForwardServer struct {
-	caller api.Caller
-	uid    int
-	log    *slog.Logger
+	caller    api.Caller
+	uid       int
+	log       *slog.Logger
+	info      ServerInfo
+	subscribe func(context.Context) <-chan api.StatusEvent
 }
 
 // NewForwardServer serves calls through caller (the procedure registry).
@@ -110,7 +137,23 @@ func NewForwardServer(caller api.Caller, log *slog.Logger) *ForwardServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &ForwardServer{caller: caller, uid: os.Getuid(), log: log}
+	return &ForwardServer{caller: caller, uid: os.Getuid(), log: log, info: ServerInfo{PID: os.Getpid(), Since: time.Now()}}
+}
+
+// Describe names what the serving process is (a ping answers it); it
+// returns f. Call it before Serve.
+func (f *ForwardServer) Describe(mode string) *ForwardServer {
+	f.info.Mode = mode
+	return f
+}
+
+// WithSubscribe offers subscribe (the services' status subscription) to
+// clients through OpSubscribe, so that a second UI on the same data dir
+// follows the store live; it returns f. Call it before Serve.
+func (f *ForwardServer) WithSubscribe(subscribe func(context.Context) <-chan api.StatusEvent) *ForwardServer {
+	f.subscribe = subscribe
+	f.info.Streams = subscribe != nil
+	return f
 }
 
 // Serve answers connections on ln until ctx ends, then stops accepting and
@@ -136,7 +179,7 @@ func (f *ForwardServer) Serve(ctx context.Context, ln *net.UnixListener, grace t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.serveConn(hard, conn)
+			f.serveConn(ctx, hard, conn)
 		}()
 	}
 	_ = ln.Close()
@@ -154,19 +197,22 @@ func (f *ForwardServer) Serve(ctx context.Context, ln *net.UnixListener, grace t
 	return err
 }
 
-func (f *ForwardServer) serveConn(hard context.Context, conn *net.UnixConn) {
+// serveConn answers one connection: a call and a ping end with the
+// server's hard context, a subscription already with ctx (the shutdown
+// signal), since it never finishes on its own.
+func (f *ForwardServer) serveConn(ctx, hard context.Context, conn *net.UnixConn) {
 	defer conn.Close()
 	stop := context.AfterFunc(hard, func() { _ = conn.Close() })
 	defer stop()
 	_ = conn.SetReadDeadline(time.Now().Add(forwardIOTimeout))
 	uid, err := peerUID(conn)
 	if err != nil {
-		f.log.Warn("forward: peer refused", "err", err)
+		f.log.Warn("forward: peer refused", LogKeyErr, err)
 		f.respond(conn, nil, model.Wrap(model.CodeInsufficientPermission, err, "forwarded call refused: cannot identify the peer"))
 		return
 	}
 	if uid != f.uid {
-		f.log.Warn("forward: peer refused", "uid", uid)
+		f.log.Warn("forward: peer refused", LogKeyUID, uid)
 		f.respond(conn, nil, model.Errorf(model.CodeInsufficientPermission,
 			"forwarded calls are only accepted from uid %d (the server's user); this peer is uid %d", f.uid, uid))
 		return
@@ -178,20 +224,67 @@ func (f *ForwardServer) serveConn(hard context.Context, conn *net.UnixConn) {
 		return
 	}
 	_ = conn.SetReadDeadline(time.Time{})
-	actor := model.Actor{User: userName(uid), Role: model.RoleAdmin, Source: "cli"}
-	// A call survives the server's shutdown signal (it may finish within the
-	// grace period) but not the client going away.
-	ctx, cancel := context.WithCancel(hard)
-	defer cancel()
+	switch req.Op {
+	case OpCall:
+		f.call(hard, conn, uid, req)
+	case OpPing:
+		f.respond(conn, f.info, nil)
+	case OpSubscribe:
+		f.stream(ctx, conn)
+	default:
+		f.respond(conn, nil, model.Errorf(model.CodeBadRequest, "forwarded request: unknown op %q", req.Op).WithDetail("field", "op"))
+	}
+}
+
+// untilClosed returns a context derived from parent that ends when the
+// client closes conn: the client sends nothing after its request, so a
+// read returning means it went away (for example on Ctrl-C).
+func untilClosed(parent context.Context, conn net.Conn) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
 	go func() {
-		// The client sends nothing after its request: a read returning means
-		// it closed the connection (for example on Ctrl-C).
 		_, _ = conn.Read(make([]byte, 1))
 		cancel()
 	}()
+	return ctx, cancel
+}
+
+// call runs one procedure as the peer's user with the admin role, from
+// source "cli" ("tui" when a UI attached to this process sent it: the
+// client's word is taken for the source alone). A call survives the
+// server's shutdown signal (it may finish within the grace period) but not
+// the client going away.
+func (f *ForwardServer) call(hard context.Context, conn net.Conn, uid int, req ForwardRequest) {
+	source := "cli"
+	if req.Actor.Source == "tui" {
+		source = "tui"
+	}
+	actor := model.Actor{User: userName(uid), Role: model.RoleAdmin, Source: source}
+	ctx, cancel := untilClosed(hard, conn)
+	defer cancel()
 	res, callErr := f.caller.Call(model.WithActor(ctx, actor), req.Procedure, []byte(req.Input))
-	f.log.Info("forwarded call", "procedure", req.Procedure, "user", actor.User, "code", model.CodeOf(callErr))
+	f.log.Info("forwarded call", LogKeyProcedure, req.Procedure, LogKeyUser, actor.User, LogKeyCode, model.CodeOf(callErr))
 	f.respond(conn, res, callErr)
+}
+
+// stream sends the status events of a fresh subscription until the client
+// goes away or the server shuts down.
+func (f *ForwardServer) stream(ctx context.Context, conn net.Conn) {
+	if f.subscribe == nil {
+		f.respond(conn, nil, model.Errorf(model.CodeNotFound, "this gitopstui server offers no status subscription"))
+		return
+	}
+	ctx, cancel := untilClosed(ctx, conn)
+	defer cancel()
+	events := f.subscribe(ctx)
+	f.respond(conn, nil, nil)
+	enc := json.NewEncoder(conn)
+	for e := range events {
+		_ = conn.SetWriteDeadline(time.Now().Add(forwardIOTimeout))
+		if err := enc.Encode(e); err != nil {
+			f.log.Warn("forward: status subscriber dropped", LogKeyErr, err)
+			return
+		}
+	}
 }
 
 func (f *ForwardServer) respond(conn net.Conn, res any, callErr error) {
@@ -208,7 +301,7 @@ func (f *ForwardServer) respond(conn net.Conn, res any, callErr error) {
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(forwardIOTimeout))
 	if err := json.NewEncoder(conn).Encode(resp); err != nil {
-		f.log.Warn("forward: write response", "err", err)
+		f.log.Warn("forward: write response", LogKeyErr, err)
 	}
 }
 
@@ -217,40 +310,4 @@ func userName(uid int) string {
 		return u.Username
 	}
 	return model.LocalActor("cli").User
-}
-
-// Forward sends one procedure call to the gitopstui server that owns
-// dataDir's store and returns its JSON result. It returns an error wrapping
-// ErrNoServer when no server answers on the socket (none running, or a stale
-// socket), and the server's *model.Error when the call fails.
-func Forward(ctx context.Context, dataDir, procedure string, input []byte) (json.RawMessage, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", SocketPath(dataDir))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoServer, err)
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	req := ForwardRequest{Procedure: procedure, Input: string(input), Actor: model.ActorFrom(ctx)}
-	// A server that refuses the peer answers without reading the request,
-	// so a failed write is only reported when no answer follows.
-	werr := json.NewEncoder(conn).Encode(req)
-	var resp ForwardResponse
-	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
-		if werr != nil {
-			return nil, model.Wrap(model.CodeInternal, werr, "forward call to the gitopstui server")
-		}
-		if ctx.Err() != nil {
-			return nil, model.Wrap(model.CodeInternal, ctx.Err(), "forwarded call interrupted")
-		}
-		return nil, model.Wrap(model.CodeInternal, err, "read the gitopstui server's answer")
-	}
-	if resp.Error != nil {
-		return nil, resp.Error
-	}
-	if resp.Result == nil {
-		return json.RawMessage("null"), nil
-	}
-	return resp.Result, nil
 }
