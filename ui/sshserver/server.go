@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +45,17 @@ const (
 	DefaultRatePerIP        = 5.0
 	DefaultHandshakeTimeout = 20 * time.Second
 	DefaultShutdownTimeout  = 30 * time.Second
+	// DefaultKeysCheckInterval is how often open sessions are checked
+	// against the authorized keys file.
+	DefaultKeysCheckInterval = time.Second
+)
+
+// Upper bounds of Config's limits: beyond them a limit no longer limits.
+const (
+	// MaxSessionsLimit bounds Config.MaxSessions.
+	MaxSessionsLimit = 10000
+	// MaxRatePerIP bounds Config.RatePerIP (new connections per second).
+	MaxRatePerIP = 10000.0
 )
 
 // Config configures a Server. Zero values take the defaults above.
@@ -70,8 +84,42 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown after Serve's ctx ends.
 	ShutdownTimeout time.Duration
+	// KeysCheckInterval is how often the authorized keys file is checked
+	// while sessions are open: the sessions of a key no longer in it are
+	// closed. (Every procedure call also looks its key up first.)
+	KeysCheckInterval time.Duration
 	// Logger receives connection and session events (discarded when nil).
 	Logger *slog.Logger
+}
+
+// validate refuses limits that would switch a protection off or make it
+// meaningless: a rate that is NaN, infinite, negative or above MaxRatePerIP,
+// negative or oversized counts, negative durations. Zero values are left to
+// setDefaults.
+func (c *Config) validate() error {
+	var bad []string
+	if r := c.RatePerIP; math.IsNaN(r) || math.IsInf(r, 0) || r < 0 || r > MaxRatePerIP {
+		bad = append(bad, fmt.Sprintf("RatePerIP %v is not a number of connections per second in (0, %g]", r, MaxRatePerIP))
+	}
+	if c.RateBurst < 0 || c.RateBurst > int(MaxRatePerIP) {
+		bad = append(bad, fmt.Sprintf("RateBurst %d is not in [1, %d]", c.RateBurst, int(MaxRatePerIP)))
+	}
+	if c.MaxSessions < 0 || c.MaxSessions > MaxSessionsLimit {
+		bad = append(bad, fmt.Sprintf("MaxSessions %d is not in [1, %d]", c.MaxSessions, MaxSessionsLimit))
+	}
+	for name, d := range map[string]time.Duration{
+		"IdleTimeout": c.IdleTimeout, "MaxSessionTime": c.MaxSessionTime, "HandshakeTimeout": c.HandshakeTimeout,
+		"ShutdownTimeout": c.ShutdownTimeout, "KeysCheckInterval": c.KeysCheckInterval,
+	} {
+		if d < 0 {
+			bad = append(bad, fmt.Sprintf("%s %v is negative", name, d))
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return errors.New("sshserver: " + strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 func (c *Config) setDefaults() {
@@ -98,6 +146,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.KeysCheckInterval == 0 {
+		c.KeysCheckInterval = DefaultKeysCheckInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -137,6 +188,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.DataDir == "" {
 		return nil, errors.New("sshserver: Config.DataDir is required")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	cfg.setDefaults()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
