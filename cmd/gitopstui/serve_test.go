@@ -44,7 +44,14 @@ func (p *serveProc) logText() string {
 // waits for its "serving" log line.
 func startServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
+	return startServeEnv(t, dir, nil, args...)
+}
+
+// startServeEnv is startServe with env added to the process's environment.
+func startServeEnv(t *testing.T, dir string, env []string, args ...string) *serveProc {
+	t.Helper()
 	cmd := exec.Command(lookPath(t, "gitopstui"), append([]string{"--data-dir", dir, "serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
