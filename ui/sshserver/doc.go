@@ -15,6 +15,8 @@
 //     Source "ssh"; audit records carry the key's user name.
 //   - Environment variables sent by the client are never read: sessions get
 //     only TERM (from the pty request) and no child process is ever started.
+//   - Nothing is forwarded: agent forwarding requests are answered "no",
+//     port forwarding (ssh -L, -R) and subsystems are refused.
 //   - Limits: concurrent sessions, new connections per second per IP, idle
 //     timeout, maximum connection length, handshake timeout.
 //   - Shutdown stops accepting, lets running procedure calls finish, asks every

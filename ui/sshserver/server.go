@@ -221,12 +221,16 @@ func New(cfg Config) (*Server, error) {
 			srv.Handler = s.handle
 			return nil
 		},
+		s.forwardingOff,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
 	if srv.PublicKeyHandler == nil || srv.PasswordHandler != nil || srv.KeyboardInteractiveHandler != nil {
 		return nil, errors.New("sshserver: authentication must be public-key only")
+	}
+	if len(srv.ChannelHandlers) != 1 || len(srv.RequestHandlers) != 0 || len(srv.SubsystemHandlers) != 0 {
+		return nil, errors.New("sshserver: only session channels, no forwarding and no subsystems")
 	}
 	s.ssh = srv
 	return s, nil
