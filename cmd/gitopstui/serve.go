@@ -56,6 +56,11 @@ func runServe(ctx context.Context, o options, args []string, stderr io.Writer) i
 		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Before the store is opened: a data dir others can write is refused.
+	if err := sshserver.CheckDataDir(o.dataDir); err != nil {
+		fmt.Fprintln(stderr, "gitopstui:", err)
+		return procio.ExitError
+	}
 	// Holding the store's lock makes this process the data dir's only server.
 	db, err := store.Open(o.dataDir, store.Options{})
 	if err != nil {

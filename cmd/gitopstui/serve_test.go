@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -331,5 +332,28 @@ func TestServeUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
 		t.Error("a usage error opened the store")
+	}
+}
+
+// TestServeRefusesUnsafeDataDir: serve does not start (exit 1, the reason
+// on stderr) from a data dir that group or others may write, and opens
+// nothing in it.
+func TestServeRefusesUnsafeDataDir(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no unix file modes")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "", lookPath(t, "gitopstui"), "--data-dir", dir, "serve", "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, dir+" is writable by group or others (mode 0775; chmod go-w "+dir+"); refusing to serve from it") {
+		t.Errorf("serve from a group-writable data dir: exit %d, stderr %q", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("serve wrote into the unsafe data dir: %v", entries)
 	}
 }

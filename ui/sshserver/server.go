@@ -177,6 +177,7 @@ type Server struct {
 	mu       sync.Mutex
 	draining bool
 	programs map[*tea.Program]struct{}
+	open     map[*openSession]struct{}
 }
 
 // New builds a server: it loads the host key (generating an ed25519 key in
@@ -196,6 +197,12 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	if err := CheckDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if !hasFileModes {
+		cfg.Logger.Warn("this platform has no unix file modes: the data dir's owner and permissions are not checked", "path", cfg.DataDir)
+	}
 	s := &Server{
 		cfg:      cfg,
 		reg:      cfg.Registry,
@@ -205,6 +212,7 @@ func New(cfg Config) (*Server, error) {
 		conns:    newSlots(4 * cfg.MaxSessions),
 		sessions: newSlots(cfg.MaxSessions),
 		programs: map[*tea.Program]struct{}{},
+		open:     map[*openSession]struct{}{},
 	}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(filepath.Join(cfg.DataDir, HostKeyFile)),
@@ -251,6 +259,9 @@ func (s *Server) Sessions() int { return s.sessions.inUse() }
 // Config.ShutdownTimeout are closed. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sl := &signalListener{Listener: ln, accepting: make(chan struct{})}
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.watchKeys(wctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.ssh.Serve(sl) }()
 	select {
@@ -341,6 +352,7 @@ func refuse(c net.Conn, msg string) {
 
 // handle runs one session: the UI with a pty, a command otherwise.
 func (s *Server) handle(sess ssh.Session) {
+	defer s.recoverSession(sess)
 	remote := sess.RemoteAddr().String()
 	id, err := s.sessionIdentity(sess)
 	if err != nil {
@@ -361,13 +373,15 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	defer s.sessions.put()
+	o := s.track(sess, id)
+	defer s.untrack(o)
 	start := time.Now()
 	log := s.log.With("user", id.User, "role", id.Role, "remote", remote)
 	// The client's environment (sess.Environ) is never read: nothing a client
 	// sends as env reaches the UI, a procedure or a child process.
 	if cmd := sess.RawCommand(); cmd != "" {
 		log.Info("exec", "command", commandForLog(cmd))
-		code := s.exec(sess, id)
+		code := s.exec(sess, id, o)
 		log.Info("exec done", "exit", code, "took", time.Since(start))
 		_ = sess.Exit(code)
 		return
@@ -378,7 +392,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	log.Info("ui session start")
-	s.interactive(sess, id)
+	s.interactive(sess, id, o)
 	log.Info("ui session end", "took", time.Since(start))
 }
 
@@ -390,14 +404,14 @@ func (s *Server) isDraining() bool {
 
 // interactive runs the UI for one pty session: its own model, styles, keys,
 // window size and color profile (from the pty's TERM only).
-func (s *Server) interactive(sess ssh.Session, id Identity) {
+func (s *Server) interactive(sess ssh.Session, id Identity, o *openSession) {
 	pty, _, _ := sess.Pty()
 	env := []string{"TERM=" + pty.Term}
 	actor := id.Actor()
 	var mine inflight
 	ctx := model.WithActor(sess.Context(), actor)
 	m := ui.New(ui.Options{
-		Caller: trackedCaller{s: s, own: &mine}, Actor: actor, Dark: true, Ctx: ctx,
+		Caller: trackedCaller{s: s, o: o, own: &mine}, Actor: actor, Dark: true, Ctx: ctx,
 		Subscribe: s.cfg.Subscribe, Procedures: s.reg.Procedures(),
 		// Never an external editor: it would be a process on the server.
 		Editor: "",
@@ -425,7 +439,7 @@ func (s *Server) interactive(sess ssh.Session, id Identity) {
 	defer s.removeProgram(p)
 	pumpCtx, stopPump := context.WithCancel(sess.Context())
 	defer stopPump()
-	go pumpInput(pumpCtx, sess, pty.Term, p)
+	go s.pumpInput(pumpCtx, sess, pty.Term, p)
 	bm.MiddlewareWithProgramHandler(func(ssh.Session) *tea.Program { return p })(func(ssh.Session) {})(sess)
 	// Calls the UI started keep the session open until they finish (or the
 	// client goes away, which cancels them).
@@ -437,11 +451,22 @@ func (s *Server) interactive(sess ssh.Session, id Identity) {
 // program has stopped (ultraviolet's TerminalReader.sendEvents is not
 // cancellable), leaking a goroutine for every client that disconnects while
 // typing; p.Send gives up once the program has ended, and this loop drains
-// the reader until the session's input closes.
-func pumpInput(ctx context.Context, in io.Reader, term string, p *tea.Program) {
+// the reader until the session's input closes. A panic while reading
+// input ends the session's input and is logged.
+func (s *Server) pumpInput(ctx context.Context, in io.Reader, term string, p *tea.Program) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.recovered("session input", v)
+		}
+	}()
 	events := make(chan uv.Event)
 	go func() {
 		defer close(events)
+		defer func() {
+			if v := recover(); v != nil {
+				s.recovered("terminal reader", v)
+			}
+		}()
 		_ = uv.NewTerminalReader(in, term).StreamEvents(ctx, events)
 	}()
 	for ev := range events {
@@ -463,66 +488,6 @@ func (s *Server) removeProgram(p *tea.Program) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.programs, p)
-}
-
-// trackedCaller runs procedures through the registry, counting them so that
-// shutdown can wait for them.
-type trackedCaller struct {
-	s   *Server
-	own *inflight
-}
-
-// Call implements api.Caller.
-func (c trackedCaller) Call(ctx context.Context, name string, raw []byte) (any, error) {
-	c.s.ops.begin()
-	defer c.s.ops.end()
-	if c.own != nil {
-		c.own.begin()
-		defer c.own.end()
-	}
-	return c.s.reg.Call(ctx, name, raw)
-}
-
-// inflight counts running operations and lets others wait for none.
-type inflight struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{}
-}
-
-func (f *inflight) begin() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n == 0 {
-		f.idle = make(chan struct{})
-	}
-	f.n++
-}
-
-func (f *inflight) end() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n--
-	if f.n == 0 {
-		close(f.idle)
-	}
-}
-
-// wait returns when nothing runs, or ctx's error when it ends first.
-func (f *inflight) wait(ctx context.Context) error {
-	f.mu.Lock()
-	if f.n == 0 {
-		f.mu.Unlock()
-		return nil
-	}
-	ch := f.idle
-	f.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // commandForLog keeps the command and procedure name, never the input,
