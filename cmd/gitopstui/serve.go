@@ -39,7 +39,8 @@ SSH users borrow nothing of this process by default: no environment variable (a
 repository's tokenEnv/usernameEnv), no file (key files, known_hosts, kubeconfigs), no
 ssh-agent (agent forwarding is refused), no git credential helper, no file:// remote and
 no kubeconfig exec plugin. --credential-env, --allow-file, --allow-file-remotes and
---allow-exec-plugins lend what you name. Local --procedure calls keep your own.
+--allow-exec-plugins lend what you name. Local --procedure calls may still name any
+variable and file.
 
 The data dir and authorized_keys must be owned by this user (or root) and not writable
 by group or others, as OpenSSH's StrictModes requires.
