@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/procio"
+	"github.com/gitopstui/gitopstui/store"
 )
 
 // serveProc is a `gitopstui serve` process.
@@ -43,7 +45,14 @@ func (p *serveProc) logText() string {
 // waits for its "serving" log line.
 func startServe(t *testing.T, dir string, args ...string) *serveProc {
 	t.Helper()
+	return startServeEnv(t, dir, nil, args...)
+}
+
+// startServeEnv is startServe with env added to the process's environment.
+func startServeEnv(t *testing.T, dir string, env []string, args ...string) *serveProc {
+	t.Helper()
 	cmd := exec.Command(lookPath(t, "gitopstui"), append([]string{"--data-dir", dir, "serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -281,17 +290,70 @@ func TestProcedureStoreLockedWhenHolderIsNotAServer(t *testing.T) {
 	}
 }
 
-// TestServeUsage: bad serve flags are usage errors (exit 2).
+// TestServeUsage: bad serve flags are usage errors (exit 2) naming the
+// flag; limits that would switch a protection off (a NaN or infinite rate,
+// zero or negative counts and durations) are among them.
 func TestServeUsage(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"serve", "--rate", "fast"},
-		{"serve", "--max-sessions", "0"},
-		{"serve", "extra"},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate", "fast"}, "--rate: \"fast\" is not a number"},
+		{[]string{"--rate", "NaN"}, "--rate: \"NaN\" is not a number"},
+		{[]string{"--rate", "Inf"}, "--rate: \"Inf\" is not a number"},
+		{[]string{"--rate", "+Inf/s"}, "--rate: \"+Inf/s\" is not a number"},
+		{[]string{"--rate", "1e400"}, "--rate: \"1e400\" is not a number"},
+		{[]string{"--rate", "-1"}, "--rate: \"-1\" is not a number"},
+		{[]string{"--rate", "0"}, "--rate: \"0\" is not a number"},
+		{[]string{"--rate", "20000"}, "at most 10000"},
+		{[]string{"--max-sessions", "0"}, "--max-sessions: 0 is not between 1 and 10000"},
+		{[]string{"--max-sessions", "-1"}, "--max-sessions: -1 is not between 1 and 10000"},
+		{[]string{"--max-sessions", "1000000"}, "--max-sessions: 1000000 is not between 1 and 10000"},
+		{[]string{"--max-sessions", "NaN"}, "invalid value \"NaN\" for flag -max-sessions"},
+		{[]string{"--idle-timeout", "0"}, "--idle-timeout: 0s is not a duration of at least 1s"},
+		{[]string{"--idle-timeout", "-5m"}, "--idle-timeout: -5m0s is not a duration of at least 1s"},
+		{[]string{"--max-session", "10ms"}, "--max-session: 10ms is not a duration of at least 1s"},
+		{[]string{"--shutdown-timeout", "-1s"}, "--shutdown-timeout: -1s is not a duration"},
+		{[]string{"--credential-env", "GIT TOKEN"}, "--credential-env: \"GIT TOKEN\" is not an environment variable name"},
+		{[]string{"--credential-env", ""}, "--credential-env: \"\" is not an environment variable name"},
+		{[]string{"--allow-file", ""}, "--allow-file: the path is empty"},
+		{[]string{"--allow-file", dir}, "would lend the server's data dir"},
+		{[]string{"--allow-file", filepath.Join(dir, "ssh_host_ed25519_key")}, "would lend the server's data dir"},
+		{[]string{"--allow-file", filepath.Dir(dir)}, "would lend the server's data dir"},
+		{[]string{"extra"}, "unexpected arguments to serve: extra"},
 	} {
 		var stderr bytes.Buffer
-		if code := run(append([]string{"--data-dir", dir}, args...), strings.NewReader(""), io.Discard, &stderr); code != procio.ExitUsage {
-			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr.String())
+		args := append([]string{"--data-dir", dir, "serve"}, c.args...)
+		code := run(args, strings.NewReader(""), io.Discard, &stderr)
+		if code != procio.ExitUsage || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("serve %q: exit %d, stderr %q; want exit 2 saying %s", c.args, code, stderr.String(), c.want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err == nil {
+		t.Error("a usage error opened the store")
+	}
+}
+
+// TestServeRefusesUnsafeDataDir: serve does not start (exit 1, the reason
+// on stderr) from a data dir that group or others may write, and opens
+// nothing in it.
+func TestServeRefusesUnsafeDataDir(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no unix file modes")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "", lookPath(t, "gitopstui"), "--data-dir", dir, "serve", "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, dir+" is writable by group or others (mode 0775; chmod go-w "+dir+"); refusing to serve from it") {
+		t.Errorf("serve from a group-writable data dir: exit %d, stderr %q", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("serve wrote into the unsafe data dir: %v", entries)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -49,8 +50,10 @@ func (id Identity) Actor() model.Actor {
 
 // AuthorizedKeys is an OpenSSH authorized_keys file whose lines read
 // `[role=admin|operator|viewer][,email=ADDR] KEYTYPE BASE64 USER`. The file is
-// re-read whenever its size, modification time or inode changes (checked on
-// every lookup), so edits take effect for the next authentication.
+// re-read whenever its size, modification time, inode, owner or mode (or its
+// directory's owner or mode) changes, checked on every lookup, so edits take
+// effect for the next authentication and the next procedure call. While the
+// file or its directory is unsafe (see CheckDataDir) every key is refused.
 // Lines with options gitopstui does not know (from=, command=, ...) are
 // ignored with a warning rather than half-honoured.
 type AuthorizedKeys struct {
@@ -60,13 +63,21 @@ type AuthorizedKeys struct {
 	mu    sync.Mutex
 	stamp fileStamp
 	keys  map[string]Identity // by the key's wire encoding
+	gen   uint64              // counts the loads of keys
 }
 
+// fileStamp is what says that the file changed: its size, modification
+// time and inode, and the owner and mode of the file and its directory
+// (so that fixing the permissions is noticed too).
 type fileStamp struct {
-	exists bool
-	size   int64
-	mtime  time.Time
-	ino    uint64
+	exists  bool
+	size    int64
+	mtime   time.Time
+	ino     uint64
+	mode    os.FileMode
+	uid     uint32
+	dirMode os.FileMode
+	dirUID  uint32
 }
 
 // NewAuthorizedKeys returns the keys of the file at path, read lazily.
@@ -76,6 +87,9 @@ func NewAuthorizedKeys(path string, log *slog.Logger) *AuthorizedKeys {
 	}
 	if !hasInodes {
 		log.Warn("this platform reports no inode numbers: authorized keys changes are detected by size and modification time only", "path", path)
+	}
+	if !hasFileModes {
+		log.Warn("this platform has no unix file modes: the authorized keys file's owner and permissions are not checked", "path", path)
 	}
 	return &AuthorizedKeys{path: path, log: log, stamp: fileStamp{exists: true, size: -1}}
 }
@@ -95,6 +109,15 @@ func (a *AuthorizedKeys) Lookup(key gossh.PublicKey) (Identity, bool) {
 	return id, ok
 }
 
+// Generation re-reads the file when it changed and returns a number that
+// changes whenever the set of keys was loaded again.
+func (a *AuthorizedKeys) Generation() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.refreshLocked()
+	return a.gen
+}
+
 // Len returns how many keys are authorized now.
 func (a *AuthorizedKeys) Len() int {
 	a.mu.Lock()
@@ -108,29 +131,37 @@ func statFile(path string) (fileStamp, error) {
 	if err != nil {
 		return fileStamp{}, err
 	}
-	return fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime(), ino: inode(fi)}, nil
+	st := fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime(), ino: inode(fi), mode: fi.Mode()}
+	st.uid, _ = owner(fi)
+	if di, err := os.Stat(filepath.Dir(path)); err == nil {
+		st.dirMode = di.Mode()
+		st.dirUID, _ = owner(di)
+	}
+	return st, nil
 }
 
 func (a *AuthorizedKeys) refreshLocked() {
 	st, err := statFile(a.path)
+	if st == a.stamp {
+		return
+	}
+	a.stamp, a.keys = st, nil
+	a.gen++
 	if err != nil {
-		if st == a.stamp {
-			return
-		}
-		a.stamp, a.keys = st, nil
 		a.log.Warn("authorized keys file unreadable: every key is refused until it exists", "path", a.path, "err", err)
 		return
 	}
-	if st == a.stamp {
+	if err := checkAuthorizedKeysFile(a.path); err != nil {
+		a.log.Error("authorized keys file refused, as OpenSSH's StrictModes would: every key is refused until it is fixed",
+			"path", a.path, "err", err)
 		return
 	}
 	data, err := readBounded(a.path, maxAuthorizedKeysBytes)
 	if err != nil {
-		a.stamp, a.keys = fileStamp{}, nil
+		a.stamp = fileStamp{}
 		a.log.Warn("read authorized keys: every key is refused", "path", a.path, "err", err)
 		return
 	}
-	a.stamp = st
 	a.keys = parseAuthorizedKeys(data, a.log.With("path", a.path))
 	a.log.Info("authorized keys loaded", "path", a.path, "keys", len(a.keys))
 }

@@ -8,7 +8,6 @@ import (
 	"charm.land/ssh"
 	shlex "github.com/anmitsu/go-shlex"
 
-	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/procio"
 )
@@ -25,11 +24,11 @@ Without a command (and with a terminal) you get the UI.
 `
 
 // exec runs one exec request and returns its exit status.
-func (s *Server) exec(sess ssh.Session, id Identity) int {
+func (s *Server) exec(sess ssh.Session, id Identity, o *openSession) int {
 	verb, rest := cutWord(strings.TrimSpace(sess.RawCommand()))
 	switch verb {
 	case "procedure":
-		return s.execProcedure(sess, id, rest)
+		return s.execProcedure(sess, o, rest)
 	case "procedures":
 		switch rest {
 		case "--json":
@@ -56,8 +55,9 @@ func (s *Server) exec(sess ssh.Session, id Identity) int {
 	return procio.ExitUsage
 }
 
-// execProcedure runs `procedure [--output json|yaml] NAME [INPUT]` as id.
-func (s *Server) execProcedure(sess ssh.Session, id Identity, args string) int {
+// execProcedure runs `procedure [--output json|yaml] NAME [INPUT]` as the
+// session key's identity at the time of the call.
+func (s *Server) execProcedure(sess ssh.Session, o *openSession, args string) int {
 	cmd, err := parseProcedureCommand(args)
 	if err != nil {
 		fmt.Fprintf(sess.Stderr(), "gitopstui: %v\n%s", err, execUsage)
@@ -68,8 +68,7 @@ func (s *Server) execProcedure(sess ssh.Session, id Identity, args string) int {
 		fmt.Fprintf(sess.Stderr(), "gitopstui: %v\n", err)
 		return procio.ExitUsage
 	}
-	ctx := model.WithActor(sess.Context(), id.Actor())
-	return procio.Run(ctx, trackedCaller{s: s}, cmd.name, raw, cmd.format, sess, sess.Stderr())
+	return procio.Run(sess.Context(), trackedCaller{s: s, o: o}, cmd.name, raw, cmd.format, sess, sess.Stderr())
 }
 
 // procedureCommand is a parsed `procedure` exec command.

@@ -332,19 +332,30 @@ func mustJSON(t testing.TB, s string, v any) {
 // returns its exit status, stdout and stderr.
 func (h *harness) openSSH(t testing.TB, args ...string) result {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	cmd := h.sshCommand(ctx, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	return exitResult(t, cmd.Run(), out.String(), errOut.String())
+}
+
+// sshCommand is the OpenSSH client command for h with the given extra
+// options; the last argument is the remote command.
+func (h *harness) sshCommand(ctx context.Context, args ...string) *exec.Cmd {
 	host, port, _ := net.SplitHostPort(h.addr)
 	base := []string{"-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-p", port, "-l", "someone"}
 	if !slices.Contains(args, "-v") {
 		base = append(base, "-o", "LogLevel=ERROR")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, "ssh", append(append(base, args[:len(args)-1]...), host, args[len(args)-1])...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String()}
+	return exec.CommandContext(ctx, "ssh", append(append(base, args[:len(args)-1]...), host, args[len(args)-1])...)
+}
+
+// exitResult is the result of a finished OpenSSH command.
+func exitResult(t testing.TB, err error, stdout, stderr string) result {
+	t.Helper()
+	r := result{stdout: stdout, stderr: stderr}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

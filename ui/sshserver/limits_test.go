@@ -1,9 +1,15 @@
 package sshserver
 
 import (
+	"context"
 	"fmt"
+	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 )
 
 // TestRateLimiterNeverResetsUnderAFlood fills the table with addresses that
@@ -45,3 +51,41 @@ func TestRateLimiterCountsAnIPv6HostOnce(t *testing.T) {
 		t.Fatal("another /64 shares the bucket")
 	}
 }
+
+// TestConfigLimitsValidated: a limit that would switch a protection off is
+// refused by New, whoever builds the server; zero values take defaults.
+func TestConfigLimitsValidated(t *testing.T) {
+	reg := emptyRegistry{}
+	for name, c := range map[string]Config{
+		"NaN rate":          {RatePerIP: math.NaN()},
+		"infinite rate":     {RatePerIP: math.Inf(1)},
+		"negative rate":     {RatePerIP: -1},
+		"rate above max":    {RatePerIP: MaxRatePerIP * 2},
+		"negative burst":    {RateBurst: -1},
+		"negative sessions": {MaxSessions: -1},
+		"too many sessions": {MaxSessions: MaxSessionsLimit + 1},
+		"negative idle":     {IdleTimeout: -time.Second},
+		"negative max":      {MaxSessionTime: -time.Second},
+		"negative check":    {KeysCheckInterval: -time.Second},
+	} {
+		c.DataDir, c.Registry = t.TempDir(), reg
+		if _, err := New(c); err == nil || !strings.Contains(err.Error(), "sshserver: ") {
+			t.Errorf("%s: New = %v, want an error", name, err)
+		}
+	}
+	s, err := New(Config{DataDir: t.TempDir(), Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.RatePerIP != DefaultRatePerIP || s.cfg.MaxSessions != DefaultMaxSessions || s.cfg.KeysCheckInterval != DefaultKeysCheckInterval {
+		t.Errorf("defaults: %+v", s.cfg)
+	}
+}
+
+// emptyRegistry has no procedures.
+type emptyRegistry struct{}
+
+func (emptyRegistry) Call(context.Context, string, []byte) (any, error) {
+	return nil, model.Errorf(model.CodeNotFound, "no procedures")
+}
+func (emptyRegistry) Procedures() []api.Info { return nil }

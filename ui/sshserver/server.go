@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +45,17 @@ const (
 	DefaultRatePerIP        = 5.0
 	DefaultHandshakeTimeout = 20 * time.Second
 	DefaultShutdownTimeout  = 30 * time.Second
+	// DefaultKeysCheckInterval is how often open sessions are checked
+	// against the authorized keys file.
+	DefaultKeysCheckInterval = time.Second
+)
+
+// Upper bounds of Config's limits: beyond them a limit no longer limits.
+const (
+	// MaxSessionsLimit bounds Config.MaxSessions.
+	MaxSessionsLimit = 10000
+	// MaxRatePerIP bounds Config.RatePerIP (new connections per second).
+	MaxRatePerIP = 10000.0
 )
 
 // Config configures a Server. Zero values take the defaults above.
@@ -70,8 +84,42 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown after Serve's ctx ends.
 	ShutdownTimeout time.Duration
+	// KeysCheckInterval is how often the authorized keys file is checked
+	// while sessions are open: the sessions of a key no longer in it are
+	// closed. (Every procedure call also looks its key up first.)
+	KeysCheckInterval time.Duration
 	// Logger receives connection and session events (discarded when nil).
 	Logger *slog.Logger
+}
+
+// validate refuses limits that would switch a protection off or make it
+// meaningless: a rate that is NaN, infinite, negative or above MaxRatePerIP,
+// negative or oversized counts, negative durations. Zero values are left to
+// setDefaults.
+func (c *Config) validate() error {
+	var bad []string
+	if r := c.RatePerIP; math.IsNaN(r) || math.IsInf(r, 0) || r < 0 || r > MaxRatePerIP {
+		bad = append(bad, fmt.Sprintf("RatePerIP %v is not a number of connections per second in (0, %g]", r, MaxRatePerIP))
+	}
+	if c.RateBurst < 0 || c.RateBurst > int(MaxRatePerIP) {
+		bad = append(bad, fmt.Sprintf("RateBurst %d is not in [1, %d]", c.RateBurst, int(MaxRatePerIP)))
+	}
+	if c.MaxSessions < 0 || c.MaxSessions > MaxSessionsLimit {
+		bad = append(bad, fmt.Sprintf("MaxSessions %d is not in [1, %d]", c.MaxSessions, MaxSessionsLimit))
+	}
+	for name, d := range map[string]time.Duration{
+		"IdleTimeout": c.IdleTimeout, "MaxSessionTime": c.MaxSessionTime, "HandshakeTimeout": c.HandshakeTimeout,
+		"ShutdownTimeout": c.ShutdownTimeout, "KeysCheckInterval": c.KeysCheckInterval,
+	} {
+		if d < 0 {
+			bad = append(bad, fmt.Sprintf("%s %v is negative", name, d))
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return errors.New("sshserver: " + strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 func (c *Config) setDefaults() {
@@ -98,6 +146,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.KeysCheckInterval == 0 {
+		c.KeysCheckInterval = DefaultKeysCheckInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -126,6 +177,7 @@ type Server struct {
 	mu       sync.Mutex
 	draining bool
 	programs map[*tea.Program]struct{}
+	open     map[*openSession]struct{}
 }
 
 // New builds a server: it loads the host key (generating an ed25519 key in
@@ -138,9 +190,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("sshserver: Config.DataDir is required")
 	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	cfg.setDefaults()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := CheckDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if !hasFileModes {
+		cfg.Logger.Warn("this platform has no unix file modes: the data dir's owner and permissions are not checked", "path", cfg.DataDir)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -151,6 +212,7 @@ func New(cfg Config) (*Server, error) {
 		conns:    newSlots(4 * cfg.MaxSessions),
 		sessions: newSlots(cfg.MaxSessions),
 		programs: map[*tea.Program]struct{}{},
+		open:     map[*openSession]struct{}{},
 	}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(filepath.Join(cfg.DataDir, HostKeyFile)),
@@ -167,12 +229,16 @@ func New(cfg Config) (*Server, error) {
 			srv.Handler = s.handle
 			return nil
 		},
+		s.forwardingOff,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
 	if srv.PublicKeyHandler == nil || srv.PasswordHandler != nil || srv.KeyboardInteractiveHandler != nil {
 		return nil, errors.New("sshserver: authentication must be public-key only")
+	}
+	if len(srv.ChannelHandlers) != 1 || len(srv.RequestHandlers) != 0 || len(srv.SubsystemHandlers) != 0 {
+		return nil, errors.New("sshserver: only session channels, no forwarding and no subsystems")
 	}
 	s.ssh = srv
 	return s, nil
@@ -193,6 +259,9 @@ func (s *Server) Sessions() int { return s.sessions.inUse() }
 // Config.ShutdownTimeout are closed. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sl := &signalListener{Listener: ln, accepting: make(chan struct{})}
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.watchKeys(wctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.ssh.Serve(sl) }()
 	select {
@@ -283,6 +352,7 @@ func refuse(c net.Conn, msg string) {
 
 // handle runs one session: the UI with a pty, a command otherwise.
 func (s *Server) handle(sess ssh.Session) {
+	defer s.recoverSession(sess)
 	remote := sess.RemoteAddr().String()
 	id, err := s.sessionIdentity(sess)
 	if err != nil {
@@ -303,13 +373,15 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	defer s.sessions.put()
+	o := s.track(sess, id)
+	defer s.untrack(o)
 	start := time.Now()
 	log := s.log.With("user", id.User, "role", id.Role, "remote", remote)
 	// The client's environment (sess.Environ) is never read: nothing a client
 	// sends as env reaches the UI, a procedure or a child process.
 	if cmd := sess.RawCommand(); cmd != "" {
 		log.Info("exec", "command", commandForLog(cmd))
-		code := s.exec(sess, id)
+		code := s.exec(sess, id, o)
 		log.Info("exec done", "exit", code, "took", time.Since(start))
 		_ = sess.Exit(code)
 		return
@@ -320,7 +392,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	log.Info("ui session start")
-	s.interactive(sess, id)
+	s.interactive(sess, id, o)
 	log.Info("ui session end", "took", time.Since(start))
 }
 
@@ -332,14 +404,14 @@ func (s *Server) isDraining() bool {
 
 // interactive runs the UI for one pty session: its own model, styles, keys,
 // window size and color profile (from the pty's TERM only).
-func (s *Server) interactive(sess ssh.Session, id Identity) {
+func (s *Server) interactive(sess ssh.Session, id Identity, o *openSession) {
 	pty, _, _ := sess.Pty()
 	env := []string{"TERM=" + pty.Term}
 	actor := id.Actor()
 	var mine inflight
 	ctx := model.WithActor(sess.Context(), actor)
 	m := ui.New(ui.Options{
-		Caller: trackedCaller{s: s, own: &mine}, Actor: actor, Dark: true, Ctx: ctx,
+		Caller: trackedCaller{s: s, o: o, own: &mine}, Actor: actor, Dark: true, Ctx: ctx,
 		Subscribe: s.cfg.Subscribe, Procedures: s.reg.Procedures(),
 		// Never an external editor: it would be a process on the server.
 		Editor: "",
@@ -367,7 +439,7 @@ func (s *Server) interactive(sess ssh.Session, id Identity) {
 	defer s.removeProgram(p)
 	pumpCtx, stopPump := context.WithCancel(sess.Context())
 	defer stopPump()
-	go pumpInput(pumpCtx, sess, pty.Term, p)
+	go s.pumpInput(pumpCtx, sess, pty.Term, p)
 	bm.MiddlewareWithProgramHandler(func(ssh.Session) *tea.Program { return p })(func(ssh.Session) {})(sess)
 	// Calls the UI started keep the session open until they finish (or the
 	// client goes away, which cancels them).
@@ -379,11 +451,22 @@ func (s *Server) interactive(sess ssh.Session, id Identity) {
 // program has stopped (ultraviolet's TerminalReader.sendEvents is not
 // cancellable), leaking a goroutine for every client that disconnects while
 // typing; p.Send gives up once the program has ended, and this loop drains
-// the reader until the session's input closes.
-func pumpInput(ctx context.Context, in io.Reader, term string, p *tea.Program) {
+// the reader until the session's input closes. A panic while reading
+// input ends the session's input and is logged.
+func (s *Server) pumpInput(ctx context.Context, in io.Reader, term string, p *tea.Program) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.recovered("session input", v)
+		}
+	}()
 	events := make(chan uv.Event)
 	go func() {
 		defer close(events)
+		defer func() {
+			if v := recover(); v != nil {
+				s.recovered("terminal reader", v)
+			}
+		}()
 		_ = uv.NewTerminalReader(in, term).StreamEvents(ctx, events)
 	}()
 	for ev := range events {
@@ -405,66 +488,6 @@ func (s *Server) removeProgram(p *tea.Program) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.programs, p)
-}
-
-// trackedCaller runs procedures through the registry, counting them so that
-// shutdown can wait for them.
-type trackedCaller struct {
-	s   *Server
-	own *inflight
-}
-
-// Call implements api.Caller.
-func (c trackedCaller) Call(ctx context.Context, name string, raw []byte) (any, error) {
-	c.s.ops.begin()
-	defer c.s.ops.end()
-	if c.own != nil {
-		c.own.begin()
-		defer c.own.end()
-	}
-	return c.s.reg.Call(ctx, name, raw)
-}
-
-// inflight counts running operations and lets others wait for none.
-type inflight struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{}
-}
-
-func (f *inflight) begin() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n == 0 {
-		f.idle = make(chan struct{})
-	}
-	f.n++
-}
-
-func (f *inflight) end() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n--
-	if f.n == 0 {
-		close(f.idle)
-	}
-}
-
-// wait returns when nothing runs, or ctx's error when it ends first.
-func (f *inflight) wait(ctx context.Context) error {
-	f.mu.Lock()
-	if f.n == 0 {
-		f.mu.Unlock()
-		return nil
-	}
-	ch := f.idle
-	f.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // commandForLog keeps the command and procedure name, never the input,
