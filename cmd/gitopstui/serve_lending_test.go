@@ -54,7 +54,7 @@ func TestServeLendsOnlyWhatTheOperatorNamed(t *testing.T) {
 		"users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n")
 	env := []string{"SHOP_GIT_TOKEN=" + git.Password, "GIT_CONFIG_GLOBAL=" + os.DevNull, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0"}
 
-	srv := startServeEnv(t, dir, env, "--allow-file", kubeconfig)
+	srv := startServeEnv(t, dir, env, "--allow-file", kubeconfig, "--rate", "1000/s")
 	ssh := func(procedure string, in any) (int, string, string) {
 		raw, _ := json.Marshal(in)
 		return runCmd(t, string(raw), "ssh", append(sshArgs(srv.addr, adminKey), "procedure", procedure, "-")...)
@@ -96,7 +96,7 @@ func TestServeLendsOnlyWhatTheOperatorNamed(t *testing.T) {
 	}
 	srv.stop(t)
 
-	srv = startServeEnv(t, dir, env, "--allow-file", kubeconfig, "--credential-env", "SHOP_GIT_TOKEN")
+	srv = startServeEnv(t, dir, env, "--allow-file", kubeconfig, "--credential-env", "SHOP_GIT_TOKEN", "--rate", "1000/s")
 	if !strings.Contains(srv.logText(), "credential_env=[SHOP_GIT_TOKEN]") {
 		t.Errorf("the server does not log what it lends:\n%s", srv.logText())
 	}
