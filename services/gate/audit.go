@@ -3,7 +3,7 @@ package gate
 import (
 	"encoding/json"
 	"log/slog"
-	"sync/atomic"
+	"math/rand/v2"
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -25,18 +25,20 @@ const (
 	DefaultMaxAge     = 365 * 24 * time.Hour
 )
 
-// pruneEvery is how many writes pass between two prunes (and the first
-// write prunes): pruning counts the log, which is not worth doing per write.
+// pruneEvery is how many writes pass, on average, between two prunes:
+// pruning counts the log, which is not worth doing per write. A write prunes
+// with probability 1/pruneEvery rather than by a counter, because most
+// processes (every headless call) write once and exit: a counter would make
+// each of them count the whole log.
 const pruneEvery = 64
 
 // Audit writes who called which mutation, when, with what outcome and a
 // redacted input, and keeps the log within its Retention.
 type Audit struct {
-	db     *store.DB
-	now    func() time.Time
-	log    *slog.Logger
-	keep   Retention
-	writes atomic.Int64
+	db   *store.DB
+	now  func() time.Time
+	log  *slog.Logger
+	keep Retention
 }
 
 // NewAudit returns the audit log of db.
@@ -61,7 +63,7 @@ func (a *Audit) Record(actor model.Actor, procedure string, input json.RawMessag
 		me := model.AsError(callErr)
 		e.Code, e.Message = me.Code, StripURLCredentials(me.Message)
 	}
-	prune := a.writes.Add(1)%pruneEvery == 1
+	prune := rand.IntN(pruneEvery) == 0
 	err := a.db.Update(func(tx *store.Tx) error {
 		if err := store.Audit.Put(tx, e); err != nil {
 			return err
