@@ -346,3 +346,14 @@ func (c *Collection[T]) deleteAll(tx *Tx, ids []string) (int, error) {
 	}
 	return len(ids), nil
 }
+
+// Read gets one record in a read transaction of its own.
+func (c *Collection[T]) Read(db *DB, id string) (T, error) {
+	var v T
+	err := db.View(func(tx *Tx) error {
+		var err error
+		v, err = c.Get(tx, id)
+		return err
+	})
+	return v, err
+}

@@ -208,13 +208,7 @@ func (s *Catalog) getCluster(ctx context.Context, in api.ClusterGetInput) (api.C
 }
 
 func (s *Catalog) cluster(id string) (model.Cluster, error) {
-	var c model.Cluster
-	err := s.db.View(func(tx *store.Tx) error {
-		var err error
-		c, err = store.Clusters.Get(tx, id)
-		return err
-	})
-	return c, err
+	return store.Clusters.Read(s.db, id)
 }
 
 // removeCluster implements clusters.remove.

@@ -116,13 +116,7 @@ func (s *Catalog) getDeployment(ctx context.Context, in api.IDInput) (model.Depl
 }
 
 func (s *Catalog) deployment(id string) (model.Deployment, error) {
-	var d model.Deployment
-	err := s.db.View(func(tx *store.Tx) error {
-		var err error
-		d, err = store.Deployments.Get(tx, id)
-		return err
-	})
-	return d, err
+	return store.Deployments.Read(s.db, id)
 }
 
 // listAudit implements audit.list.

@@ -224,13 +224,7 @@ func (s *Catalog) getEnvironment(_ context.Context, in api.IDInput) (model.Envir
 }
 
 func (s *Catalog) Environment(id string) (model.Environment, error) {
-	var e model.Environment
-	err := s.db.View(func(tx *store.Tx) error {
-		var err error
-		e, err = store.Environments.Get(tx, id)
-		return err
-	})
-	return e, err
+	return store.Environments.Read(s.db, id)
 }
 
 // updateEnvironment implements environments.update.

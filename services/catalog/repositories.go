@@ -72,12 +72,7 @@ func (s *Catalog) getRepository(_ context.Context, in api.IDInput) (model.Reposi
 }
 
 func (s *Catalog) Repository(id string) (model.Repository, error) {
-	var r model.Repository
-	err := s.db.View(func(tx *store.Tx) error {
-		var err error
-		r, err = store.Repositories.Get(tx, id)
-		return err
-	})
+	r, err := store.Repositories.Read(s.db, id)
 	if model.CodeOf(err) == model.CodeNotFound {
 		return r, RepoNotFound(id)
 	}

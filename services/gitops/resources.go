@@ -361,13 +361,7 @@ func (s *GitOps) whyNotReady(ctx context.Context, k kube.Kube, r model.GitOpsRes
 }
 
 func (s *GitOps) resource(id string) (model.GitOpsResource, error) {
-	var r model.GitOpsResource
-	err := s.db.View(func(tx *store.Tx) error {
-		var err error
-		r, err = store.Resources.Get(tx, id)
-		return err
-	})
-	return r, err
+	return store.Resources.Read(s.db, id)
 }
 
 func (s *GitOps) liveResource(id string) (model.GitOpsResource, error) {

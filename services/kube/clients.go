@@ -59,13 +59,7 @@ type Kube struct {
 
 // Cluster reads a registered cluster.
 func (k *Clients) Cluster(id string) (model.Cluster, error) {
-	var c model.Cluster
-	err := k.db.View(func(tx *store.Tx) error {
-		var err error
-		c, err = store.Clusters.Get(tx, id)
-		return err
-	})
-	return c, err
+	return store.Clusters.Read(k.db, id)
 }
 
 // For returns the clients of a registered cluster and the cluster.
