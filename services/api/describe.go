@@ -76,6 +76,9 @@ func Describe(t reflect.Type) []Field {
 		}
 		fd := Field{Name: name, Type: typeName(f.Type), Required: f.Tag.Get("required") == "true", Doc: f.Tag.Get("doc"),
 			Enum: EnumValues(f.Type)}
+		if fd.Enum == nil && f.Type.Kind() == reflect.Slice {
+			fd.Enum = EnumValues(f.Type.Elem()) // a list of enum values
+		}
 		ft := f.Type
 		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
 			ft = ft.Elem()

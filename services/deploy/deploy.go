@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -118,55 +119,16 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 	if err != nil {
 		return api.DeployResult{}, err
 	}
-	sc := newScope(t.path, in.AllowOutsidePath)
 	ch := manifestChange(in.Change(), in.Workload, in.Container)
-	var first *manifest.Result
-	var base map[string][]byte
-	var last *manifest.Result
-	intent := func(head gitx.Snapshot) (gitx.Changes, error) {
-		if first != nil {
-			theirs := map[string][]byte{}
-			for p := range base {
-				if b, err := head.ReadFile(p); err == nil {
-					theirs[p] = b
-				}
-			}
-			if cs := manifest.Conflicts(base, theirs, first.Edits); len(cs) > 0 {
-				return gitx.Changes{}, manifest.ConflictError(cs)
-			}
-		}
-		plan, err := manifest.PlanFS(head.FS(), t.path, ch)
-		if err != nil {
-			return gitx.Changes{}, err
-		}
-		if err := sc.checkWrites(plan.Files); err != nil {
-			return gitx.Changes{}, err
-		}
-		if err := checkNoLinks(head, plan.Files); err != nil {
-			return gitx.Changes{}, err
-		}
-		if err := s.checkChangedYAML(ctx, head, plan.Files); err != nil {
-			return gitx.Changes{}, err
-		}
-		if first == nil {
-			first = plan
-			base = map[string][]byte{}
-			for _, e := range plan.Edits {
-				if b, err := head.ReadFile(e.Path); err == nil {
-					base[e.Path] = b
-				}
-			}
-		}
-		last = plan
-		return gitx.Changes{Write: plan.Files}, nil
-	}
+	p := &planned{s: s, ctx: ctx, sc: newScope(t.path, in.AllowOutsidePath),
+		plan: func(fsys fs.FS) (*manifest.Result, error) { return manifest.PlanFS(fsys, t.path, ch) }}
 	subject, body := in.CommitMessage, ""
 	if subject == "" {
 		subject = conventionalMessage(t.env.Name, in.Workload, in.Change())
 	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
 		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
 	}
-	res, err := t.git.CommitAndPush(ctx, t.branch, intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
+	res, err := t.git.CommitAndPush(ctx, t.branch, p.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
 	if err != nil {
 		return api.DeployResult{}, err
 	}
@@ -174,20 +136,27 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
 			WithDetail("commitSha", res.Commit)
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, hideEnvDiff(last.Diff, last.Edits))
+	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, hideEnvDiff(p.last.Diff, p.last.Edits))
 	if err != nil {
 		return api.DeployResult{}, err
 	}
-	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(res.Commit), t.branch, t.path)
+	msg := s.appliedMessage(ctx, t, res.Commit, kustomizations)
+	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
+		Attempts: res.Attempts, Warnings: shape.NonNil(p.last.Warnings)}, nil
+}
+
+// appliedMessage asks Flux to apply a pushed commit now (unless the
+// environment syncs by hand) and says what happens next.
+func (s *Deploy) appliedMessage(ctx context.Context, t gitTarget, commit string, kustomizations []model.GitOpsResource) string {
+	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(commit), t.branch, t.path)
 	if t.env.GitOpsConfig.AutoSync && len(kustomizations) > 0 {
 		if s.gitops.RequestReconcile(ctx, t.env, kustomizations) {
-			msg = fmt.Sprintf("committed %s to %s (%s); asked Flux to apply it now", shortSHA(res.Commit), t.branch, t.path)
+			msg = fmt.Sprintf("committed %s to %s (%s); asked Flux to apply it now", shortSHA(commit), t.branch, t.path)
 		}
 	} else if !t.env.GitOpsConfig.AutoSync {
 		msg += " (manual sync: run gitops.triggerSync)"
 	}
-	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
-		Attempts: res.Attempts, Warnings: shape.NonNil(last.Warnings)}, nil
+	return msg
 }
 
 func shortSHA(sha string) string {

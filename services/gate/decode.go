@@ -120,7 +120,7 @@ func decodeValue(raw []byte, v reflect.Value, path string, fe model.FieldErrors)
 			decodeValue(val, v.FieldByIndex(idx), fieldPath(path, key), fe)
 		}
 		return
-	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+	case t.Kind() == reflect.Slice && (t.Elem().Kind() == reflect.Struct || api.EnumValues(t.Elem()) != nil):
 		if bytes.Equal(raw, []byte("null")) {
 			v.SetZero()
 			return
