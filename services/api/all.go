@@ -15,6 +15,7 @@ func All() []Decl {
 		RegisterCluster, ImportKubeconfig, ListClusters, GetCluster, RemoveCluster,
 		CreateProject, ListProjects, GetProject, DeleteProject,
 		CreateEnvironment, ListEnvironments, GetEnvironment, UpdateEnvironment, DeleteEnvironment,
+		PreviewPromotion, Promote,
 		ConfigureGitOps, GetGitOpsConfig,
 		CreateRepository, ListRepositories, GetRepository, UpdateRepository, DeleteRepository,
 	}

@@ -52,4 +52,6 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.CommitConfigChanges, s.commitConfigChanges)
 	gate.Bind(r, api.ReadConfig, s.readConfig)
 	gate.Bind(r, api.ValidateYAML, s.validateYAML)
+	gate.Bind(r, api.PreviewPromotion, s.previewPromotion)
+	gate.Bind(r, api.Promote, s.promote)
 }
