@@ -25,7 +25,8 @@ var branchFiles = map[string]string{
 // both environments on one cluster, configured before the repository was
 // enabled for GitOps and without a repositoryId. Each deploy commits to its
 // environment's branch, and the real Flux controllers apply each commit to
-// its own environment's namespace only.
+// its own environment's namespace only. Then development is promoted to
+// production.
 func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 	l := setupLoop(t)
 	const repo = "acme/shop.git"
@@ -97,6 +98,7 @@ func TestEnvironmentsOnTheirOwnBranches(t *testing.T) {
 			return d.Status == model.DeploySuccess, fmt.Sprintf("%+v", d)
 		})
 	}
+	promoteToProduction(t, l, ids, image)
 }
 
 // branchEnvironments sets up the reference's two environments of repository repo:
