@@ -77,13 +77,33 @@ type previewScreen struct {
 	env    model.Environment
 	in     api.DeployInput
 	res    *api.PreviewResult
+	extra  []string // lines above the impact (a promotion's differences)
 	diff   []string // the diff, highlighted
 	scroll int
 	tg     *target
+	// load previews (previewChanges of in unless set); commit is the
+	// screen that commits, pushing or (review) to a review branch; what
+	// names the action.
+	load   func() tea.Cmd
+	commit func(review bool) screen
+	what   string
+}
+
+// previewed is a preview's result with the lines shown above its impact.
+type previewed struct {
+	res   api.PreviewResult
+	extra []string
 }
 
 func newPreview(s *session, p model.Project, env model.Environment, in api.DeployInput) *previewScreen {
-	return &previewScreen{base: newBase(s), p: p, env: env, in: in, tg: newTarget(env)}
+	v := &previewScreen{base: newBase(s), p: p, env: env, in: in, tg: newTarget(env), what: "deploy"}
+	v.load = func() tea.Cmd {
+		pin := api.PreviewInput{ProjectID: in.ProjectID, EnvironmentID: in.EnvironmentID, Changes: in.Change(),
+			Workload: in.Workload, Container: in.Container}
+		return invokeAs(s, v.sid, api.PreviewChanges, pin, func(r api.PreviewResult) previewed { return previewed{res: r} })
+	}
+	v.commit = func(bool) screen { return newProgress(s, p, env, in, v.tg) }
+	return v
 }
 
 func (v *previewScreen) title() string { return "Preview" }
@@ -96,17 +116,15 @@ func (v *previewScreen) bindings() []key.Binding {
 	if v.res == nil {
 		return []key.Binding{back}
 	}
-	confirm := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit & deploy"))
+	confirm := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "commit & "+v.what))
 	if len(v.tg.problems(v.s)) > 0 || v.hasServerProblem() {
 		confirm.SetHelp("enter", "commit anyway")
 	}
-	return []key.Binding{confirm, back, k.Up, k.Down}
+	return []key.Binding{confirm, v.s.keys.Review, back, k.Up, k.Down}
 }
 
 func (v *previewScreen) init() tea.Cmd {
-	in := api.PreviewInput{ProjectID: v.in.ProjectID, EnvironmentID: v.in.EnvironmentID, Changes: v.in.Change(),
-		Workload: v.in.Workload, Container: v.in.Container}
-	return tea.Batch(v.ld.start("previewing", invoke(v.s, v.sid, "", api.PreviewChanges, in)), v.tg.load(v.s, v.sid))
+	return tea.Batch(v.ld.start("previewing", v.load()), v.tg.load(v.s, v.sid))
 }
 
 func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -117,20 +135,20 @@ func (v *previewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return v, cmd
 	}
 	switch msg := msg.(type) {
-	case doneMsg[api.PreviewResult]:
+	case doneMsg[previewed]:
 		if r, ok := settle(&v.ld, msg); ok {
-			v.res = &r
-			v.diff = v.s.hl.lines("diff", r.Diff)
+			v.res, v.extra = &r.res, r.extra
+			v.diff = v.s.hl.lines("diff", r.res.Diff)
 		}
 	case themeMsg:
 		if v.res != nil {
 			v.diff = v.s.hl.lines("diff", v.res.Diff)
 		}
 	case tea.KeyPressMsg:
-		if msg.String() == "enter" && v.res != nil && v.ld.busy == "" {
+		if (msg.String() == "enter" || key.Matches(msg, v.s.keys.Review)) && v.res != nil && v.ld.busy == "" {
 			// The progress takes the place of the form and the preview:
 			// esc from it goes back to the environment.
-			return v, replaceTop(newProgress(v.s, v.p, v.env, v.in, v.tg), 2)
+			return v, replaceTop(v.commit(msg.String() != "enter"), 2)
 		}
 		if v.res != nil {
 			v.scroll = scrollBy(v.s.keys, msg, v.scroll, len(v.diff), max(1, v.h-len(v.panel(v.s.styles, v.w))))
@@ -188,6 +206,7 @@ func (v *previewScreen) panel(st Styles, w int) []string {
 	if len(im.AffectedResources) > 0 {
 		panel = append(panel, st.Label.Render("affected ")+strings.Join(im.AffectedResources, ", "))
 	}
+	panel = append(panel, v.extra...)
 	for _, c := range im.ImmutableChanges {
 		panel = append(panel, st.Error.Render("immutable field: "+c))
 	}
@@ -204,9 +223,9 @@ func (v *previewScreen) panel(st Styles, w int) []string {
 			wrap(st.Warn, "⚠ "+p.lead()+p.what+"; "+p.todo)
 		}
 	}
-	hint := "enter: commit and deploy · esc: back to the form"
+	hint := "enter: commit and " + v.what + " · b: push to a review branch instead · esc: back"
 	if len(v.tg.problems(v.s)) > 0 || v.hasServerProblem() {
-		hint = "enter: commit anyway · esc: back to the form"
+		hint = "enter: commit anyway · b: push to a review branch instead · esc: back"
 	}
 	return append(panel, st.Muted.Render(hint), "")
 }

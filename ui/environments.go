@@ -132,7 +132,7 @@ func (e *envScreen) bindings() []key.Binding {
 	if e.l.filtering {
 		return filterBindings()
 	}
-	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Deploy, k.GitOps, k.ConfigEditor, k.History, k.Repos, k.Create, k.Delete, k.Refresh}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Deploy, k.GitOps, k.ConfigEditor, k.History, k.Repos, k.Promote, k.Create, k.Delete, k.Refresh}
 }
 
 func (e *envScreen) init() tea.Cmd {
@@ -228,6 +228,8 @@ func (e *envScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return push(newGitOpsForm(e.s, e.sid, p, *env))
 	case key.Matches(msg, k.Deploy):
 		return push(newDeployForm(e.s, p, *env))
+	case key.Matches(msg, k.Promote):
+		return push(newPromoteForm(e.s, p, *env))
 	case key.Matches(msg, k.ConfigEditor):
 		return push(newConfigEditor(e.s, p, *env))
 	case key.Matches(msg, k.History):

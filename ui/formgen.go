@@ -164,8 +164,8 @@ func genField(l leaf, spec formSpec) field {
 		fl.label += "*"
 	}
 	choices := o.choices
-	if len(choices) == 0 {
-		choices = l.f.Enum
+	if len(choices) == 0 && !strings.HasPrefix(l.f.Type, "[]") {
+		choices = l.f.Enum // a list of enum values is typed as a comma list
 	}
 	switch kind := pickOf(l, o, spec); {
 	case kind != "":

@@ -15,7 +15,9 @@ type KeyMap struct {
 	// Clusters.
 	Install, Uninstall, Health key.Binding
 	// Environments.
-	GitOps, Deploy, ConfigEditor, History, Repos key.Binding
+	GitOps, Deploy, ConfigEditor, History, Repos, Promote key.Binding
+	// Deployments and previews.
+	Rollback, Review key.Binding
 	// Forms and dialogs.
 	Next, Prev, Toggle, Submit, Confirm, Cancel, More key.Binding
 }
@@ -63,6 +65,10 @@ func NewKeyMap() KeyMap {
 		ConfigEditor: b("E", "edit manifest", "E"),
 		History:      b("H", "history", "H"),
 		Repos:        b("r", "repositories", "r"),
+		Promote:      b("P", "promote", "P"),
+
+		Rollback: b("r", "roll back", "r"),
+		Review:   b("b", "review branch", "b"),
 
 		Next:    b("tab", "next field", "tab", "down"),
 		Prev:    b("shift+tab", "prev field", "shift+tab", "up"),

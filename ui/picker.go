@@ -55,6 +55,7 @@ type picker struct {
 	query   textinput.Model
 	project string // the form's project: only its records are offered
 	env     string // the form's environment (resources)
+	not     string // a record not offered (the target of a promotion)
 	// none, when set, names the choice of no record (an optional field).
 	none string
 }
@@ -75,7 +76,7 @@ func (p *picker) matches() []option {
 		if p.project != "" && o.project != "" && o.project != p.project {
 			continue
 		}
-		if p.env != "" && o.env != "" && o.env != p.env {
+		if p.env != "" && o.env != "" && o.env != p.env || o.id != "" && o.id == p.not {
 			continue
 		}
 		if q == "" || strings.Contains(strings.ToLower(o.label+" "+o.id), q) {

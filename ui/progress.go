@@ -51,9 +51,13 @@ var stageNames = [...]string{"", "pushed", "fetched", "applied", "healthy"}
 // progressScreen commits the change and follows the commit through Flux.
 type progressScreen struct {
 	base
-	p       model.Project
-	env     model.Environment
-	in      api.DeployInput
+	p   model.Project
+	env model.Environment
+	in  api.DeployInput
+	// run commits (deployWithGitOps of in unless set: a promotion or a
+	// rollback), answering a doneMsg[api.DeployResult]; what names it.
+	run     tea.Cmd
+	what    string
 	tg      *target
 	result  *api.DeployResult
 	failure *model.Error // the commit failed
@@ -71,10 +75,10 @@ func newProgress(s *session, p model.Project, env model.Environment, in api.Depl
 	if tg == nil {
 		tg = newTarget(env)
 	}
-	return &progressScreen{base: newBase(s), p: p, env: env, in: in, tg: tg}
+	return &progressScreen{base: newBase(s), p: p, env: env, in: in, tg: tg, what: "Deploy"}
 }
 
-func (g *progressScreen) title() string { return "Deploy" }
+func (g *progressScreen) title() string { return g.what }
 func (g *progressScreen) scope() scope {
 	return scope{project: g.p.Name, env: g.env.Name, cluster: g.s.names.of(pickCluster, g.env.ClusterID)}
 }
@@ -89,7 +93,11 @@ func (g *progressScreen) bindings() []key.Binding {
 func (g *progressScreen) init() tea.Cmd {
 	g.working = "committing"
 	g.started = g.s.now()
-	cmds := []tea.Cmd{invoke(g.s, g.sid, "", api.DeployWithGitOps, g.in)}
+	run := g.run
+	if run == nil {
+		run = invoke(g.s, g.sid, "", api.DeployWithGitOps, g.in)
+	}
+	cmds := []tea.Cmd{run}
 	if !g.tg.ksLoaded {
 		cmds = append(cmds, g.tg.load(g.s, g.sid))
 	}
@@ -246,7 +254,7 @@ func revSHA(rev string) string {
 
 func (g *progressScreen) view(w, h int) string {
 	st := g.s.styles
-	l := []string{st.Header.Render("Deploy to " + g.env.Name + " (" + g.p.Name + ")"), ""}
+	l := []string{st.Header.Render(g.what + " to " + g.env.Name + " (" + g.p.Name + ")"), ""}
 	for s := stagePushed; s <= stageHealthy; s++ {
 		l = append(l, g.stageLine(st, s))
 		if s == stagePushed && g.result != nil {
