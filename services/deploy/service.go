@@ -16,6 +16,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/kube"
 	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/validate"
 	"github.com/gitopstui/gitopstui/store"
@@ -29,6 +30,7 @@ type Deploy struct {
 	catalog *catalog.Catalog
 	gitops  *gitops.GitOps
 	git     *gitx.Cache
+	kube    *kube.Clients // for rollback previews' image automation check (SetKube)
 
 	valOnce sync.Once
 	val     *validate.Validator
@@ -52,4 +54,6 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.CommitConfigChanges, s.commitConfigChanges)
 	gate.Bind(r, api.ReadConfig, s.readConfig)
 	gate.Bind(r, api.ValidateYAML, s.validateYAML)
+	gate.Bind(r, api.PreviewRollback, s.previewRollback)
+	gate.Bind(r, api.Rollback, s.rollback)
 }
