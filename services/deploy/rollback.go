@@ -137,7 +137,7 @@ func (s *Deploy) previewRollback(ctx context.Context, in api.IDInput) (api.Previ
 	if err != nil {
 		return api.PreviewResult{}, err
 	}
-	res := revertPreview(head, t, p)
+	res := revertPreview(head, t, p, true)
 	if err := s.checkRevert(ctx, t, head, p); err != nil {
 		res.Warnings = append(res.Warnings, "deployments.rollback would refuse this: "+model.AsError(err).Message)
 	}
@@ -153,11 +153,15 @@ func (s *Deploy) previewRollback(ctx context.Context, in api.IDInput) (api.Previ
 	return res, nil
 }
 
-// revertPreview is the preview of plan p on head.
-func revertPreview(head gitx.Snapshot, t gitTarget, p *revertPlan) api.PreviewResult {
+// revertPreview is the preview of plan p on head; the impact (two
+// kustomize builds) only withImpact, which the commit does not need.
+func revertPreview(head gitx.Snapshot, t gitTarget, p *revertPlan, withImpact bool) api.PreviewResult {
 	diff, sum := revertDiff(p)
 	edits := revertEdits(p)
-	im, warnings := manifest.BuildImpact(head.FS(), t.path, p.writes, p.deletes)
+	im, warnings := manifest.Impact{EstimatedDowntime: "none"}, []string(nil)
+	if withImpact {
+		im, warnings = manifest.BuildImpact(head.FS(), t.path, p.writes, p.deletes)
+	}
 	var workloads []string
 	for _, e := range edits {
 		if e.Object != "" && !slices.Contains(workloads, e.Object) {
@@ -190,7 +194,7 @@ func (s *Deploy) rollback(ctx context.Context, in api.RollbackInput) (api.Rollba
 		if err := s.checkRevert(ctx, t, head, p); err != nil {
 			return gitx.Changes{}, err
 		}
-		last = revertPreview(head, t, p)
+		last = revertPreview(head, t, p, false)
 		return gitx.Changes{Write: p.writes, Delete: p.deletes}, nil
 	}
 	subject, body := rollbackMessage(in.CommitMessage, src)
