@@ -195,3 +195,47 @@ func TestReviewBranches(t *testing.T) {
 		t.Fatalf("review rollback subject %q", msg)
 	}
 }
+
+// TestRollbackHidesEnvValues: a rollback's preview, result and stored diff
+// show that an env value changes, never the value.
+func TestRollbackHidesEnvValues(t *testing.T) {
+	d := setupDeploy(t, nil)
+	var first, second api.DeployResult
+	mustCall(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "env": map[string]any{"API_KEY": "first-s3cret"}}, &first)
+	mustCall(t, d.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "env": map[string]any{"API_KEY": "second-s3cret"}}, &second)
+	for _, id := range []string{second.DeploymentID, first.DeploymentID} {
+		var p api.PreviewResult
+		err := callProc(t, d.svc, "deployments.previewRollback", map[string]any{"id": id}, &p)
+		if id == first.DeploymentID {
+			// The second deploy changed the value the first set: a conflict, whose values are hidden too.
+			e := wantCode(t, err, model.CodeConflictDetected)
+			if b, _ := json.Marshal(e); strings.Contains(string(b), "s3cret") {
+				t.Fatalf("conflict shows an env value: %s", b)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(p)
+		if strings.Contains(string(b), "s3cret") || !strings.Contains(p.Diff, "<hidden sha256:") || len(p.Edits) == 0 {
+			t.Fatalf("preview shows an env value or hides nothing: %s", b)
+		}
+	}
+	var res api.RollbackResult
+	mustCall(t, d.svc, "deployments.rollback", map[string]any{"id": second.DeploymentID}, &res)
+	var dep model.Deployment
+	mustCall(t, d.svc, "deployments.get", map[string]any{"id": res.DeploymentID}, &dep)
+	if strings.Contains(dep.Diff, "s3cret") || !strings.Contains(dep.Diff, "<hidden sha256:") {
+		t.Fatalf("stored rollback diff:\n%s", dep.Diff)
+	}
+	// A person changes the value the rollback set: rolling the rollback back
+	// conflicts on that field, its values hidden.
+	file := gittest.Git(t, d.server.Dir("acme/shop.git"), "grep", "-l", "first-s3cret", "main", "--", "k8s")
+	d.pushEdit(t, strings.TrimPrefix(file, "main:"), func(s string) string { return strings.Replace(s, "first-s3cret", "third-s3cret", 1) })
+	err := callProc(t, d.svc, "deployments.rollback", map[string]any{"id": res.DeploymentID}, nil)
+	e := wantCode(t, err, model.CodeConflictDetected)
+	if b, _ := json.Marshal(e); strings.Contains(string(b), "s3cret") || !strings.Contains(string(b), "env[name=API_KEY].value") || !strings.Contains(string(b), "hidden sha256") {
+		t.Fatalf("env conflict: %s", b)
+	}
+}

@@ -77,22 +77,38 @@ func revertEdits(p *revertPlan) []manifest.Edit {
 	}
 	for _, path := range shape.SortedKeys(p.writes) {
 		old, nw := p.before[path], p.writes[path]
+		var oldLines, newLines []int
 		delta := 0 // how far the edits so far moved offsets from old to new
 		for _, e := range udiff.Lines(string(old), string(nw)) {
 			start := e.Start + delta
 			delta += len(e.New) - (e.End - e.Start)
 			for l := lineOf(old, e.Start); e.End > e.Start && l <= lineOf(old, e.End-1); l++ {
-				obj, field := manifest.FieldAt(path, old, l)
-				add(path, obj, field)
+				oldLines = append(oldLines, l)
 			}
 			if e.New == "" {
 				continue
 			}
 			first := lineOf(nw, start)
 			for i := range strings.Count(strings.TrimSuffix(e.New, "\n"), "\n") + 1 {
-				obj, field := manifest.FieldAt(path, nw, first+i)
-				add(path, obj, field)
+				newLines = append(newLines, first+i)
 			}
+		}
+		for _, f := range manifest.FieldsAt(path, old, oldLines) {
+			add(path, f[0], f[1])
+		}
+		for _, f := range manifest.FieldsAt(path, nw, newLines) {
+			add(path, f[0], f[1])
+		}
+	}
+	// A deleted file's every field is removed.
+	for _, path := range p.deletes {
+		old := p.before[path]
+		lines := make([]int, strings.Count(string(old), "\n")+1)
+		for i := range lines {
+			lines[i] = i + 1
+		}
+		for _, f := range manifest.FieldsAt(path, old, lines) {
+			add(path, f[0], f[1])
 		}
 	}
 	return out

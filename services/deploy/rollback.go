@@ -94,6 +94,7 @@ func (src rollbackSource) planOn(head gitx.Snapshot) (*revertPlan, error) {
 		return nil, err
 	}
 	if len(p.conflicts) > 0 {
+		hideConflictValues(p.conflicts)
 		return nil, manifest.ConflictError(p.conflicts)
 	}
 	if p.empty() {
@@ -103,7 +104,23 @@ func (src rollbackSource) planOn(head gitx.Snapshot) (*revertPlan, error) {
 	return p, nil
 }
 
-// check refuses a plan that would write outside gitPath or through a link,
+// hideConflictValues replaces the values of conflicts on container env
+// entries with their digests, as previews do.
+func hideConflictValues(cs []manifest.Conflict) {
+	for i := range cs {
+		if !strings.Contains(cs[i].Field, ".env[") {
+			continue
+		}
+		for _, v := range []**string{&cs[i].Base, &cs[i].Ours, &cs[i].Theirs} {
+			if *v != nil {
+				h := hidden(**v)
+				*v = &h
+			}
+		}
+	}
+}
+
+// checkRevert refuses a plan that would write outside gitPath or through a link,
 // or commit YAML that is invalid where it was valid.
 func (s *Deploy) checkRevert(ctx context.Context, t gitTarget, head gitx.Snapshot, p *revertPlan) error {
 	touched := map[string][]byte{}

@@ -16,23 +16,34 @@ import (
 // whose key is on that line, else the one whose value spans it; "" when the
 // line lies outside every mapping (or the file does not parse).
 func FieldAt(path string, src []byte, line int) (object, field string) {
+	f := FieldsAt(path, src, []int{line})
+	return f[0][0], f[0][1]
+}
+
+// FieldsAt is FieldAt for several lines of one file, parsed once: the
+// object and field of each line, in order.
+func FieldsAt(path string, src []byte, lines []int) [][2]string {
+	out := make([][2]string, len(lines))
 	f, err := parseYAML(path, src)
 	if err != nil {
-		return "", ""
+		return out
 	}
-	for i, d := range f.docs {
-		if d.root == nil || d.root.Line > line {
-			continue
+	for li, line := range lines {
+		for i, d := range f.docs {
+			if d.root == nil || d.root.Line > line {
+				continue
+			}
+			if i+1 < len(f.docs) && f.docs[i+1].root != nil && f.docs[i+1].root.Line <= line {
+				continue
+			}
+			if d.kind != "" && d.name != "" {
+				out[li][0] = d.kind + "/" + d.name
+			}
+			out[li][1] = fieldIn(d.root, line, "")
+			break
 		}
-		if i+1 < len(f.docs) && f.docs[i+1].root != nil && f.docs[i+1].root.Line <= line {
-			continue
-		}
-		if d.kind != "" && d.name != "" {
-			object = d.kind + "/" + d.name
-		}
-		return object, fieldIn(d.root, line, "")
 	}
-	return "", ""
+	return out
 }
 
 // fieldIn walks n (a mapping or sequence) to the entry that holds line.
