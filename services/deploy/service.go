@@ -2,7 +2,11 @@
 // deployWithGitOps plan a change on an environment's manifests and commit
 // it, commitConfigChanges commits edited YAML where it belongs, readConfig
 // reads it, and validateYAML checks YAML against the Kubernetes and Flux
-// schemas. Every commit is validated first and pushed from the branch head.
+// schemas. deployments.previewRollback and deployments.rollback undo a
+// deployment's commit with a new commit on the branch head (a three-way
+// merge per file, conflicts named by YAML field). Every commit is validated
+// first and pushed from the branch head, or with review to a branch of its
+// own (review.go).
 // Its handlers are bound to the gate by Register and reachable only through it.
 package deploy
 
