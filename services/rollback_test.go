@@ -142,6 +142,12 @@ func TestRollbackRefusals(t *testing.T) {
 	if e := wantCode(t, err, model.CodeBadRequest); !strings.Contains(fieldMessage(t, e, "id"), "first commit") {
 		t.Fatalf("root commit: %s", e.Message)
 	}
+	var short model.Deployment
+	mustCall(t, d.svc, "deployments.create", map[string]any{"projectId": "proj-shop", "environmentId": "env-prod", "deploymentMethod": "gitops-git", "gitCommitSha": root[:7]}, &short)
+	err = callProc(t, d.svc, "deployments.previewRollback", map[string]any{"id": short.ID}, nil)
+	if e := wantCode(t, err, model.CodeBadRequest); !strings.Contains(fieldMessage(t, e, "id"), "abbreviated commit") {
+		t.Fatalf("abbreviated commit: %s", e.Message)
+	}
 	err = callProc(t, d.svc, "deployments.rollback", map[string]any{"id": "dep-missing"}, nil)
 	wantCode(t, err, model.CodeNotFound)
 }

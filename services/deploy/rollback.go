@@ -52,6 +52,9 @@ func (s *Deploy) rollbackSourceOf(ctx context.Context, id string) (rollbackSourc
 	case d.ReviewBranch != "" && d.Status == model.DeployPending:
 		return src, badRollback(id, "deployment %s is a review on branch %s that Flux has not applied: close the review (delete the branch) instead of rolling it back", id, d.ReviewBranch)
 	}
+	if len(d.GitCommitSha) != 40 {
+		return src, badRollback(id, "deployment %s records the abbreviated commit %s: rollback needs its full commit id to find the parent", id, d.GitCommitSha)
+	}
 	if src.t, err = s.gitTarget(ctx, d.ProjectID, d.EnvironmentID); err != nil {
 		return src, err
 	}
