@@ -189,6 +189,20 @@ type Deployment struct {
 	CreatedAt        time.Time  `json:"createdAt"`
 	UpdatedAt        time.Time  `json:"updatedAt"`
 	CompletedAt      *time.Time `json:"completedAt,omitempty"`
+	// RollbackOf is the deployment this one rolled back (deployments.rollback).
+	RollbackOf string `json:"rollbackOf,omitempty"`
+	// ReviewBranch is the branch the commit was pushed to for review instead
+	// of the environment's branch, CompareURL its web page against that branch.
+	ReviewBranch string `json:"reviewBranch,omitempty"`
+	CompareURL   string `json:"compareUrl,omitempty"`
+	// ReviewCommitSha is the reviewed commit; once a merge of it is applied,
+	// GitCommitSha is the applied commit.
+	ReviewCommitSha string `json:"reviewCommitSha,omitempty"`
+	// ReviewPath and ReviewTree are the environment's gitPath and its tree
+	// hash in the reviewed commit: a commit applied by Flux whose tree at
+	// ReviewPath is ReviewTree is the review merged (merge, squash or rebase).
+	ReviewPath string `json:"reviewPath,omitempty"`
+	ReviewTree string `json:"reviewTree,omitempty"`
 }
 
 // AuditEntry records one mutation: who called which procedure on what, and how it ended.

@@ -169,3 +169,26 @@ func TestPromotionRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestPromoteForReview: with review the promotion goes to a review branch of
+// its own, production's branch is untouched, and the deployment waits.
+func TestPromoteForReview(t *testing.T) {
+	d := setupPromotion(t)
+	repo := d.server.Dir("acme/shop.git")
+	main := gittest.Log(t, repo, "main")
+	in := promoteIn()
+	in["review"] = true
+	var r api.PromoteResult
+	mustCall(t, d.svc, "environments.promote", in, &r)
+	if !strings.HasPrefix(r.ReviewBranch, "gitopstui/prod/") || !slices.Equal(main, gittest.Log(t, repo, "main")) {
+		t.Fatalf("review promotion: %+v", r.DeployResult)
+	}
+	if got := gittest.Show(t, repo, r.ReviewBranch, "k8s/overlays/prod/kustomization.yaml"); !strings.Contains(got, "newTag: 1.3.0") {
+		t.Fatalf("review branch:\n%s", got)
+	}
+	var dep model.Deployment
+	mustCall(t, d.svc, "deployments.get", map[string]any{"id": r.DeploymentID}, &dep)
+	if dep.Status != model.DeployPending || dep.ReviewBranch != r.ReviewBranch {
+		t.Fatalf("review deployment: %+v", dep)
+	}
+}

@@ -42,6 +42,8 @@ var procedureRoles = map[string]procRole{
 	"clusters.remove":              {admin, true, `{"id":"cluster-none"}`},
 	"deployments.create":           {operator, true, `{"projectId":"proj-none","environmentId":"env-none","deploymentMethod":"manual"}`},
 	"deployments.get":              {viewer, false, `{"id":"dep-none"}`},
+	"deployments.previewRollback":  {viewer, false, `{"id":"dep-none"}`},
+	"deployments.rollback":         {operator, true, `{"id":"dep-none"}`},
 	"deployments.list":             {viewer, false, `{"limit":1}`},
 	"environments.configureGitOps": {operator, true, `{"environmentId":"env-none","config":{"autoSync":true}}`},
 	"environments.create":          {admin, true, `{"projectId":"proj-none","name":"dev","clusterId":"cluster-none","namespace":"dev"}`},

@@ -65,6 +65,8 @@ func New(cfg Config) *Services {
 	cat := catalog.New(cfg.DB, clock, kc, w, cfg.Policy)
 	g := gitops.New(gitops.Deps{Log: log, DB: cfg.DB, Clock: clock, Kube: kc, Watch: w, Catalog: cat, Locks: &keylock.Locks{}})
 	d := deploy.New(cfg.DB, clock, cfg.DataDir, cat, g, cfg.Policy)
+	d.SetKube(kc)
+	w.SetTreeFunc(d.TreeAt)
 	reg := gate.New(gate.NewAudit(cfg.DB, clock, log, cfg.Audit), log, func(n api.ChangeNote) {
 		hub.Publish(api.StatusEvent{Changed: &n})
 	})

@@ -12,6 +12,7 @@ func All() []Decl {
 		TriggerSync, SuspendGitOpsResource, ResumeGitOpsResource,
 		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML,
 		CreateDeployment, ListDeployments, GetDeployment, ListAudit,
+		PreviewRollback, Rollback,
 		RegisterCluster, ImportKubeconfig, ListClusters, GetCluster, RemoveCluster,
 		CreateProject, ListProjects, GetProject, DeleteProject,
 		CreateEnvironment, ListEnvironments, GetEnvironment, UpdateEnvironment, DeleteEnvironment,

@@ -151,6 +151,8 @@ type DeployInput struct {
 	Container     string             `json:"container,omitempty" doc:"container to change when the workload has several"`
 	// AllowOutsidePath is a gitopstui extension: the change may write outside the environment's gitPath (admins only).
 	AllowOutsidePath bool `json:"allowOutsidePath,omitempty" doc:"gitopstui extension, admins only: also write files outside the environment's gitPath"`
+	// Review is a gitopstui extension: push to a new branch for review instead of the environment's branch.
+	Review bool `json:"review,omitempty" doc:"gitopstui extension: push to a new review branch (gitopstui/<environment>/<id>) instead of the environment's branch"`
 }
 
 // Change returns the input's change.
@@ -175,6 +177,9 @@ type DeployResult struct {
 	Branch       string   `json:"branch"`
 	Attempts     int      `json:"attempts"`
 	Warnings     []string `json:"warnings"`
+	// ReviewBranch and CompareURL are set when the commit went to a review branch.
+	ReviewBranch string `json:"reviewBranch,omitempty"`
+	CompareURL   string `json:"compareUrl,omitempty"`
 }
 
 // CommitConfigInput is gitops.commitConfigChanges's input.

@@ -128,7 +128,8 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
 		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
 	}
-	res, err := t.git.CommitAndPush(ctx, t.branch, p.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)}, gitx.RetryOpts{MaxAttempts: 10})
+	id := ident.New("dep")
+	res, err := s.commitOrReview(ctx, t, in.Review, id, p.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})
 	if err != nil {
 		return api.DeployResult{}, err
 	}
@@ -136,27 +137,12 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
 			WithDetail("commitSha", res.Commit)
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, hideEnvDiff(p.last.Diff, p.last.Edits))
+	d, kustomizations, err := s.recordDeployment(ctx, t, in, id, res, subject, hideEnvDiff(p.last.Diff, p.last.Edits))
 	if err != nil {
 		return api.DeployResult{}, err
 	}
-	msg := s.appliedMessage(ctx, t, res.Commit, kustomizations)
-	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
-		Attempts: res.Attempts, Warnings: shape.NonNil(p.last.Warnings)}, nil
-}
-
-// appliedMessage asks Flux to apply a pushed commit now (unless the
-// environment syncs by hand) and says what happens next.
-func (s *Deploy) appliedMessage(ctx context.Context, t gitTarget, commit string, kustomizations []model.GitOpsResource) string {
-	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(commit), t.branch, t.path)
-	if t.env.GitOpsConfig.AutoSync && len(kustomizations) > 0 {
-		if s.gitops.RequestReconcile(ctx, t.env, kustomizations) {
-			msg = fmt.Sprintf("committed %s to %s (%s); asked Flux to apply it now", shortSHA(commit), t.branch, t.path)
-		}
-	} else if !t.env.GitOpsConfig.AutoSync {
-		msg += " (manual sync: run gitops.triggerSync)"
-	}
-	return msg
+	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: s.pushedMessage(ctx, t, res, kustomizations), Branch: t.branch,
+		Attempts: res.Attempts, Warnings: shape.NonNil(p.last.Warnings), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL}, nil
 }
 
 func shortSHA(sha string) string {
@@ -195,27 +181,15 @@ func conventionalMessage(env, workload string, c api.ChangeSet) string {
 
 func strPtr(s string) *string { return &s }
 
-// recordDeployment stores the pending gitops-ui deployment of a pushed
+// recordDeployment stores the pending gitops-ui deployment id of a pushed
 // commit, tied to the environment's Kustomization when it has one, and
 // returns it with the environment's Kustomizations.
-func (s *Deploy) recordDeployment(ctx context.Context, t gitTarget, in api.DeployInput, commit, subject, diff string) (model.Deployment, []model.GitOpsResource, error) {
+func (s *Deploy) recordDeployment(ctx context.Context, t gitTarget, in api.DeployInput, id string, out pushed, subject, diff string) (model.Deployment, []model.GitOpsResource, error) {
 	now := s.now()
-	d := model.Deployment{ID: ident.New("dep"), ProjectID: t.env.ProjectID, EnvironmentID: t.env.ID, DeploymentMethod: model.MethodGitOpsUI,
-		Status: model.DeployPending, Image: in.Image, Replicas: in.Replicas, GitCommitSha: commit,
-		GitCommitURL: gitx.CommitURL(t.repo.URL, commit), Message: subject, Diff: diff, DeployedBy: model.ActorFrom(ctx).User,
+	d := model.Deployment{ID: id, ProjectID: t.env.ProjectID, EnvironmentID: t.env.ID, DeploymentMethod: model.MethodGitOpsUI,
+		Status: model.DeployPending, Image: in.Image, Replicas: in.Replicas, Message: subject, Diff: diff, DeployedBy: model.ActorFrom(ctx).User,
 		CreatedAt: now, UpdatedAt: now}
-	var kustomizations []model.GitOpsResource
-	err := s.db.Update(func(tx *store.Tx) error {
-		res, _, err := store.Resources.List(tx, store.Query[model.GitOpsResource]{Index: "environment", Value: t.env.ID,
-			Filter: func(r model.GitOpsResource) bool { return r.Type == model.ResourceKustomization }})
-		if err != nil {
-			return err
-		}
-		kustomizations = res
-		if len(res) == 1 {
-			d.GitOpsResourceID = res[0].ID
-		}
-		return store.Deployments.Put(tx, d)
-	})
+	out.applyTo(&d, t)
+	kustomizations, err := s.storeDeployment(t, &d)
 	return d, kustomizations, err
 }

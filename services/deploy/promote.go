@@ -11,6 +11,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/catalog"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/internal/ident"
 	"github.com/gitopstui/gitopstui/services/internal/shape"
 	"github.com/gitopstui/gitopstui/services/manifest"
 )
@@ -313,15 +314,15 @@ func (s *Deploy) promote(ctx context.Context, in api.PromoteInput) (api.PromoteR
 	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
 		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
 	}
-	meta := gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)}
-	res, err := t.git.CommitAndPush(ctx, t.branch, pl.intent, meta, gitx.RetryOpts{MaxAttempts: 10})
+	id := ident.New("dep")
+	res, err := s.commitOrReview(ctx, t, in.Review, id, pl.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})
 	if err != nil {
 		return api.PromoteResult{}, err
 	}
 	if res.NoOp {
 		return api.PromoteResult{}, nothingToPromote(p)
 	}
-	return s.promoted(ctx, p, pl.last, res, meta.Subject)
+	return s.promoted(ctx, p, pl.last, id, res, subject)
 }
 
 // firstPlan plans the promotion once, for its commit message.
@@ -334,7 +335,7 @@ func firstPlan(p *promotion, fsys fs.FS) error {
 }
 
 // promoted records the promotion's deployment and answers.
-func (s *Deploy) promoted(ctx context.Context, p *promotion, plan *manifest.Result, res gitx.PushResult, subject string) (api.PromoteResult, error) {
+func (s *Deploy) promoted(ctx context.Context, p *promotion, plan *manifest.Result, id string, res pushed, subject string) (api.PromoteResult, error) {
 	t := p.to
 	rec := api.DeployInput{ProjectID: t.env.ProjectID, EnvironmentID: t.env.ID}
 	for _, c := range p.changes {
@@ -345,13 +346,14 @@ func (s *Deploy) promoted(ctx context.Context, p *promotion, plan *manifest.Resu
 			rec.Replicas = c.Replicas
 		}
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, rec, res.Commit, subject, hideEnvDiff(plan.Diff, plan.Edits))
+	d, kustomizations, err := s.recordDeployment(ctx, t, rec, id, res, subject, hideEnvDiff(plan.Diff, plan.Edits))
 	if err != nil {
 		return api.PromoteResult{}, err
 	}
 	return api.PromoteResult{DeployResult: api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL,
-		Message: s.appliedMessage(ctx, t, res.Commit, kustomizations), Branch: t.branch, Attempts: res.Attempts,
-		Warnings: shape.NonNil(plan.Warnings)}, SourceRevision: p.srcRev, Differences: p.diffs}, nil
+		Message: s.pushedMessage(ctx, t, res, kustomizations), Branch: t.branch, Attempts: res.Attempts,
+		Warnings: shape.NonNil(plan.Warnings), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL},
+		SourceRevision: p.srcRev, Differences: p.diffs}, nil
 }
 
 // promotionMessage is the default subject: "promote(staging → production): image ghcr.io/acme/web:1.4.2".

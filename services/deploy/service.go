@@ -2,7 +2,11 @@
 // deployWithGitOps plan a change on an environment's manifests and commit
 // it, commitConfigChanges commits edited YAML where it belongs, readConfig
 // reads it, and validateYAML checks YAML against the Kubernetes and Flux
-// schemas. Every commit is validated first and pushed from the branch head.
+// schemas. deployments.previewRollback and deployments.rollback undo a
+// deployment's commit with a new commit on the branch head (a three-way
+// merge per file, conflicts named by YAML field). Every commit is validated
+// first and pushed from the branch head, or with review to a branch of its
+// own (review.go).
 // Its handlers are bound to the gate by Register and reachable only through it.
 package deploy
 
@@ -16,6 +20,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/kube"
 	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/validate"
 	"github.com/gitopstui/gitopstui/store"
@@ -29,6 +34,7 @@ type Deploy struct {
 	catalog *catalog.Catalog
 	gitops  *gitops.GitOps
 	git     *gitx.Cache
+	kube    *kube.Clients // for rollback previews' image automation check (SetKube)
 
 	valOnce sync.Once
 	val     *validate.Validator
@@ -54,4 +60,6 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.ValidateYAML, s.validateYAML)
 	gate.Bind(r, api.PreviewPromotion, s.previewPromotion)
 	gate.Bind(r, api.Promote, s.promote)
+	gate.Bind(r, api.PreviewRollback, s.previewRollback)
+	gate.Bind(r, api.Rollback, s.rollback)
 }

@@ -37,6 +37,8 @@ type Watcher struct {
 	ctx     context.Context // set by Start
 	running map[string]context.CancelFunc
 	synced  map[string]bool
+
+	reviews reviews // merged reviews (review.go)
 }
 
 // New returns the watcher of the clusters in db; it starts nothing.
@@ -62,6 +64,7 @@ func (w *Watcher) Record(id string, o fluxobj.Observed) (model.GitOpsResource, b
 	for i := range deps {
 		w.hub.Publish(api.StatusEvent{Resource: r, Deployment: &deps[i]})
 	}
+	w.settleReviews()
 	return r, changed, err
 }
 
@@ -113,7 +116,13 @@ func (w *Watcher) correlate(tx *store.Tx, r model.GitOpsResource) ([]model.Deplo
 		if err != nil {
 			return nil, err
 		}
+		deferred := false
 		if len(ds) == 0 {
+			if deferred, err = w.deferReview(tx, r, applied); err != nil {
+				return nil, err
+			}
+		}
+		if len(ds) == 0 && !deferred {
 			d := model.Deployment{ID: ident.New("dep"), ProjectID: r.ProjectID, EnvironmentID: r.EnvironmentID,
 				DeploymentMethod: model.MethodGitOpsGit, Status: model.DeploySuccess, GitOpsResourceID: r.ID, GitCommitSha: applied,
 				Message: "applied by Flux from Git (" + r.LastAppliedRevision + ")", DeployedBy: "flux", CreatedAt: now, UpdatedAt: now, CompletedAt: &now}
@@ -140,6 +149,9 @@ func (w *Watcher) correlate(tx *store.Tx, r model.GitOpsResource) ([]model.Deplo
 	}
 	if attempted != "" && attempted != applied && r.Status == model.StatusFailed {
 		ds, err := byCommit(attempted)
+		if err == nil && len(ds) == 0 {
+			_, err = w.deferReview(tx, r, attempted)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -282,6 +294,7 @@ func (w *Watcher) relist(ctx context.Context, clusterID string) error {
 	for _, e := range events {
 		w.hub.Publish(e)
 	}
+	w.settleReviews()
 	return err
 }
 

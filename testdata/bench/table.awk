@@ -94,6 +94,10 @@ END {
 		"BenchmarkStatusPatchToSubscriber", "p50-ms,p95-ms", "", "", "", "ours<=", 500, "p95 ≤ 500 ms")
 	row("deployWithGitOps on 10,000 files vs git CLI edit-commit-push",
 		"BenchmarkDeployWithGitOps10k", "ns/op", "BenchmarkDeployGitCLI10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
+	row("deployments.previewRollback on 10,000 files vs git CLI fetch + `git revert --no-commit` + `git diff --cached` + reset",
+		"BenchmarkRollbackPreview10k", "ns/op", "BenchmarkRollbackGitCLIPreview10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
+	row("deployments.rollback on 10,000 files vs `git revert` + `git push`",
+		"BenchmarkRollback10k", "ns/op", "BenchmarkRollbackGitCLI10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
 	row("gitx commit-and-push on 10,000 files vs git CLI",
 		"BenchmarkCommitAndPush10k", "ns/op", "BenchmarkGitCLI10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
 	row("previewChanges plan of a 5,000-line manifest",
