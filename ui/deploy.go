@@ -102,7 +102,11 @@ func newPreview(s *session, p model.Project, env model.Environment, in api.Deplo
 			Workload: in.Workload, Container: in.Container}
 		return invokeAs(s, v.sid, api.PreviewChanges, pin, func(r api.PreviewResult) previewed { return previewed{res: r} })
 	}
-	v.commit = func(bool) screen { return newProgress(s, p, env, in, v.tg) }
+	v.commit = func(review bool) screen {
+		in := in
+		in.Review = review
+		return newProgress(s, p, env, in, v.tg)
+	}
 	return v
 }
 

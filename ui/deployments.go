@@ -85,7 +85,7 @@ func (d *deploymentsScreen) bindings() []key.Binding {
 	if d.l.filtering {
 		return filterBindings()
 	}
-	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.More, k.Refresh}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Rollback, k.Filter, k.More, k.Refresh}
 }
 
 // load asks for the page before cursor ("" for the newest).
@@ -139,10 +139,27 @@ func (d *deploymentsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 				d.l.insert(*dep, true)
 			}
 		}
+	case doneMsg[model.Environment]:
+		return d, d.rollback(msg)
 	case tea.KeyPressMsg:
 		return d, d.key(msg)
 	}
 	return d, nil
+}
+
+// rollback opens the preview of rolling back the deployment whose
+// environment msg brings.
+func (d *deploymentsScreen) rollback(msg doneMsg[model.Environment]) tea.Cmd {
+	if msg.err != nil {
+		return fail(msg.err)
+	}
+	i, ok := d.l.find(strings.TrimPrefix(msg.tag, rollbackTag))
+	if !ok {
+		return nil
+	}
+	dep := d.l.items[i]
+	p := model.Project{ID: dep.ProjectID, Name: d.s.names.of(pickProject, dep.ProjectID)}
+	return push(newRollbackPreview(d.s, p, msg.val, dep))
 }
 
 func (d *deploymentsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -160,6 +177,8 @@ func (d *deploymentsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return d.more()
 	case key.Matches(msg, k.Open) && cur != nil:
 		return push(newDeploymentView(d.s, *cur))
+	case key.Matches(msg, k.Rollback) && cur != nil:
+		return startRollback(d.s, d.sid, *cur)
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (g *progressScreen) init() tea.Cmd {
 
 // finished reports that the screen no longer waits.
 func (g *progressScreen) finished() bool {
-	return g.failure != nil || g.late || len(g.blocked) > 0 ||
+	return g.failure != nil || g.late || len(g.blocked) > 0 || g.result != nil && g.result.ReviewBranch != "" ||
 		(g.dep != nil && (g.dep.Status == model.DeploySuccess || g.dep.Status == model.DeployFailed))
 }
 
@@ -259,6 +259,9 @@ func (g *progressScreen) view(w, h int) string {
 		l = append(l, g.stageLine(st, s))
 		if s == stagePushed && g.result != nil {
 			l = append(l, g.pushed(st)...)
+			if g.result.ReviewBranch != "" {
+				break // Flux sees the commit once the review is merged
+			}
 		}
 	}
 	l = append(l, "")
@@ -319,6 +322,12 @@ func (g *progressScreen) outcome(st Styles) []string {
 	case g.failure != nil:
 		return []string{st.Error.Render("Nothing was committed: ") + string(g.failure.Code) + ": " + words(g.failure.Message),
 			st.Muted.Render("esc: back to the environment, D to try again.")}
+	case g.result != nil && g.result.ReviewBranch != "":
+		out := []string{st.OK.Render("Pushed for review to " + g.result.ReviewBranch + ", not to " + g.env.Name + "'s branch.")}
+		if g.result.CompareURL != "" {
+			out = append(out, st.Label.Render("open ")+st.Info.Render(g.result.CompareURL))
+		}
+		return append(out, st.Muted.Render("The deployment stays pending in the history (H) until Flux applies the merged commit."))
 	case len(g.blocked) > 0:
 		out := []string{st.Error.Render("Not waiting for Flux:")}
 		for _, p := range g.blocked {
