@@ -36,6 +36,7 @@ func (p *planned) intent(head gitx.Snapshot) (gitx.Changes, error) {
 			}
 		}
 		if cs := manifest.Conflicts(p.base, theirs, p.first.Edits); len(cs) > 0 {
+			hideConflictValues(cs) // an env value may be a secret
 			return gitx.Changes{}, manifest.ConflictError(cs)
 		}
 	}
