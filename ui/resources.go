@@ -277,14 +277,16 @@ func (r *resourcesScreen) rowKey(msg tea.KeyPressMsg, cur api.ResourceView) tea.
 
 // suspendDialog asks before suspending (or resuming) a resource.
 func (r *resourcesScreen) suspendDialog(cur api.ResourceView) *confirmDialog {
-	verb, proc := "suspend", api.SuspendGitOpsResource
+	verb := "suspend"
+	run := invoke(r.s, r.sid, verb, api.SuspendGitOpsResource, api.SuspendInput{ID: cur.ID})
 	if cur.Suspended || cur.Status == model.StatusSuspended {
-		verb, proc = "resume", api.ResumeGitOpsResource
+		verb = "resume"
+		run = invoke(r.s, r.sid, verb, api.ResumeGitOpsResource, api.IDInput{ID: cur.ID})
 	}
 	return &confirmDialog{
 		text: fmt.Sprintf("%s %s %s/%s?", strings.ToUpper(verb[:1])+verb[1:], cur.Type, cur.Namespace, cur.Name),
 		busy: verb + " " + cur.Name,
-		run:  invoke(r.s, r.sid, verb, proc, api.IDInput{ID: cur.ID}),
+		run:  run,
 	}
 }
 

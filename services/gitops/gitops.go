@@ -63,4 +63,7 @@ func (s *GitOps) Register(r *gate.Registry) {
 	gate.Bind(r, api.ConfigureGitOps, s.configureGitOps)
 	gate.Bind(r, api.GetGitOpsConfig, s.getGitOpsConfig)
 	gate.Bind(r, api.GetFluxStatus, s.getFluxStatus)
+	gate.Bind(r, api.Triage, s.triage)
+	gate.Bind(r, api.DependencyGraph, s.dependencyGraph)
+	gate.Bind(r, api.Bulk, s.bulk)
 }

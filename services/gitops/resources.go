@@ -283,6 +283,7 @@ func (s *GitOps) getResource(ctx context.Context, in api.IDInput) (api.ResourceD
 	live.LiveObservedAt = &o.ObservedAt
 	live.Events = s.events(ctx, k, u)
 	live.Chain = s.whyNotReady(ctx, k, r, o)
+	live.Diagnosis = s.liveDiagnosis(ctx, env.ClusterID, r, live.Events)
 	live.Manifest = manifestYAML(u)
 	return live, nil
 }
