@@ -11,7 +11,9 @@ import (
 	"github.com/fluxcd/pkg/apis/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
 )
 
@@ -331,4 +333,28 @@ func suspendedFacts(d *api.Diagnosis, node string, o Observed, now time.Time) {
 		d.Sentence += "."
 		d.NextAction = "Resume it when the reason is resolved."
 	}
+}
+
+// SourceStatus reads a Flux source (GitRepository, HelmRepository, any
+// kind with status.conditions): whether it is Ready, and else the Ready
+// condition's reason and message.
+func SourceStatus(u *unstructured.Unstructured) (ready bool, reason, message string) {
+	var st struct {
+		Conditions []metav1.Condition `json:"conditions"`
+	}
+	if m, ok := u.Object["status"].(map[string]any); ok {
+		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(m, &st)
+	}
+	suspended, _, _ := unstructured.NestedBool(u.Object, "spec", "suspend")
+	status, msg := Judge(st.Conditions, suspended)
+	if status == model.StatusReady {
+		return true, "", ""
+	}
+	if c := FindCondition(st.Conditions, meta.ReadyCondition); c != nil {
+		reason = c.Reason
+		if msg == "" {
+			msg = c.Message
+		}
+	}
+	return false, reason, model.CleanText(msg)
 }

@@ -39,9 +39,24 @@ func at(c metav1.Condition, d time.Duration) metav1.Condition {
 	return c
 }
 
-// The condition sets below are what kustomize-controller v1.9 writes in
-// each situation (reasons and message formats from its reconciler).
-func TestDiagnoseClassesFromFluxConditions(t *testing.T) {
+// diagCase is one situation kustomize-controller reports and the diagnosis
+// it must get.
+type diagCase struct {
+	name    string
+	applied string
+	ann     map[string]string
+	suspend bool
+	conds   []metav1.Condition
+	facts   fluxobj.Facts
+	class   string
+	check   func(t *testing.T, d api.Diagnosis)
+}
+
+// diagnosisCases are what kustomize-controller v1.9 writes in each
+// situation (reasons and message formats from its reconciler).
+//
+//lint:table
+func diagnosisCases() []diagCase {
 	const rev = "main@sha1:1f2e3d"
 	var (
 		T, F, U   = metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown
@@ -53,16 +68,7 @@ func TestDiagnoseClassesFromFluxConditions(t *testing.T) {
 	srcFailed := &api.SourceState{Node: "GitRepository/flux-system/shop", Found: true, Reason: "GitOperationFailed",
 		Message: "failed to checkout and determine revision: unable to clone 'http://127.0.0.1:1/x.git': connection refused"}
 	chain := []api.ChainLink{{Node: "Kustomization/flux-system/infra", Class: api.DiagBlocked}, {Node: "Kustomization/flux-system/db", Class: api.DiagBuildFail, Message: "kustomize build failed"}}
-	for _, tc := range []struct {
-		name    string
-		applied string
-		ann     map[string]string
-		suspend bool
-		conds   []metav1.Condition
-		facts   fluxobj.Facts
-		class   string
-		check   func(t *testing.T, d api.Diagnosis)
-	}{
+	return []diagCase{
 		{name: "ready", applied: rev, conds: []metav1.Condition{condition(meta.ReadyCondition, T, meta.ReconciliationSucceededReason, "Applied revision: "+rev)},
 			class: api.DiagReady},
 		{name: "never reconciled", class: api.DiagFirstApply},
@@ -129,7 +135,11 @@ func TestDiagnoseClassesFromFluxConditions(t *testing.T) {
 					t.Errorf("suspension %+v", d.Suspension)
 				}
 			}},
-	} {
+	}
+}
+
+func TestDiagnoseClassesFromFluxConditions(t *testing.T) {
+	for _, tc := range diagnosisCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			o := shopKustomization(t, tc.applied, tc.ann, tc.suspend, tc.conds...)
 			d := fluxobj.Diagnose("Kustomization/flux-system/web", o, tc.facts, observedAt)
@@ -156,5 +166,26 @@ func TestSuspendPatchAddsAndRemovesAnnotations(t *testing.T) {
 	off := string(fluxobj.SuspendPatch(false, "", "", ""))
 	if !strings.Contains(off, `"suspend":false`) || !strings.Contains(off, `"gitopstui.io/suspend-reason":null`) {
 		t.Errorf("resume patch %s", off)
+	}
+}
+
+func TestSourceStatusOfAFailingGitRepository(t *testing.T) {
+	g := &sourcev1.GitRepository{
+		TypeMeta:   metav1.TypeMeta{APIVersion: sourcev1.GroupVersion.String(), Kind: sourcev1.GitRepositoryKind},
+		ObjectMeta: metav1.ObjectMeta{Name: "nowhere", Namespace: "flux-system"},
+		Spec:       sourcev1.GitRepositorySpec{URL: "http://127.0.0.1:1/acme/nowhere.git"},
+		Status: sourcev1.GitRepositoryStatus{Conditions: []metav1.Condition{
+			condition(sourcev1.FetchFailedCondition, metav1.ConditionTrue, sourcev1.GitOperationFailedReason, "failed to checkout and determine revision: repository not found"),
+			condition(meta.ReadyCondition, metav1.ConditionFalse, sourcev1.GitOperationFailedReason, "failed to checkout and determine revision: repository not found"),
+			condition(meta.ReconcilingCondition, metav1.ConditionTrue, meta.ProgressingWithRetryReason, "retrying"),
+		}},
+	}
+	ready, reason, msg := fluxobj.SourceStatus(toUnstructured(t, g))
+	if ready || reason != sourcev1.GitOperationFailedReason || !strings.Contains(msg, "repository not found") {
+		t.Fatalf("SourceStatus: %v %q %q", ready, reason, msg)
+	}
+	g.Status.Conditions = []metav1.Condition{condition(meta.ReadyCondition, metav1.ConditionTrue, meta.SucceededReason, "stored artifact")}
+	if ready, _, _ := fluxobj.SourceStatus(toUnstructured(t, g)); !ready {
+		t.Fatal("a Ready GitRepository reads as not ready")
 	}
 }

@@ -106,15 +106,8 @@ func (s *GitOps) readSnapshot(ctx context.Context, clusterID string) (snapshot, 
 		}
 		for i := range l.Items {
 			u := &l.Items[i]
-			o := fluxobj.Observe(u, now)
-			st := api.SourceState{Node: fluxobj.NodeName(u.GetKind(), u.GetNamespace(), u.GetName()), Found: true,
-				Ready: o.Status == model.StatusReady}
-			if !st.Ready {
-				st.Message = o.ErrorMessage
-				if c := fluxobj.FindCondition(o.Conditions, "Ready"); c != nil {
-					st.Reason = c.Reason
-				}
-			}
+			st := api.SourceState{Node: fluxobj.NodeName(u.GetKind(), u.GetNamespace(), u.GetName()), Found: true}
+			st.Ready, st.Reason, st.Message = fluxobj.SourceStatus(u)
 			sn.sources[st.Node] = st
 		}
 	}
