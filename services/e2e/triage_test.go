@@ -120,6 +120,7 @@ func TestTriageOnRealControllers(t *testing.T) {
 	step("diagnosis/BuildFailed", func(t *testing.T) { l.diagnoseBuildFailed(t, envID) })
 	step("diagnosis/HealthCheckTimesOut", func(t *testing.T) { l.diagnoseHealthCheck(t, envID) })
 	step("diagnosis/SourceFailed", func(t *testing.T) { l.diagnoseSourceFailed(t, envID) })
+	step("bulkSync/FailureSkipsOnlyItsDependents", func(t *testing.T) { l.bulkSyncWithFailure(t, envID) })
 	step("dependencyGraph/CycleNamed", func(t *testing.T) { l.cycle(t, envID) })
 	step("triage/GroupedUnderRootCause", func(t *testing.T) { l.triage(t, envID) })
 }
@@ -341,5 +342,25 @@ func (l *loop) triage(t *testing.T, envID string) {
 	}
 	if tr.NotReady != len(tr.Entries)+1 {
 		t.Fatalf("notReady %d with %d entries (one dependent)", tr.NotReady, len(tr.Entries))
+	}
+}
+
+func (l *loop) bulkSyncWithFailure(t *testing.T, envID string) {
+	var res api.BulkResult
+	mustCall(t, l.svc, "gitops.bulk", map[string]any{"action": "sync", "waitSeconds": 60,
+		"selector": map[string]any{"environmentId": envID, "names": []string{"broken", "after-broken", "chain-l1", "chain-l2"}}}, &res)
+	node := func(items []api.BulkItem) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, strings.TrimPrefix(it.Node, "Kustomization/"+fluxNS+"/"))
+		}
+		return out
+	}
+	if !slices.Equal(node(res.Ran), []string{"chain-l1", "chain-l2"}) || !slices.Equal(node(res.Failed), []string{"broken"}) ||
+		!slices.Equal(node(res.Skipped), []string{"after-broken"}) {
+		t.Fatalf("bulk sync: ran %v failed %v skipped %v", node(res.Ran), node(res.Failed), node(res.Skipped))
+	}
+	if !strings.Contains(res.Failed[0].Message, "missing.yaml") || res.Skipped[0].Message != "dependency Kustomization/"+fluxNS+"/broken failed" {
+		t.Fatalf("messages: %+v %+v", res.Failed[0], res.Skipped[0])
 	}
 }

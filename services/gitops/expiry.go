@@ -9,7 +9,7 @@ import (
 )
 
 // ExpiryCheck is how often ResumeExpired looks for suspensions whose until
-// has passed (besides every status event).
+// has passed (besides every status event of a suspension with an until).
 const ExpiryCheck = 5 * time.Second
 
 // expiryRetry is how long a resume that failed waits before the next try.
@@ -24,17 +24,22 @@ func (s *GitOps) ResumeExpired(ctx context.Context) {
 	tick := time.NewTicker(ExpiryCheck)
 	defer tick.Stop()
 	failed := map[string]time.Time{}
+	s.resumeExpiredOnce(ctx, failed)
 	for {
-		s.resumeExpiredOnce(ctx, failed)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case _, ok := <-events:
+		case e, ok := <-events:
 			if !ok {
 				return
 			}
+			if e.Resource.SuspendUntil == "" {
+				// Only a suspension with an until can be due before the next tick.
+				continue
+			}
 		}
+		s.resumeExpiredOnce(ctx, failed)
 	}
 }
 

@@ -108,3 +108,43 @@ func TestGraphChainToRootCauseAndMissing(t *testing.T) {
 		t.Errorf("mermaid:\n%s", m)
 	}
 }
+
+// A failed node skips only what depends on it; a missing or suspended
+// unselected dependency skips at once; an unselected one that is Ready
+// does not hold its dependent back.
+func TestBulkDependencyGate(t *testing.T) {
+	g := newDepGraph("c1", []graphObject{
+		ks("ns", "a", api.DiagReady), ks("ns", "b", api.DiagReady, "a"), ks("ns", "c", api.DiagReady, "a"),
+		ks("ns", "d", api.DiagReady, "outside"), ks("ns", "outside", api.DiagReady),
+		ks("ns", "e", api.DiagReady, "gone"), ks("ns", "f", api.DiagReady, "paused"), ks("ns", "paused", api.DiagSuspended),
+	})
+	cur := map[string]fluxobj.Observed{}
+	for name, n := range g.nodes {
+		cur[name] = n.o
+	}
+	paused := cur[k("ns", "paused")]
+	paused.Suspended = true
+	cur[k("ns", "paused")] = paused
+	nodes := map[string]*bulkNode{}
+	for _, n := range []string{"a", "b", "c", "d", "e", "f"} {
+		nodes[k("ns", n)] = &bulkNode{name: k("ns", n)}
+	}
+	if ready, skip := depsReady(g, nodes, cur, k("ns", "b")); ready || skip != "" {
+		t.Fatalf("b before a is done: ready %v skip %q", ready, skip)
+	}
+	nodes[k("ns", "a")].state = api.BulkFailed
+	for _, n := range []string{"b", "c"} {
+		if _, skip := depsReady(g, nodes, cur, k("ns", n)); skip != "dependency Kustomization/ns/a failed" {
+			t.Fatalf("%s after a failed: %q", n, skip)
+		}
+	}
+	if ready, skip := depsReady(g, nodes, cur, k("ns", "d")); !ready || skip != "" {
+		t.Fatalf("d with a Ready unselected dependency: %v %q", ready, skip)
+	}
+	if _, skip := depsReady(g, nodes, cur, k("ns", "e")); !strings.Contains(skip, "not on the cluster") {
+		t.Fatalf("e: %q", skip)
+	}
+	if _, skip := depsReady(g, nodes, cur, k("ns", "f")); !strings.Contains(skip, "suspended and not selected") {
+		t.Fatalf("f: %q", skip)
+	}
+}
