@@ -363,4 +363,9 @@ func (l *loop) bulkSyncWithFailure(t *testing.T, envID string) {
 	if !strings.Contains(res.Failed[0].Message, "missing.yaml") || res.Skipped[0].Message != "dependency Kustomization/"+fluxNS+"/broken failed" {
 		t.Fatalf("messages: %+v %+v", res.Failed[0], res.Skipped[0])
 	}
+	// A name that selects nothing is an error naming it, and nothing runs.
+	err := call(t, l.svc, "gitops.bulk", map[string]any{"action": "sync", "selector": map[string]any{"environmentId": envID, "names": []string{"broken", "nope"}}}, nil)
+	if e := model.AsError(err); e == nil || e.Code != model.CodeBadRequest || !strings.Contains(fmt.Sprint(e.Details["fields"]), "selector.names[1]") {
+		t.Fatalf("bulk with an unknown name: %v", err)
+	}
 }

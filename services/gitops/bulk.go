@@ -112,17 +112,32 @@ func (s *GitOps) selectBulk(sel api.BulkSelector) ([]scoped, error) {
 		return nil, err
 	}
 	var out []scoped
+	named := map[string]bool{}
 	for _, sc := range res {
 		r := sc.r
-		if !api.MatchStatus(sel.Status, r.Status) || sel.Suspended != nil && *sel.Suspended != r.Suspended {
-			continue
+		if len(sel.Names) > 0 {
+			hit := false
+			for _, n := range []string{r.Name, r.ID, nodeOf(r)} {
+				if slices.Contains(sel.Names, n) {
+					named[n], hit = true, true
+				}
+			}
+			if !hit {
+				continue
+			}
 		}
-		if len(sel.Names) > 0 && !slices.Contains(sel.Names, r.Name) && !slices.Contains(sel.Names, r.ID) && !slices.Contains(sel.Names, nodeOf(r)) {
+		if !api.MatchStatus(sel.Status, r.Status) || sel.Suspended != nil && *sel.Suspended != r.Suspended {
 			continue
 		}
 		out = append(out, sc)
 	}
-	return out, nil
+	fe := model.FieldErrors{}
+	for i, n := range sel.Names {
+		if !named[n] {
+			fe.Add(fmt.Sprintf("selector.names[%d]", i), fmt.Sprintf("no GitOps resource %q in the selector's scope (a name, a resource id or Kind/namespace/name)", n))
+		}
+	}
+	return out, fe.Err()
 }
 
 // bulkCluster runs the action on the selected resources of one cluster.
