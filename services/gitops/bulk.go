@@ -168,7 +168,7 @@ func (s *GitOps) bulkCluster(b *bulkRun, cluster string, res []model.GitOpsResou
 	for i, w := range waves {
 		q := make([]string, len(w))
 		for j, n := range w {
-			q[j] = qualify(map[bool]int{true: 2, false: 1}[qualified], cluster, n)
+			q[j] = qualify(qualified, cluster, n)
 		}
 		if i >= len(b.res.Waves) {
 			b.res.Waves = append(b.res.Waves, nil)

@@ -228,13 +228,13 @@ func (s *GitOps) dependencyGraph(ctx context.Context, in api.GraphInput) (api.Gr
 				out.Waves = append(out.Waves, nil)
 			}
 			for _, n := range w {
-				out.Waves[i] = append(out.Waves[i], qualify(len(clusters), c, n))
+				out.Waves[i] = append(out.Waves[i], qualify(len(clusters) > 1, c, n))
 			}
 		}
 		for _, cy := range sn.g.cycles() {
 			q := make([]string, len(cy))
 			for i, n := range cy {
-				q[i] = qualify(len(clusters), c, n)
+				q[i] = qualify(len(clusters) > 1, c, n)
 			}
 			out.Cycles = append(out.Cycles, q)
 			out.Errors = append(out.Errors, cycleError(q))
@@ -253,8 +253,8 @@ func (s *GitOps) dependencyGraph(ctx context.Context, in api.GraphInput) (api.Gr
 }
 
 // qualify prefixes a node with its cluster when the graph spans several.
-func qualify(clusters int, cluster, node string) string {
-	if clusters > 1 {
+func qualify(several bool, cluster, node string) string {
+	if several {
 		return cluster + ":" + node
 	}
 	return node
