@@ -150,6 +150,14 @@ type GitOpsResource struct {
 	CreatedAt             time.Time       `json:"createdAt"`
 	UpdatedAt             time.Time       `json:"updatedAt"`
 	DeletedAt             *time.Time      `json:"deletedAt,omitempty"`
+
+	// Diagnosis is the class of the object's own conditions (api.Diag*).
+	Diagnosis string `json:"diagnosis,omitempty"`
+	// SuspendReason, SuspendedBy and SuspendUntil (RFC 3339) are the
+	// gitopstui.io/suspend-* annotations of the Flux object.
+	SuspendReason string `json:"suspendReason,omitempty"`
+	SuspendedBy   string `json:"suspendedBy,omitempty"`
+	SuspendUntil  string `json:"suspendUntil,omitempty"`
 }
 
 // Deployment methods.

@@ -53,6 +53,8 @@ var procedureRoles = map[string]procRole{
 	"environments.list":            {viewer, false, `{}`},
 	"environments.update":          {admin, true, `{"id":"env-none","namespace":"dev"}`},
 	"gitops.checkFluxHealth":       {viewer, false, `{"clusterId":"cluster-none"}`},
+	"gitops.bulk":                  {operator, true, `{"action":"resume","selector":{"names":["res-none"]}}`},
+	"gitops.dependencyGraph":       {viewer, false, `{"clusterId":"cluster-none"}`},
 	"gitops.commitConfigChanges": {operator, true, `{"projectId":"proj-none","environmentId":"env-none",` +
 		`"yaml":"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n","commitMessage":"role gate"}`},
 	"gitops.createGitOpsResource":  {operator, true, `{"projectId":"proj-none","environmentId":"env-none","type":"kustomization","name":"web"}`},
@@ -66,6 +68,7 @@ var procedureRoles = map[string]procRole{
 	"gitops.resumeGitOpsResource":  {operator, true, `{"id":"res-none"}`},
 	"gitops.suspendGitOpsResource": {operator, true, `{"id":"res-none"}`},
 	"gitops.triggerSync":           {operator, true, `{"id":"res-none"}`},
+	"gitops.triage":                {viewer, false, `{"clusterId":"cluster-none"}`},
 	"gitops.uninstallFlux":         {admin, true, `{"clusterId":"cluster-none"}`},
 	"gitops.updateGitOpsResource":  {operator, true, `{"id":"res-none","config":{"interval":"5m"}}`},
 	"gitops.validateYAML":          {viewer, false, `{"yaml":"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"}`},

@@ -45,6 +45,7 @@ type Services struct {
 	reg     *gate.Registry
 	watch   *watch.Watcher
 	deploy  *deploy.Deploy
+	gitops  *gitops.GitOps
 }
 
 // New wires the services over an open store from explicit dependencies:
@@ -74,7 +75,7 @@ func New(cfg Config) *Services {
 	flux.New(clock, kc, cfg.Policy).Register(reg)
 	g.Register(reg)
 	d.Register(reg)
-	return &Services{db: cfg.DB, dataDir: cfg.DataDir, reg: reg, watch: w, deploy: d}
+	return &Services{db: cfg.DB, dataDir: cfg.DataDir, reg: reg, watch: w, deploy: d, gitops: g}
 }
 
 // Close releases what the services opened (the Git cache clones); the
@@ -99,5 +100,12 @@ func (s *Services) Subscribe(ctx context.Context) <-chan api.StatusEvent {
 
 // StartWatchers starts one informer-based status watcher per registered
 // cluster (and for clusters registered later) until ctx ends. Long-running
-// processes (the TUI, serve) call it once.
-func (s *Services) StartWatchers(ctx context.Context) error { return s.watch.Start(ctx) }
+// processes (the TUI, serve) call it once; it also starts resuming the
+// suspensions whose until has passed.
+func (s *Services) StartWatchers(ctx context.Context) error {
+	if err := s.watch.Start(ctx); err != nil {
+		return err
+	}
+	go s.gitops.ResumeExpired(ctx)
+	return nil
+}

@@ -108,6 +108,7 @@ func (d *detailScreen) lines(st Styles) []string {
 	if d.ld.err != nil {
 		l = append(l, errLine(st, d.ld.err))
 	}
+	l = append(l, diagnosisLines(st, r.Diagnosis)...)
 	if r.Environment.Name != "" {
 		l = append(l, st.Label.Render("environment ")+r.Environment.Name+st.Label.Render("  cluster ")+r.Environment.ClusterID)
 	}

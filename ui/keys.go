@@ -12,6 +12,8 @@ type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, Sort key.Binding
 	// Resources (k9s habits).
 	Sync, Suspend, Detail, YAML, Edit, Delete, Create key.Binding
+	// Resources: mark rows for a bulk action, triage, the dependency graph.
+	Mark, Triage, Graph key.Binding
 	// Clusters.
 	Install, Uninstall, Health key.Binding
 	// Environments.
@@ -55,6 +57,9 @@ func NewKeyMap() KeyMap {
 		Edit:    b("e", "edit", "e"),
 		Delete:  b("ctrl+d", "delete", "ctrl+d"),
 		Create:  b("c", "create", "c"),
+		Mark:    b("space", "mark (bulk T/R)", "space"),
+		Triage:  b("t", "triage", "t"),
+		Graph:   b("v", "dependencies", "v"),
 
 		Install:   b("i", "install flux", "i"),
 		Uninstall: b("u", "uninstall flux", "u"),

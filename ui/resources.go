@@ -22,6 +22,7 @@ type resourcesScreen struct {
 	sc      scopeInfo
 	l       list[api.ResourceView]
 	confirm *confirmDialog
+	marks   map[string]bool // rows marked with space for a bulk action
 }
 
 func newResources(s *session, sc scopeInfo, project, env string) *resourcesScreen {
@@ -31,10 +32,10 @@ func newResources(s *session, sc scopeInfo, project, env string) *resourcesScree
 	if env != "" {
 		sc.env = env
 	}
-	r := &resourcesScreen{base: newBase(s), sc: sc}
+	r := &resourcesScreen{base: newBase(s), sc: sc, marks: map[string]bool{}}
 	r.l = newList(&r.ld, listSpec[api.ResourceView]{
 		noun:  r.noun(),
-		cols:  resourceColumns(sc.envID != ""),
+		cols:  markNames(r.marks, resourceColumns(sc.envID != "")),
 		empty: "No GitOps resources here. Press c to create a Kustomization or HelmRelease.",
 		search: func(v *api.ResourceView) string {
 			return v.Name + " " + v.Namespace + " " + v.Type + " " + v.Status + " " + v.ErrorMessage
@@ -60,6 +61,9 @@ func resourceColumns(scoped bool) []column[api.ResourceView] {
 		{title: "STATUS", cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			return v.Status, x.st.statusStyle(v.Status)
 		}},
+		{title: "WHY", prio: 1, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			return orDash(v.Diagnosis), x.st.diagStyle(v.Diagnosis)
+		}},
 		{title: "ENV", prio: 3, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
 			return orDash(v.Environment.Name), x.st.Muted
 		}},
@@ -74,11 +78,14 @@ func resourceColumns(scoped bool) []column[api.ResourceView] {
 			return age(x.now, t), x.st.Muted
 		}},
 		{title: "MESSAGE", prio: 4, squeeze: true, cell: func(x cellCtx, v *api.ResourceView) (string, lipgloss.Style) {
+			if v.Suspension != nil {
+				return suspensionText(v.Suspension), x.st.Info
+			}
 			return oneLine(v.ErrorMessage), x.st.Muted
 		}},
 	}
 	if scoped {
-		return append(cols[:3:3], cols[4:]...)
+		return append(cols[:4:4], cols[5:]...)
 	}
 	return cols
 }
@@ -145,7 +152,7 @@ func (r *resourcesScreen) bindings() []key.Binding {
 	if r.l.filtering {
 		return filterBindings()
 	}
-	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Sort, k.Sync, k.Suspend, k.YAML, k.Edit, k.Create, k.Delete, k.Refresh}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Sort, k.Sync, k.Suspend, k.Mark, k.Triage, k.Graph, k.YAML, k.Edit, k.Create, k.Delete, k.Refresh}
 }
 
 func (r *resourcesScreen) init() tea.Cmd {
@@ -224,6 +231,13 @@ func (r *resourcesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return r.init()
 	case key.Matches(msg, k.Create):
 		return r.create()
+	case key.Matches(msg, k.Triage):
+		return push(newTriage(r.s, api.TriageInput{ProjectID: r.sc.projectID, EnvironmentID: r.sc.envID}))
+	case key.Matches(msg, k.Graph):
+		return push(newGraph(r.s, api.GraphInput{ProjectID: r.sc.projectID}))
+	}
+	if cmd, ok := r.bulkKey(msg); ok {
+		return cmd
 	}
 	if cur := r.l.current(); cur != nil {
 		return r.rowKey(msg, *cur)
@@ -277,14 +291,16 @@ func (r *resourcesScreen) rowKey(msg tea.KeyPressMsg, cur api.ResourceView) tea.
 
 // suspendDialog asks before suspending (or resuming) a resource.
 func (r *resourcesScreen) suspendDialog(cur api.ResourceView) *confirmDialog {
-	verb, proc := "suspend", api.SuspendGitOpsResource
+	verb := "suspend"
+	run := invoke(r.s, r.sid, verb, api.SuspendGitOpsResource, api.SuspendInput{ID: cur.ID})
 	if cur.Suspended || cur.Status == model.StatusSuspended {
-		verb, proc = "resume", api.ResumeGitOpsResource
+		verb = "resume"
+		run = invoke(r.s, r.sid, verb, api.ResumeGitOpsResource, api.IDInput{ID: cur.ID})
 	}
 	return &confirmDialog{
 		text: fmt.Sprintf("%s %s %s/%s?", strings.ToUpper(verb[:1])+verb[1:], cur.Type, cur.Namespace, cur.Name),
 		busy: verb + " " + cur.Name,
-		run:  invoke(r.s, r.sid, verb, proc, api.IDInput{ID: cur.ID}),
+		run:  run,
 	}
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/procio"
 )
 
@@ -16,7 +19,23 @@ func runProcedure(ctx context.Context, o options, log *slog.Logger, name string,
 	c := &headlessCaller{o: o, log: log}
 	defer c.close()
 	ctx = model.WithActor(ctx, model.LocalActor("cli"))
+	if o.progress {
+		ctx = api.WithProgress(ctx, progressLines(stderr))
+	}
 	return procio.Run(ctx, c, name, raw, o.format, stdout, stderr)
+}
+
+// progressLines writes each progress report as one JSON line (--progress).
+// Reports come from the process that runs the call: a call forwarded to a
+// TUI or serve prints its result only.
+func progressLines(w io.Writer) func(api.BulkProgress) {
+	var mu sync.Mutex
+	return func(p api.BulkProgress) {
+		b, _ := json.Marshal(p)
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write(append(b, '\n'))
+	}
 }
 
 // headlessCaller runs a call in the process that owns the data dir's store

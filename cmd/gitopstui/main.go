@@ -33,6 +33,7 @@ type options struct {
 	input     string
 	output    string
 	format    procio.Format
+	progress  bool
 }
 
 func main() {
@@ -44,7 +45,7 @@ func usage(w io.Writer) {
 
 Usage:
   gitopstui [--data-dir DIR]                          start the terminal UI
-  gitopstui [--data-dir DIR] --procedure NAME [--input JSON|@file|-] [--output json|yaml]
+  gitopstui [--data-dir DIR] --procedure NAME [--input JSON|@file|-] [--output json|yaml] [--progress]
   gitopstui [--data-dir DIR] procedures               list procedures and their input fields
   gitopstui [--data-dir DIR] serve [--listen ADDR]    serve the UI and procedures over SSH (serve -h)
   gitopstui [--data-dir DIR] doctor                   the log file, the data dir, who owns the store, recent errors
@@ -68,6 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.procedure, "procedure", "", "run one procedure headless and print its result")
 	fs.StringVar(&o.input, "input", "", "procedure input: JSON, @file.json, or - for stdin")
 	fs.StringVar(&o.output, "output", "json", "result format: json or yaml")
+	fs.BoolVar(&o.progress, "progress", false, "with --procedure: per-object progress of gitops.bulk as JSON lines on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return procio.ExitOK

@@ -10,6 +10,7 @@ func All() []Decl {
 		EnableGitOps, GetFluxStatus,
 		CreateGitOpsResource, ListGitOpsResources, GetGitOpsResource, UpdateGitOpsResource, DeleteGitOpsResource,
 		TriggerSync, SuspendGitOpsResource, ResumeGitOpsResource,
+		Triage, DependencyGraph, Bulk,
 		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML,
 		CreateDeployment, ListDeployments, GetDeployment, ListAudit,
 		PreviewRollback, Rollback,

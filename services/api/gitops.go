@@ -191,6 +191,13 @@ type ListResourcesInput struct {
 	ProjectID     string       `json:"projectId,omitempty" doc:"only this project (the reference requires it; without it every project is listed)"`
 	EnvironmentID string       `json:"environmentId,omitempty" doc:"only this environment"`
 	Type          ResourceType `json:"type,omitempty" doc:"only this type"`
+	Status        string       `json:"status,omitempty" doc:"only this status; !status for every other"`
+	Suspended     *bool        `json:"suspended,omitempty" doc:"only suspended (true) or running (false) resources"`
+}
+
+// Validate checks the input beyond types and required fields.
+func (in *ListResourcesInput) Validate(fe model.FieldErrors) {
+	checkStatusFilter(fe, "status", in.Status)
 }
 
 // EnvSummary is the short form of a resource's environment.
@@ -228,6 +235,9 @@ type ResourceView struct {
 	LastAttemptedRevision string      `json:"lastAttemptedRevision"`
 	ObservedAt            *time.Time  `json:"observedAt,omitempty"`
 	DeletedAt             *time.Time  `json:"deletedAt,omitempty"`
+	// Extensions: the diagnosis class and the suspension's annotations.
+	Diagnosis  string      `json:"diagnosis,omitempty"`
+	Suspension *Suspension `json:"suspension,omitempty"`
 }
 
 // NewResourceView is resource r as listGitOpsResources returns it, with
@@ -236,7 +246,8 @@ func NewResourceView(r model.GitOpsResource, e EnvSummary, rp RepoSummary) Resou
 	return ResourceView{ID: r.ID, Name: r.Name, Type: r.Type, Status: r.Status, LastAppliedRevision: r.LastAppliedRevision,
 		ErrorMessage: r.ErrorMessage, Environment: e, Repository: rp, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Namespace: r.Namespace, ProjectID: r.ProjectID, EnvironmentID: r.EnvironmentID, RepositoryID: r.RepositoryID,
-		Suspended: r.Suspended, LastAttemptedRevision: r.LastAttemptedRevision, ObservedAt: r.ObservedAt, DeletedAt: r.DeletedAt}
+		Suspended: r.Suspended, LastAttemptedRevision: r.LastAttemptedRevision, ObservedAt: r.ObservedAt, DeletedAt: r.DeletedAt,
+		Diagnosis: r.Diagnosis, Suspension: suspensionOf(r)}
 }
 
 // Event is a Kubernetes event of a resource.
@@ -262,6 +273,7 @@ type ResourceDetail struct {
 	Chain                  []string   `json:"chain,omitempty"`
 	LiveErr                string     `json:"liveError,omitempty"`
 	Manifest               string     `json:"manifest,omitempty"`
+	Diagnosis              *Diagnosis `json:"diagnosis,omitempty"`
 }
 
 // UpdateResourceInput is gitops.updateGitOpsResource's input.
@@ -352,7 +364,7 @@ var (
 		"Delete a GitOps resource (soft: its record stays with deletedAt)")
 	TriggerSync = mutation[TriggerSyncInput, SyncResult]("gitops.triggerSync", model.RoleOperator,
 		"Ask Flux to reconcile the source and the resource now")
-	SuspendGitOpsResource = mutation[IDInput, ResourceSummary]("gitops.suspendGitOpsResource", model.RoleOperator,
+	SuspendGitOpsResource = mutation[SuspendInput, ResourceSummary]("gitops.suspendGitOpsResource", model.RoleOperator,
 		"Suspend a resource's reconciliation")
 	ResumeGitOpsResource = mutation[IDInput, ResourceSummary]("gitops.resumeGitOpsResource", model.RoleOperator,
 		"Resume a resource's reconciliation")

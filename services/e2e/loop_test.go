@@ -86,17 +86,17 @@ type loop struct {
 	events <-chan api.StatusEvent
 }
 
-func call(t *testing.T, svc *services.Services, name string, in, out any) error {
+func call(t testing.TB, svc *services.Services, name string, in, out any) error {
 	t.Helper()
 	return proctest.Call(t, svc.Registry(), name, in, out)
 }
 
-func mustCall(t *testing.T, svc *services.Services, name string, in, out any) {
+func mustCall(t testing.TB, svc *services.Services, name string, in, out any) {
 	t.Helper()
 	proctest.MustCall(t, svc.Registry(), name, in, out)
 }
 
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
+func waitUntil(t testing.TB, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -180,7 +180,7 @@ func (l *loop) requestSourceReconcile(t *testing.T, name string) {
 	}
 }
 
-func (l *loop) createNamespace(t *testing.T, name string) {
+func (l *loop) createNamespace(t testing.TB, name string) {
 	t.Helper()
 	_, err := l.cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	if err != nil {
@@ -191,7 +191,7 @@ func (l *loop) createNamespace(t *testing.T, name string) {
 // setupLoop registers the cluster, installs Flux through gitops.installFlux, stands in for
 // the kubelet by marking Flux's controller Deployments available (the controllers really
 // run as local processes, started here), and starts gitopstui's status watchers.
-func setupLoop(t *testing.T) *loop {
+func setupLoop(t testing.TB) *loop {
 	c := testcluster.Start(t)
 	c.AddReadyNode(t, "node-1")
 	l := &loop{c: c, cs: c.Clientset(t), dyn: dynamic.NewForConfigOrDie(c.Config()), git: gittest.NewHTTPServer(t)}

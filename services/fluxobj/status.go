@@ -28,6 +28,19 @@ type Observed struct {
 	SourceRef             string             `json:"sourceRef,omitempty"`
 	SourceNamespace       string             `json:"sourceNamespace,omitempty"`
 	ObservedAt            time.Time          `json:"observedAt"`
+
+	// Class is the diagnosis class of the conditions (Classify); the
+	// suspension annotations (diagnose.go) say why, by whom and until when.
+	Class         string `json:"class,omitempty"`
+	SuspendReason string `json:"suspendReason,omitempty"`
+	SuspendedBy   string `json:"suspendedBy,omitempty"`
+	SuspendUntil  string `json:"suspendUntil,omitempty"`
+	// Deps (dependsOn with namespaces), Spec and the generations feed the
+	// dependency graph and diagnosis.
+	Deps               []Ref `json:"-"`
+	Spec               Spec  `json:"-"`
+	Generation         int64 `json:"-"`
+	ObservedGeneration int64 `json:"-"`
 }
 
 // Observe reads a Kustomization or HelmRelease with Flux's API types and
@@ -49,6 +62,7 @@ func Observe(u *unstructured.Unstructured, now time.Time) Observed {
 			o.DependsOn = append(o.DependsOn, d.Name)
 		}
 		o.SourceRef, o.SourceNamespace = k.Spec.SourceRef.Kind+"/"+k.Spec.SourceRef.Name, k.Spec.SourceRef.Namespace
+		kustomizationFacts(&k, &o)
 	case helmv2.HelmReleaseKind:
 		var h helmv2.HelmRelease
 		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &h)
@@ -64,12 +78,16 @@ func Observe(u *unstructured.Unstructured, now time.Time) Observed {
 		}
 		if h.Spec.Chart != nil {
 			o.SourceRef = h.Spec.Chart.Spec.SourceRef.Kind + "/" + h.Spec.Chart.Spec.SourceRef.Name
+			o.SourceNamespace = h.Spec.Chart.Spec.SourceRef.Namespace
 		}
+		helmFacts(&h, &o)
 	}
 	for i := range o.Conditions {
 		o.Conditions[i].Message = model.CleanText(o.Conditions[i].Message)
 	}
 	o.Status, o.ErrorMessage = Judge(o.Conditions, o.Suspended)
+	readSuspension(u, &o)
+	o.Class = Classify(o)
 	return o
 }
 

@@ -1,6 +1,8 @@
 // Package gitops owns the Flux objects gitopstui manages for the catalog's
 // environments: GitOps resources (Kustomizations and HelmReleases built from
-// Flux's API types), their sync, suspend and resume, the GitRepositories of
+// Flux's API types), their sync, suspend (with a reason that may expire)
+// and resume, their diagnosis, triage, dependsOn graph and ordered bulk
+// actions (triage.go, graph.go, bulk.go), the GitRepositories of
 // each repository branch an environment follows, repositories.enableGitOps
 // and environments.configureGitOps. Its handlers are bound to the gate by
 // Register and reachable only through it.
@@ -63,4 +65,7 @@ func (s *GitOps) Register(r *gate.Registry) {
 	gate.Bind(r, api.ConfigureGitOps, s.configureGitOps)
 	gate.Bind(r, api.GetGitOpsConfig, s.getGitOpsConfig)
 	gate.Bind(r, api.GetFluxStatus, s.getFluxStatus)
+	gate.Bind(r, api.Triage, s.triage)
+	gate.Bind(r, api.DependencyGraph, s.dependencyGraph)
+	gate.Bind(r, api.Bulk, s.bulk)
 }

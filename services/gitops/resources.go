@@ -198,7 +198,8 @@ func (s *GitOps) listResources(ctx context.Context, in api.ListResourcesInput) (
 		q.Index, q.Value = "type", typ
 	}
 	q.Filter = func(r model.GitOpsResource) bool {
-		return (typ == "" || r.Type == typ) && (in.ProjectID == "" || r.ProjectID == in.ProjectID)
+		return (typ == "" || r.Type == typ) && (in.ProjectID == "" || r.ProjectID == in.ProjectID) &&
+			api.MatchStatus(in.Status, r.Status) && (in.Suspended == nil || *in.Suspended == r.Suspended)
 	}
 	var out []api.ResourceView
 	err := s.db.View(func(tx *store.Tx) error {
@@ -283,6 +284,7 @@ func (s *GitOps) getResource(ctx context.Context, in api.IDInput) (api.ResourceD
 	live.LiveObservedAt = &o.ObservedAt
 	live.Events = s.events(ctx, k, u)
 	live.Chain = s.whyNotReady(ctx, k, r, o)
+	live.Diagnosis = s.liveDiagnosis(ctx, env.ClusterID, r, live.Events)
 	live.Manifest = manifestYAML(u)
 	return live, nil
 }

@@ -183,17 +183,19 @@ func waitSourceHandled(ctx context.Context, ri dynamic.ResourceInterface, name, 
 	}
 }
 
-// suspendResource implements gitops.suspendGitOpsResource.
-func (s *GitOps) suspendResource(ctx context.Context, in api.IDInput) (api.ResourceSummary, error) {
-	return s.setSuspended(ctx, in.ID, true)
+// suspendResource implements gitops.suspendGitOpsResource: reason, who and
+// until go on the Flux object as gitopstui.io/suspend-* annotations.
+func (s *GitOps) suspendResource(ctx context.Context, in api.SuspendInput) (api.ResourceSummary, error) {
+	return s.setSuspended(ctx, in.ID, true, in.Reason, in.Until)
 }
 
-// resumeResource implements gitops.resumeGitOpsResource.
+// resumeResource implements gitops.resumeGitOpsResource (the suspension
+// annotations are removed).
 func (s *GitOps) resumeResource(ctx context.Context, in api.IDInput) (api.ResourceSummary, error) {
-	return s.setSuspended(ctx, in.ID, false)
+	return s.setSuspended(ctx, in.ID, false, "", "")
 }
 
-func (s *GitOps) setSuspended(ctx context.Context, id string, suspend bool) (api.ResourceSummary, error) {
+func (s *GitOps) setSuspended(ctx context.Context, id string, suspend bool, reason, until string) (api.ResourceSummary, error) {
 	r, err := s.liveResource(id)
 	if err != nil {
 		return api.ResourceSummary{}, err
@@ -206,7 +208,8 @@ func (s *GitOps) setSuspended(ctx context.Context, id string, suspend bool) (api
 	if err != nil {
 		return api.ResourceSummary{}, err
 	}
-	u, err := k.Dyn.Resource(fluxobj.ResourceGVR(r.Type)).Namespace(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, suspendPatch(suspend), metav1.PatchOptions{})
+	p := fluxobj.SuspendPatch(suspend, model.CleanText(reason), actorName(ctx), s.untilTime(until))
+	u, err := k.Dyn.Resource(fluxobj.ResourceGVR(r.Type)).Namespace(r.Namespace).Patch(ctx, r.Name, types.MergePatchType, p, metav1.PatchOptions{})
 	if err != nil {
 		return api.ResourceSummary{}, kube.Error(err, "patch "+r.Name)
 	}
@@ -217,6 +220,22 @@ func (s *GitOps) setSuspended(ctx context.Context, id string, suspend bool) (api
 	}
 	s.watch.Hub().Publish(api.StatusEvent{Resource: updated})
 	return api.ResourceSummary{ID: updated.ID, Name: updated.Name, Type: updated.Type, Status: updated.Status, CreatedAt: updated.CreatedAt}, nil
+}
+
+// actorName is who runs the call, as suspensions record it.
+func actorName(ctx context.Context) string {
+	if a, ok := model.ActorIn(ctx); ok {
+		return a.User
+	}
+	return ""
+}
+
+// untilTime is an until input (time or duration from now) in RFC 3339, "" for none.
+func (s *GitOps) untilTime(v string) string {
+	if t, ok := api.ParseUntil(v, s.now()); ok {
+		return t.Format(time.RFC3339)
+	}
+	return ""
 }
 
 // RequestReconcile asks Flux to reconcile the environment's Kustomizations

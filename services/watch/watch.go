@@ -77,6 +77,9 @@ func (w *Watcher) recordTx(tx *store.Tx, id string, o fluxobj.Observed) (model.G
 	}
 	changed := r.Status != o.Status || r.Suspended != o.Suspended || r.LastAppliedRevision != o.LastAppliedRevision ||
 		r.LastAttemptedRevision != o.LastAttemptedRevision || r.ErrorMessage != o.ErrorMessage
+	changed = changed || r.Diagnosis != o.Class || r.SuspendReason != o.SuspendReason || r.SuspendedBy != o.SuspendedBy ||
+		r.SuspendUntil != o.SuspendUntil
+	r.Diagnosis, r.SuspendReason, r.SuspendedBy, r.SuspendUntil = o.Class, o.SuspendReason, o.SuspendedBy, o.SuspendUntil
 	r.Status, r.Suspended, r.ErrorMessage = o.Status, o.Suspended, o.ErrorMessage
 	r.LastAppliedRevision, r.LastAttemptedRevision = o.LastAppliedRevision, o.LastAttemptedRevision
 	at := o.ObservedAt
