@@ -189,6 +189,9 @@ type Deployment struct {
 	CreatedAt        time.Time  `json:"createdAt"`
 	UpdatedAt        time.Time  `json:"updatedAt"`
 	CompletedAt      *time.Time `json:"completedAt,omitempty"`
+	// Timeline (an extension) is where the commit got and when: committed,
+	// pushed, fetched by the source, applied, healthy or failed.
+	Timeline []TimelineStage `json:"timeline,omitempty"`
 }
 
 // AuditEntry records one mutation: who called which procedure on what, and how it ended.

@@ -174,17 +174,14 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
 			WithDetail("commitSha", res.Commit)
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, in, res.Commit, subject, hideEnvDiff(last.Diff, last.Edits))
+	pushedAt := s.now()
+	d, _, err := s.recordDeployment(ctx, t, in, res.Commit, subject, hideEnvDiff(last.Diff, last.Edits))
 	if err != nil {
 		return api.DeployResult{}, err
 	}
-	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(res.Commit), t.branch, t.path)
-	if t.env.GitOpsConfig.AutoSync && len(kustomizations) > 0 {
-		if s.gitops.RequestReconcile(ctx, t.env, kustomizations) {
-			msg = fmt.Sprintf("committed %s to %s (%s); asked Flux to apply it now", shortSHA(res.Commit), t.branch, t.path)
-		}
-	} else if !t.env.GitOpsConfig.AutoSync {
-		msg += " (manual sync: run gitops.triggerSync)"
+	msg, warn := s.followCommit(ctx, t, d, res, pushedAt)
+	if warn != "" {
+		last.Warnings = append(last.Warnings, warn)
 	}
 	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
 		Attempts: res.Attempts, Warnings: shape.NonNil(last.Warnings)}, nil

@@ -2,7 +2,10 @@
 // deployWithGitOps plan a change on an environment's manifests and commit
 // it, commitConfigChanges commits edited YAML where it belongs, readConfig
 // reads it, and validateYAML checks YAML against the Kubernetes and Flux
-// schemas. Every commit is validated first and pushed from the branch head.
+// schemas. Every commit is validated first and pushed from the branch head,
+// then followed (the fast path and the start of its timeline, fastpath.go).
+// gitops.listFleet lists every cluster's Flux objects with the revision
+// skew, read against Git.
 // Its handlers are bound to the gate by Register and reachable only through it.
 package deploy
 
@@ -52,4 +55,5 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.CommitConfigChanges, s.commitConfigChanges)
 	gate.Bind(r, api.ReadConfig, s.readConfig)
 	gate.Bind(r, api.ValidateYAML, s.validateYAML)
+	gate.Bind(r, api.ListFleet, s.listFleet)
 }
