@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
@@ -205,25 +206,34 @@ func (f *fleetScreen) setCluster(c api.FleetCluster) {
 
 // sub is the line of clusters above the table.
 func (f *fleetScreen) sub() {
-	parts := make([]string, 0, len(f.clusters))
+	var up, down []string
 	for _, c := range f.clusters {
-		state := "reachable"
-		if !c.Reachable {
-			state = "UNREACHABLE"
-			if c.Error != "" {
-				state += " (" + firstLine(stripCode(c.Error)) + ")"
-			}
+		if c.Reachable {
+			up = append(up, c.Name+" reachable")
+			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s", c.Name, state))
+		state := c.Name + " UNREACHABLE"
+		if c.Error != "" {
+			state += " (" + ansi.Truncate(firstLine(stripCode(c.Error)), 48, "…") + ")"
+		}
+		down = append(down, state)
 	}
-	note := ""
+	f.l.sub = strings.Join(append(up, down...), " · ")
+}
+
+// filters is what the quick filters show beside the heading.
+func (f *fleetScreen) filters() string {
+	var parts []string
 	if f.only != "" {
-		note = " · only " + f.clusterName(f.only)
+		parts = append(parts, "only "+f.clusterName(f.only))
 	}
 	if f.notReady {
-		note += " · not ready anywhere"
+		parts = append(parts, "not ready anywhere")
 	}
-	f.l.sub = strings.Join(parts, " · ") + note
+	if len(parts) == 0 {
+		return ""
+	}
+	return f.s.styles.Warn.Render("  " + strings.Join(parts, " · "))
 }
 
 func (f *fleetScreen) key(msg tea.KeyPressMsg) tea.Cmd {
@@ -282,7 +292,7 @@ func (f *fleetScreen) view(w, h int) string {
 		head := st.Header.Render("Revision skew") + st.Muted.Render("  (w or esc: back to the table)")
 		return clipLines(head+"\n"+window(f.skewLines(st), f.scroll, w, max(1, h-1)), w, h)
 	}
-	return f.l.view(f.s.styles, f.s.now(), w, h, "")
+	return f.l.view(f.s.styles, f.s.now(), w, h, f.filters())
 }
 
 // skewLines are the revision skew: per repository, branch and path, each

@@ -1,15 +1,12 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
@@ -21,9 +18,8 @@ import (
 // through gitops.installFlux and no controllers: the test writes the Flux objects' status
 // as a controller would.
 type fleetCluster struct {
-	id  string
-	c   *testcluster.Cluster
-	dyn dynamic.Interface
+	id string
+	c  *testcluster.Cluster
 }
 
 func (l *loop) addFleetCluster(t *testing.T, id string) *fleetCluster {
@@ -32,7 +28,7 @@ func (l *loop) addFleetCluster(t *testing.T, id string) *fleetCluster {
 	c.AddReadyNode(t, "node-1")
 	mustCall(t, l.svc, "clusters.register", map[string]any{"id": id, "name": id, "kubeconfig": c.Kubeconfig(t)}, nil)
 	mustCall(t, l.svc, "gitops.installFlux", map[string]any{"clusterId": id}, nil)
-	return &fleetCluster{id: id, c: c, dyn: dynamic.NewForConfigOrDie(c.Config())}
+	return &fleetCluster{id: id, c: c}
 }
 
 // put creates a Flux object and writes its status.
@@ -42,17 +38,7 @@ func (f *fleetCluster) put(t *testing.T, obj *unstructured.Unstructured, status 
 	if obj.GetKind() == "GitRepository" {
 		gvr = gitGVR
 	}
-	ri := f.dyn.Resource(gvr).Namespace(fluxNS)
-	u, err := ri.Get(context.Background(), obj.GetName(), metav1.GetOptions{})
-	if err != nil {
-		if u, err = ri.Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	u.Object["status"] = status
-	if _, err := ri.UpdateStatus(context.Background(), u, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.c.PutStatus(t, gvr, obj, status)
 }
 
 func ready(ok bool, reason, msg string) []any {
