@@ -50,7 +50,7 @@ unit:
 	$(GO) test -count=1 ./model/... ./store/... ./cmd/... ./testdata/lint
 
 # Every benchmark the issues ask for, side by side with its anchor, as one table (bench.md).
-bench: controlplane build
+bench: controlplane fluxcontrollers build
 	bash testdata/bench/run.sh
 
 # Every fuzz target, one after another, each for FUZZTIME (their seeds already run in `make test`).

@@ -38,7 +38,7 @@ type fluxControllers struct {
 
 // controllerBinaries returns the directory holding source-controller and
 // kustomize-controller, building them with build.sh when missing (minutes, once per machine).
-func controllerBinaries(t *testing.T) string {
+func controllerBinaries(t testing.TB) string {
 	t.Helper()
 	script := findUp(t, fluxBuildScript)
 	out, err := exec.Command("bash", script, "--print-dir").Output()
@@ -60,7 +60,7 @@ func controllerBinaries(t *testing.T) string {
 }
 
 // findUp walks up from the working directory to the file rel (go test runs in the package dir).
-func findUp(t *testing.T, rel string) string {
+func findUp(t testing.TB, rel string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -86,7 +86,7 @@ func isExec(path string) bool {
 
 // freePorts reserves n loopback ports at once (all listeners open together, so no two are
 // the same), then releases them for the controllers to bind.
-func freePorts(t *testing.T, n int) []string {
+func freePorts(t testing.TB, n int) []string {
 	t.Helper()
 	addrs := make([]string, 0, n)
 	var ls []net.Listener
@@ -111,7 +111,7 @@ func freePorts(t *testing.T, n int) []string {
 // set to Flux's namespace. It returns once both answer their readiness probe; t.Cleanup
 // stops them (SIGTERM, then SIGKILL) and waits for them, and logs their output when the
 // test failed. The Flux CRDs must be installed first (the controllers watch them at start).
-func startFluxControllers(t *testing.T, kubeconfig, namespace string) *fluxControllers {
+func startFluxControllers(t testing.TB, kubeconfig, namespace string) *fluxControllers {
 	t.Helper()
 	bin := controllerBinaries(t)
 	ports := freePorts(t, 5)
@@ -215,7 +215,7 @@ func (f *fluxControllers) stop() {
 }
 
 // dumpLogs logs the last lines of each controller's output.
-func (f *fluxControllers) dumpLogs(t *testing.T) {
+func (f *fluxControllers) dumpLogs(t testing.TB) {
 	for _, p := range f.procs {
 		b, err := os.ReadFile(p.logPath)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
