@@ -211,6 +211,9 @@ type Deployment struct {
 	// ReviewPath is ReviewTree is the review merged (merge, squash or rebase).
 	ReviewPath string `json:"reviewPath,omitempty"`
 	ReviewTree string `json:"reviewTree,omitempty"`
+	// Timeline (an extension) is where the commit got and when: committed,
+	// pushed, fetched by the source, applied, healthy or failed.
+	Timeline []TimelineStage `json:"timeline,omitempty"`
 }
 
 // AuditEntry records one mutation: who called which procedure on what, and how it ended.

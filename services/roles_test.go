@@ -65,6 +65,7 @@ var procedureRoles = map[string]procRole{
 	"gitops.getGitOpsResource":     {viewer, false, `{"id":"res-none"}`},
 	"gitops.installFlux":           {admin, true, `{"clusterId":"cluster-none"}`},
 	"gitops.listGitOpsResources":   {viewer, false, `{"projectId":"proj-none"}`},
+	"gitops.listFleet":             {viewer, false, `{}`},
 	"gitops.previewChanges":        {viewer, false, `{"projectId":"proj-none","environmentId":"env-none","changes":{"replicas":1}}`},
 	"gitops.readConfig":            {viewer, false, `{"environmentId":"env-none"}`},
 	"gitops.resumeGitOpsResource":  {operator, true, `{"id":"res-none"}`},

@@ -50,6 +50,8 @@ func (m Model) topLevel(msg tea.KeyPressMsg) screen {
 	case key.Matches(msg, k.Deployments):
 		sc := scopeFrom(m.stack)
 		return newDeployments(m.s, sc.projectID, sc.envID)
+	case key.Matches(msg, k.Fleet):
+		return newFleet(m.s)
 	}
 	return nil
 }

@@ -220,5 +220,8 @@ func newDeploymentView(s *session, d model.Deployment) screen {
 	if d.ErrorMessage != "" {
 		b.WriteString(st.Error.Render("error "+oneLine(d.ErrorMessage)) + "\n")
 	}
+	for _, l := range timelineLines(st, d) {
+		b.WriteString(l + "\n")
+	}
 	return newDiffScreen(s, "Deployment "+shortSHA(orDash(d.GitCommitSha)), b.String(), d.Diff)
 }

@@ -8,6 +8,7 @@ type KeyMap struct {
 	// Global.
 	Quit, Help, Palette, Back, Refresh         key.Binding
 	Clusters, Projects, Resources, Deployments key.Binding
+	Fleet                                      key.Binding
 	// Lists.
 	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, Sort key.Binding
 	// Resources (k9s habits).
@@ -39,6 +40,7 @@ func NewKeyMap() KeyMap {
 		Projects:    b("2", "projects", "2"),
 		Resources:   b("3", "resources", "3"),
 		Deployments: b("4", "deployments", "4"),
+		Fleet:       b("5", "fleet", "5"),
 
 		Up:       b("↑/k", "up", "up", "k"),
 		Down:     b("↓/j", "down", "down", "j"),
@@ -92,5 +94,5 @@ func (k KeyMap) globalHelp() []key.Binding {
 
 // jumpHelp lists the bindings that jump to a top-level screen.
 func (k KeyMap) jumpHelp() []key.Binding {
-	return []key.Binding{k.Clusters, k.Projects, k.Resources, k.Deployments, k.Refresh}
+	return []key.Binding{k.Clusters, k.Projects, k.Resources, k.Deployments, k.Fleet, k.Refresh}
 }

@@ -64,6 +64,9 @@ type listSpec[T any] struct {
 	sorts []sortMode[T]
 	// now is the clock cells are measured with (time.Now when nil).
 	now func() time.Time
+	// keep, when set, is a filter beyond `/` (a screen's quick filters):
+	// only rows it keeps are shown, and a changed row is filtered again.
+	keep func(*T) bool
 }
 
 // minSqueeze is the least width a squeezable column narrows to.
@@ -177,7 +180,7 @@ func (l *list[T]) setRow(i int, it T) {
 	l.items[i] = it
 	l.keys[i] = l.searchKey(&l.items[i])
 	l.measure(l.measuring(), &l.items[i])
-	if l.filterText() != "" || l.sortBy != 0 {
+	if l.filterText() != "" || l.sortBy != 0 || l.keep != nil {
 		l.refilter()
 	}
 }
@@ -209,7 +212,7 @@ func (l *list[T]) refilterAt(cur string) {
 	q := l.filterText()
 	shown := l.shown[:0]
 	for i, k := range l.keys {
-		if q == "" || strings.Contains(k, q) {
+		if (q == "" || strings.Contains(k, q)) && (l.keep == nil || l.keep(&l.items[i])) {
 			shown = append(shown, i)
 		}
 	}

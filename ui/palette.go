@@ -47,6 +47,7 @@ func newPalette(s *session, w int, sc scopeInfo) *palette {
 		{name: "projects", desc: "projects and their environments", open: func() screen { return newProjects(s) }},
 		{name: "resources", desc: "every GitOps resource", open: func() screen { return newResources(s, scopeInfo{}, "", "") }},
 		{name: "deployments", desc: "deployment history", open: func() screen { return newDeployments(s, "", "") }},
+		{name: "fleet", desc: "every cluster's resources and revision skew", open: func() screen { return newFleet(s) }},
 		{name: "quit", alias: "q", desc: "leave gitopstui", run: tea.Quit},
 	}
 	for _, pr := range s.procs {

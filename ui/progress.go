@@ -214,6 +214,11 @@ func (g *progressScreen) observe(envID, typ, name, attempted, applied string) {
 
 func (g *progressScreen) observeDeployment(d model.Deployment) {
 	g.dep = &d
+	for st := stageFetched; st <= stageApplied; st++ {
+		if d.Stage(stageNames[st]) != nil && st > g.reached {
+			g.reached = st
+		}
+	}
 	switch {
 	case d.Status == model.DeploySuccess:
 		g.reached = stageHealthy
@@ -282,6 +287,9 @@ func (g *progressScreen) stageLine(st Styles, s stage) string {
 		detail = g.by + " " + map[stage]string{stageFetched: "got", stageApplied: "applied"}[s] + " the commit"
 	case s == stageHealthy && g.dep != nil:
 		detail = "deployment " + st.statusStyle(g.dep.Status).Render(g.dep.Status)
+	}
+	if at := stageTime(g.dep, stageNames[s]); at != "" {
+		detail += st.Muted.Render("  " + at)
 	}
 	next := s == g.reached+1
 	switch {

@@ -9,7 +9,7 @@ func All() []Decl {
 		InstallFlux, CheckFluxHealth, UninstallFlux,
 		EnableGitOps, GetFluxStatus,
 		CreateGitOpsResource, ListGitOpsResources, GetGitOpsResource, UpdateGitOpsResource, DeleteGitOpsResource,
-		TriggerSync, SuspendGitOpsResource, ResumeGitOpsResource,
+		TriggerSync, SuspendGitOpsResource, ResumeGitOpsResource, ListFleet,
 		Triage, DependencyGraph, Bulk,
 		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML,
 		CreateDeployment, ListDeployments, GetDeployment, ListAudit,

@@ -189,6 +189,7 @@ type ResourceSummary struct {
 // ListResourcesInput filters gitops.listGitOpsResources.
 type ListResourcesInput struct {
 	ProjectID     string       `json:"projectId,omitempty" doc:"only this project (the reference requires it; without it every project is listed)"`
+	ClusterID     string       `json:"clusterId,omitempty" doc:"only resources of environments on this cluster"`
 	EnvironmentID string       `json:"environmentId,omitempty" doc:"only this environment"`
 	Type          ResourceType `json:"type,omitempty" doc:"only this type"`
 	Status        string       `json:"status,omitempty" doc:"only this status; !status for every other"`
@@ -323,6 +324,7 @@ type StatusEvent struct {
 	Resource   model.GitOpsResource `json:"resource"`
 	Deployment *model.Deployment    `json:"deployment,omitempty"`
 	Changed    *ChangeNote          `json:"changed,omitempty"`
+	Fleet      *FleetEvent          `json:"fleet,omitempty"`
 }
 
 // Kinds of stored records a ChangeNote names.

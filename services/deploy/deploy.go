@@ -137,12 +137,22 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
 			WithDetail("commitSha", res.Commit)
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, in, id, res, subject, hideEnvDiff(p.last.Diff, p.last.Edits))
+	pushedAt := s.now()
+	d, _, err := s.recordDeployment(ctx, t, in, id, res, subject, hideEnvDiff(p.last.Diff, p.last.Edits))
 	if err != nil {
 		return api.DeployResult{}, err
 	}
-	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: s.pushedMessage(ctx, t, res, kustomizations), Branch: t.branch,
-		Attempts: res.Attempts, Warnings: shape.NonNil(p.last.Warnings), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL}, nil
+	msg, warn := s.followCommit(ctx, t, d, res, pushedAt)
+	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
+		Attempts: res.Attempts, Warnings: appendNonEmpty(shape.NonNil(p.last.Warnings), warn), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL}, nil
+}
+
+// appendNonEmpty appends w unless it is empty.
+func appendNonEmpty(list []string, w string) []string {
+	if w == "" {
+		return list
+	}
+	return append(list, w)
 }
 
 func shortSHA(sha string) string {

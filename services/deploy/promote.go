@@ -346,13 +346,15 @@ func (s *Deploy) promoted(ctx context.Context, p *promotion, plan *manifest.Resu
 			rec.Replicas = c.Replicas
 		}
 	}
-	d, kustomizations, err := s.recordDeployment(ctx, t, rec, id, res, subject, hideEnvDiff(plan.Diff, plan.Edits))
+	pushedAt := s.now()
+	d, _, err := s.recordDeployment(ctx, t, rec, id, res, subject, hideEnvDiff(plan.Diff, plan.Edits))
 	if err != nil {
 		return api.PromoteResult{}, err
 	}
+	msg, warn := s.followCommit(ctx, t, d, res, pushedAt)
 	return api.PromoteResult{DeployResult: api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL,
-		Message: s.pushedMessage(ctx, t, res, kustomizations), Branch: t.branch, Attempts: res.Attempts,
-		Warnings: shape.NonNil(plan.Warnings), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL},
+		Message: msg, Branch: t.branch, Attempts: res.Attempts,
+		Warnings: appendNonEmpty(shape.NonNil(plan.Warnings), warn), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL},
 		SourceRevision: p.srcRev, Differences: p.diffs}, nil
 }
 

@@ -228,17 +228,17 @@ func (s *Deploy) rollback(ctx context.Context, in api.RollbackInput) (api.Rollba
 			WithDetail("commitSha", out.Commit)
 	}
 	now := s.now()
+	pushedAt := now
 	d := model.Deployment{ID: id, ProjectID: t.env.ProjectID, EnvironmentID: t.env.ID, DeploymentMethod: model.MethodGitOpsUI,
 		Status: model.DeployPending, Image: imageOf(last.Edits), Message: subject, Diff: last.Diff, DeployedBy: model.ActorFrom(ctx).User,
 		RollbackOf: src.dep.ID, CreatedAt: now, UpdatedAt: now}
 	out.applyTo(&d, t)
-	kustomizations, err := s.storeDeployment(t, &d)
-	if err != nil {
+	if _, err := s.storeDeployment(t, &d); err != nil {
 		return api.RollbackResult{}, err
 	}
-	res := api.DeployResult{DeploymentID: d.ID, CommitSha: out.Commit, GitURL: d.GitCommitURL, Branch: t.branch,
-		Attempts: out.Attempts, Warnings: shape.NonNil(last.Warnings), ReviewBranch: out.ReviewBranch, CompareURL: out.CompareURL}
-	res.Message = s.pushedMessage(ctx, t, out, kustomizations)
+	msg, warn := s.followCommit(ctx, t, d, out, pushedAt)
+	res := api.DeployResult{DeploymentID: d.ID, CommitSha: out.Commit, GitURL: d.GitCommitURL, Branch: t.branch, Message: msg,
+		Attempts: out.Attempts, Warnings: appendNonEmpty(shape.NonNil(last.Warnings), warn), ReviewBranch: out.ReviewBranch, CompareURL: out.CompareURL}
 	return api.RollbackResult{DeployResult: res, RollbackOf: src.dep.ID}, nil
 }
 
@@ -291,26 +291,4 @@ func (s *Deploy) storeDeployment(t gitTarget, d *model.Deployment) ([]model.GitO
 		return store.Deployments.Put(tx, *d)
 	})
 	return kustomizations, err
-}
-
-// pushedMessage says where the commit went and what happens next; a commit
-// pushed to the environment's branch of an auto-syncing environment asks
-// Flux to apply it now.
-func (s *Deploy) pushedMessage(ctx context.Context, t gitTarget, out pushed, kustomizations []model.GitOpsResource) string {
-	if out.ReviewBranch != "" {
-		msg := fmt.Sprintf("pushed %s to review branch %s (not to %s); the deployment stays pending until Flux applies its merge", shortSHA(out.Commit), out.ReviewBranch, t.branch)
-		if out.CompareURL != "" {
-			msg += ": open " + out.CompareURL
-		}
-		return msg
-	}
-	msg := fmt.Sprintf("committed %s to %s (%s); Flux applies it on its next sync", shortSHA(out.Commit), t.branch, t.path)
-	if t.env.GitOpsConfig.AutoSync && len(kustomizations) > 0 {
-		if s.gitops.RequestReconcile(ctx, t.env, kustomizations) {
-			msg = fmt.Sprintf("committed %s to %s (%s); asked Flux to apply it now", shortSHA(out.Commit), t.branch, t.path)
-		}
-	} else if !t.env.GitOpsConfig.AutoSync {
-		msg += " (manual sync: run gitops.triggerSync)"
-	}
-	return msg
 }

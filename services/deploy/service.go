@@ -4,9 +4,13 @@
 // reads it, and validateYAML checks YAML against the Kubernetes and Flux
 // schemas. deployments.previewRollback and deployments.rollback undo a
 // deployment's commit with a new commit on the branch head (a three-way
-// merge per file, conflicts named by YAML field). Every commit is validated
-// first and pushed from the branch head, or with review to a branch of its
-// own (review.go).
+// merge per file, conflicts named by YAML field), and
+// environments.previewPromotion and environments.promote copy one
+// environment's effective values into another's manifests. Every commit is
+// validated first and pushed from the branch head, or with review to a
+// branch of its own (review.go), then followed (the fast path and the start
+// of its timeline, fastpath.go). gitops.listFleet lists every cluster's Flux
+// objects with the revision skew, read against Git.
 // Its handlers are bound to the gate by Register and reachable only through it.
 package deploy
 
@@ -62,4 +66,5 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.Promote, s.promote)
 	gate.Bind(r, api.PreviewRollback, s.previewRollback)
 	gate.Bind(r, api.Rollback, s.rollback)
+	gate.Bind(r, api.ListFleet, s.listFleet)
 }

@@ -118,7 +118,7 @@ func rev(sha string) string { return "main@sha1:" + sha }
 
 // pushCommit clones name with the git CLI, lets edit change the working tree, commits
 // and pushes to main as a person would, and returns the new head.
-func pushCommit(t *testing.T, srv *gittest.HTTPServer, name, message string, edit func(dir string)) string {
+func pushCommit(t testing.TB, srv *gittest.HTTPServer, name, message string, edit func(dir string)) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "clone")
 	gittest.Git(t, "", "clone", "--quiet", srv.RepoURLWithCreds(name), dir)
@@ -129,7 +129,7 @@ func pushCommit(t *testing.T, srv *gittest.HTTPServer, name, message string, edi
 	return gittest.Git(t, dir, "rev-parse", "HEAD")
 }
 
-func editFile(t *testing.T, path string, f func(string) string) {
+func editFile(t testing.TB, path string, f func(string) string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -140,7 +140,7 @@ func editFile(t *testing.T, path string, f func(string) string) {
 	}
 }
 
-func (l *loop) deployment(t *testing.T, ns string) *appsv1.Deployment {
+func (l *loop) deployment(t testing.TB, ns string) *appsv1.Deployment {
 	t.Helper()
 	d, err := l.cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -152,7 +152,7 @@ func (l *loop) deployment(t *testing.T, ns string) *appsv1.Deployment {
 	return d
 }
 
-func (l *loop) kustomization(t *testing.T, name string) *unstructured.Unstructured {
+func (l *loop) kustomization(t testing.TB, name string) *unstructured.Unstructured {
 	t.Helper()
 	u, err := l.dyn.Resource(ksGVR).Namespace(fluxNS).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
@@ -162,7 +162,7 @@ func (l *loop) kustomization(t *testing.T, name string) *unstructured.Unstructur
 }
 
 // resource reads a resource through gitops.getGitOpsResource, as a user sees it.
-func (l *loop) resource(t *testing.T, id string) api.ResourceDetail {
+func (l *loop) resource(t testing.TB, id string) api.ResourceDetail {
 	t.Helper()
 	var d api.ResourceDetail
 	mustCall(t, l.svc, "gitops.getGitOpsResource", map[string]any{"id": id}, &d)
@@ -171,7 +171,7 @@ func (l *loop) resource(t *testing.T, id string) api.ResourceDetail {
 
 // requestSourceReconcile annotates a GitRepository as Flux's webhook Receiver does when
 // the Git host reports a push (`flux reconcile source git`).
-func (l *loop) requestSourceReconcile(t *testing.T, name string) {
+func (l *loop) requestSourceReconcile(t testing.TB, name string) {
 	t.Helper()
 	p, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{
 		"reconcile.fluxcd.io/requestedAt": time.Now().Format(time.RFC3339Nano)}}})
@@ -249,7 +249,13 @@ func setupLoop(t testing.TB) *loop {
 // gitopsEnv creates an environment (namespace shop-<name>) whose repository acme/shop-<name>
 // on the git server is enabled for GitOps, with every interval at 10m, and waits until
 // repositories.getFluxStatus says Flux has fetched the repository's head.
-func (l *loop) gitopsEnv(t *testing.T, name string, autoSync bool) (envID, repoID, gitRepo, repoName string) {
+func (l *loop) gitopsEnv(t testing.TB, name string, autoSync bool) (envID, repoID, gitRepo, repoName string) {
+	t.Helper()
+	return l.gitopsEnvEvery(t, name, autoSync, interval)
+}
+
+// gitopsEnvEvery is gitopsEnv with every interval at every.
+func (l *loop) gitopsEnvEvery(t testing.TB, name string, autoSync bool, every string) (envID, repoID, gitRepo, repoName string) {
 	t.Helper()
 	envID, repoID, repoName = "env-"+name, "repo-"+name, "acme/shop-"+name+".git"
 	l.git.CreateRepo(t, repoName, shopFiles(name))
@@ -258,10 +264,10 @@ func (l *loop) gitopsEnv(t *testing.T, name string, autoSync bool) (envID, repoI
 	mustCall(t, l.svc, "repositories.create", map[string]any{"id": repoID, "projectId": "proj-shop", "fullName": "acme/shop-" + name, "url": l.git.RepoURL(repoName),
 		"auth": map[string]any{"type": "basic-env", "username": l.git.User, "tokenEnv": "SHOP_GIT_TOKEN"}}, nil)
 	mustCall(t, l.svc, "environments.configureGitOps", map[string]any{"environmentId": envID, "config": map[string]any{
-		"enabled": true, "autoSync": autoSync, "repositoryId": repoID, "gitPath": "./k8s/overlays/" + name, "syncInterval": interval}}, nil)
+		"enabled": true, "autoSync": autoSync, "repositoryId": repoID, "gitPath": "./k8s/overlays/" + name, "syncInterval": every}}, nil)
 	var en api.EnableGitOpsResult
 	mustCall(t, l.svc, "repositories.enableGitOps", map[string]any{"repositoryId": repoID,
-		"config": map[string]any{"fluxNamespace": fluxNS, "syncInterval": interval, "secretRef": "shop-git-auth"}}, &en)
+		"config": map[string]any{"fluxNamespace": fluxNS, "syncInterval": every, "secretRef": "shop-git-auth"}}, &en)
 	// source-controller fetches the repository with the Secret's basic auth.
 	head := gittest.Git(t, l.git.Dir(repoName), "rev-parse", "main")
 	waitUntil(t, waitLimit, "repository "+repoName+" fetched by Flux", func() (bool, string) {
@@ -564,7 +570,7 @@ func readyCondition(u *unstructured.Unstructured) map[string]any {
 }
 
 // waitEvent waits for a status event from gitopstui's watcher that ok accepts.
-func (l *loop) waitEvent(t *testing.T, what string, ok func(api.StatusEvent) bool) {
+func (l *loop) waitEvent(t testing.TB, what string, ok func(api.StatusEvent) bool) {
 	t.Helper()
 	timeout := time.After(waitLimit)
 	for {

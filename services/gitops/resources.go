@@ -214,6 +214,9 @@ func (s *GitOps) listResources(ctx context.Context, in api.ListResourcesInput) (
 				e = envSummary(tx, r.EnvironmentID)
 				envs[r.EnvironmentID] = e
 			}
+			if in.ClusterID != "" && e.ClusterID != in.ClusterID {
+				continue
+			}
 			rp, ok := repos[r.RepositoryID]
 			if !ok {
 				rp = repoSummary(tx, r.RepositoryID)

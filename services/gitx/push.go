@@ -42,6 +42,8 @@ type PushResult struct {
 	NoOp bool `json:"noOp,omitempty"`
 	// WebURL is CommitURL(remote, Commit).
 	WebURL string `json:"webUrl,omitempty"`
+	// CommittedAt is when the pushed commit was built (zero when NoOp).
+	CommittedAt time.Time `json:"committedAt,omitzero"`
 }
 
 // RetryOpts bounds the fetch-reapply-retry loop of CommitAndPush.
@@ -170,6 +172,7 @@ func (r *Repo) attempt(ctx context.Context, branch string, intent Intent, meta C
 	if err != nil {
 		return res, err
 	}
+	committedAt := time.Now()
 	if !changed {
 		res.NoOp, res.Commit, res.WebURL = true, snap.Head, CommitURL(r.url, snap.Head)
 		return res, nil
@@ -181,7 +184,7 @@ func (r *Repo) attempt(ctx context.Context, branch string, intent Intent, meta C
 		}
 		return res, err
 	}
-	res.Commit, res.WebURL = commit.String(), CommitURL(r.url, commit.String())
+	res.Commit, res.WebURL, res.CommittedAt = commit.String(), CommitURL(r.url, commit.String()), committedAt
 	return res, nil
 }
 

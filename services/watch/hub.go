@@ -60,6 +60,8 @@ func (s *subscriber) push(e api.StatusEvent) {
 	k := e.Resource.ID
 	if e.Changed != nil {
 		k = changeKey(e.Changed)
+	} else if e.Fleet != nil {
+		k = fleetKey(e.Fleet)
 	}
 	switch prev, queued := s.latest[k]; {
 	case e.Deployment != nil:

@@ -38,7 +38,9 @@ type Watcher struct {
 	running map[string]context.CancelFunc
 	synced  map[string]bool
 
-	reviews reviews // merged reviews (review.go)
+	reviews   reviews   // merged reviews (review.go)
+	sightings sightings // commits the clusters' sources fetched (timeline.go)
+	fleet     fleet     // the clusters' reachability and informer caches (fleet.go)
 }
 
 // New returns the watcher of the clusters in db; it starts nothing.
@@ -92,7 +94,9 @@ func (w *Watcher) recordTx(tx *store.Tx, id string, o fluxobj.Observed) (model.G
 	}
 	var deps []model.Deployment
 	if r.Type == model.ResourceKustomization {
-		deps, err = w.correlate(tx, r)
+		if deps, err = w.correlate(tx, r); err == nil {
+			deps, err = w.trace(tx, r, observedOf(o), deps)
+		}
 	}
 	return r, changed, deps, err
 }
@@ -350,6 +354,7 @@ func (w *Watcher) StopCluster(clusterID string) {
 		delete(w.running, clusterID)
 		delete(w.synced, clusterID)
 	}
+	w.sightings.forget(clusterID)
 }
 
 // Backoff of a watcher that could not start: from the first to the last
@@ -379,33 +384,48 @@ func (w *Watcher) run(ctx context.Context, clusterID string) {
 	}
 }
 
-// watchOnce feeds managed Kustomizations and HelmReleases of one cluster
-// through shared informers until ctx ends. The reflectors relist and rewatch
-// on their own when the API server goes away and comes back (their errors go
-// to the log, not to the terminal); correlation is idempotent, so a relist
-// records nothing twice.
+// watchOnce feeds the Kustomizations, HelmReleases and GitRepositories of
+// one cluster through one shared informer set until ctx ends: managed ones
+// update the store and the deployments (observeObject, observeSource), every
+// one feeds the fleet (fleet.go). The reflectors relist and rewatch on their
+// own when the API server goes away and comes back (their errors go to the
+// log, not to the terminal); correlation is idempotent, so a relist records
+// nothing twice.
 func (w *Watcher) watchOnce(ctx context.Context, clusterID string) error {
 	k, _, err := w.kube.For(clusterID)
 	if err != nil {
 		return err
 	}
-	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(k.Dyn, 10*time.Minute, metav1.NamespaceAll,
-		func(o *metav1.ListOptions) { o.LabelSelector = fluxobj.ManagedSelector })
+	f := dynamicinformer.NewDynamicSharedInformerFactory(k.Dyn, 10*time.Minute)
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { w.observeAny(obj) },
 		UpdateFunc: func(_, obj any) { w.observeAny(obj) },
 	}
 	var syncs []cache.InformerSynced
-	for _, gvr := range []schema.GroupVersionResource{fluxobj.KustomizationGVR, fluxobj.HelmReleaseGVR} {
+	var stores []cache.Store
+	for _, gvr := range fleetGVRs {
 		inf := f.ForResource(gvr).Informer()
 		_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 			w.log.Debug("watch error", "cluster", clusterID, "resource", gvr.Resource, "err", err)
 		})
-		if _, err := inf.AddEventHandler(handler); err != nil {
+		if err := inf.SetTransform(slim); err != nil {
 			return err
 		}
-		syncs = append(syncs, inf.HasSynced)
+		if gvr == fluxobj.GitRepositoryGVR {
+			if err := w.watchSources(inf, clusterID); err != nil {
+				return err
+			}
+		} else if _, err := inf.AddEventHandler(handler); err != nil {
+			return err
+		}
+		if _, err := inf.AddEventHandler(w.fleetHandler(clusterID)); err != nil {
+			return err
+		}
+		syncs, stores = append(syncs, inf.HasSynced), append(stores, inf.GetStore())
 	}
+	w.fleetStart(clusterID, stores)
+	defer w.fleetStop(clusterID)
+	go w.probeLoop(ctx, clusterID, k)
 	f.Start(ctx.Done())
 	if cache.WaitForCacheSync(ctx.Done(), syncs...) {
 		w.mu.Lock()
@@ -413,6 +433,7 @@ func (w *Watcher) watchOnce(ctx context.Context, clusterID string) error {
 			w.synced[clusterID] = true
 		}
 		w.mu.Unlock()
+		w.fleetSynced(clusterID)
 	}
 	<-ctx.Done()
 	f.Shutdown()
