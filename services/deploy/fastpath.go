@@ -3,10 +3,12 @@ package deploy
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/store"
 )
 
@@ -42,15 +44,29 @@ func (s *Deploy) followCommit(ctx context.Context, t gitTarget, d model.Deployme
 	return msg, ""
 }
 
-// liveResources are the environment's Kustomizations and HelmReleases that
-// are neither deleted nor suspended.
+// liveResources are the environment's Kustomizations and HelmReleases
+// that follow its Git repository (not a HelmRelease whose chart comes from a
+// HelmRepository) and are neither deleted nor suspended.
 func (s *Deploy) liveResources(envID string) ([]model.GitOpsResource, error) {
 	var out []model.GitOpsResource
 	err := s.db.View(func(tx *store.Tx) error {
 		var err error
 		out, _, err = store.Resources.List(tx, store.Query[model.GitOpsResource]{Index: "environment", Value: envID,
-			Filter: func(r model.GitOpsResource) bool { return r.DeletedAt == nil && !r.Suspended }})
+			Filter: func(r model.GitOpsResource) bool { return r.DeletedAt == nil && !r.Suspended && followsGit(r) }})
 		return err
 	})
 	return out, err
+}
+
+// followsGit reports whether a resource applies what its environment's
+// GitRepository fetches.
+func followsGit(r model.GitOpsResource) bool {
+	if r.Type != model.ResourceHelm {
+		return true
+	}
+	var c api.ResourceConfig
+	if len(r.Config) > 0 && json.Unmarshal(r.Config, &c) != nil {
+		return false
+	}
+	return c.SourceType != api.SourceHelmRepository
 }

@@ -122,4 +122,27 @@ func TestDeployTimeline(t *testing.T) {
 			checkTimeline(t, d, model.StageFetched, model.StageApplied, model.StageHealthy)
 		}
 	}
+	deployFailsHealthCheck(t, l, envID, sum.ID)
+}
+
+// deployFailsHealthCheck deploys an image whose pods never become available: Flux applies
+// it, its health check times out, and the timeline ends in failed with Flux's message.
+func deployFailsHealthCheck(t *testing.T, l *loop, envID, resID string) {
+	mustCall(t, l.svc, "gitops.updateGitOpsResource", map[string]any{"id": resID, "config": map[string]any{"timeout": "15s"}}, nil)
+	var res api.DeployResult
+	mustCall(t, l.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-shop", "environmentId": envID, "image": "ghcr.io/acme/web:2.0.1-broken"}, &res)
+	waitUntil(t, waitLimit, "new image applied", func() (bool, string) {
+		img := l.deployment(t, "shop-prod").Spec.Template.Spec.Containers[0].Image
+		return img == "ghcr.io/acme/web:2.0.1-broken", img
+	})
+	l.c.MarkDeploymentUnavailable(t, "shop-prod", "web")
+	waitUntil(t, waitLimit, "deployment failed", func() (bool, string) {
+		d := l.getDeployment(t, res.DeploymentID)
+		return d.Status == model.DeployFailed && d.Stage(model.StageFailed) != nil, fmt.Sprintf("%s %v", d.Status, stageNames(d))
+	})
+	d := l.getDeployment(t, res.DeploymentID)
+	checkTimeline(t, d, model.StageCommitted, model.StagePushed, model.StageRequested, model.StageFetched, model.StageApplied, model.StageFailed)
+	if f := d.Stage(model.StageFailed); f.Detail == "" || f.Detail != d.ErrorMessage {
+		t.Fatalf("failed stage %q, deployment error %q", f.Detail, d.ErrorMessage)
+	}
 }
