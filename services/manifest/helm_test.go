@@ -1,0 +1,220 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gitopstui/gitopstui/model"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// helmFixture is the test repository laid out like Flux's official example
+// (apps/base/podinfo with the HelmRelease, staging and production overlays
+// with values patches) and the chart's values and schema.
+func helmFixture(t *testing.T) (map[string][]byte, HelmChart) {
+	t.Helper()
+	files := map[string][]byte{}
+	root := filepath.Join("testdata", "helm", "repo")
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chartDir := filepath.Join("testdata", "helm", "charts", "podinfo")
+	vb, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var defaults map[string]any
+	if err := yaml.Unmarshal(vb, &defaults); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files, HelmChart{Name: "podinfo", Version: "6.5.0", Defaults: defaults, Schema: schema, ValuesFile: "podinfo/values.yaml"}
+}
+
+func helmFS(files map[string][]byte) fstest.MapFS {
+	m := fstest.MapFS{}
+	for p, b := range files {
+		m[p] = &fstest.MapFile{Data: b}
+	}
+	return m
+}
+
+func planHelm(t *testing.T, files map[string][]byte, gitPath string, ch HelmChange, c HelmChart) *HelmResult {
+	t.Helper()
+	res, err := PlanHelmFS(helmFS(files), gitPath, ch, c)
+	if err != nil {
+		t.Fatalf("PlanHelmFS: %v", err)
+	}
+	return res
+}
+
+func TestFindHelmReleaseThroughPatches(t *testing.T) {
+	files, _ := helmFixture(t)
+	rel, err := FindHelmRelease(helmFS(files), "apps/production", "")
+	if err != nil || rel == nil {
+		t.Fatalf("FindHelmRelease: %v %v", rel, err)
+	}
+	if rel.Name != "podinfo" || rel.Namespace != "podinfo" || rel.ReleaseName != "podinfo" || rel.Chart != "podinfo" || rel.Version != "6.5.0" {
+		t.Errorf("release: %+v", rel)
+	}
+	if rel.Source.Kind != "HelmRepository" || rel.Source.URL != "http://127.0.0.1:8879/charts" || rel.Source.File != "apps/base/podinfo/repository.yaml" {
+		t.Errorf("source: %+v", rel.Source)
+	}
+	if rel.Values["replicaCount"] != 2 || rel.File != "apps/base/podinfo/release.yaml" {
+		t.Errorf("values from the production patch: %v (file %s)", rel.Values, rel.File)
+	}
+	if _, ok := rel.Values["redis"]; !ok {
+		t.Errorf("base values lost: %v", rel.Values)
+	}
+	// A path of Deployments has no HelmRelease: nil, no error.
+	files["plain/app.yaml"] = []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n")
+	if rel, err := FindHelmRelease(helmFS(files), "plain", ""); rel != nil || err != nil {
+		t.Errorf("plain path: %v %v", rel, err)
+	}
+}
+
+func TestPlanHelmImageAndChartVersionInProductionPatch(t *testing.T) {
+	files, chart := helmFixture(t)
+	res := planHelm(t, files, "apps/production", HelmChange{Change: Change{Image: "ghcr.io/stefanprodan/podinfo:6.5.4"}, ChartVersion: "6.6.0"}, chart)
+	if len(res.Files) != 1 {
+		t.Fatalf("files: %v", sortedKeys(res.Files))
+	}
+	got := string(res.Files["apps/production/podinfo-values.yaml"])
+	want := `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: podinfo
+spec:
+  chart:
+    spec:
+      version: "6.6.0" # pinned for production
+  values:
+    # production keeps two replicas
+    replicaCount: 2
+    env:
+      - name: PODINFO_UI_COLOR
+        value: "#34577c"
+    ingress:
+      hosts:
+        - host: podinfo.production
+    image:
+      tag: 6.5.4
+`
+	if got != want {
+		t.Errorf("production values patch:\n%s\nwant:\n%s", got, want)
+	}
+	if res.After.Version != "6.6.0" || res.After.Values["image"].(map[string]any)["tag"] != "6.5.4" {
+		t.Errorf("after: %+v", res.After)
+	}
+	if !strings.Contains(res.Diff, "+    image:\n+      tag: 6.5.4") || !strings.Contains(res.Diff, `-      version: "6.5.0" # pinned for production`) {
+		t.Errorf("diff:\n%s", res.Diff)
+	}
+	if res.Workload != "HelmRelease/podinfo" {
+		t.Errorf("workload %q", res.Workload)
+	}
+	// Staging is untouched.
+	for p := range res.Files {
+		if strings.HasPrefix(p, "apps/staging") || strings.HasPrefix(p, "apps/base") {
+			t.Errorf("wrote %s", p)
+		}
+	}
+}
+
+func TestPlanHelmReplicasEnvResourcesValues(t *testing.T) {
+	files, chart := helmFixture(t)
+	two := int32(3)
+	red := "red"
+	res := planHelm(t, files, "apps/production", HelmChange{Change: Change{Replicas: &two,
+		Env:       map[string]*string{"PODINFO_UI_COLOR": nil, "LEVEL": &red},
+		Resources: &Resources{Limits: ResourceValues{Memory: "256Mi"}}},
+		Values: map[string]any{"ingress": map[string]any{"enabled": true}, "service": map[string]any{"port": float64(8080)}}}, chart)
+	got := string(res.Files["apps/production/podinfo-values.yaml"])
+	for _, want := range []string{
+		"    # production keeps two replicas\n    replicaCount: 3\n",
+		"    env:\n      - name: LEVEL\n        value: red\n    ingress:\n",
+		"      enabled: true\n",
+		"    resources:\n      limits:\n        memory: 256Mi\n",
+		"    service:\n      port: 8080\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "PODINFO_UI_COLOR") {
+		t.Errorf("env not removed:\n%s", got)
+	}
+	v := res.After.Values
+	if v["replicaCount"] != 3 || v["ingress"].(map[string]any)["enabled"] != true {
+		t.Errorf("after values %v", v)
+	}
+}
+
+func TestPlanHelmNewPatchWhenOverlayHasNone(t *testing.T) {
+	files, chart := helmFixture(t)
+	files["apps/dev/kustomization.yaml"] = []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n# dev uses the base as it is\nresources:\n  - ../base/podinfo\n")
+	res := planHelm(t, files, "apps/dev", HelmChange{Change: Change{Image: "ghcr.io/acme/podinfo:7.0.0"}}, chart)
+	patch := string(res.Files["apps/dev/podinfo-values.yaml"])
+	want := "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  values:\n    image:\n      repository: ghcr.io/acme/podinfo\n      tag: 7.0.0\n"
+	if patch != want {
+		t.Errorf("new patch:\n%s\nwant:\n%s", patch, want)
+	}
+	k := string(res.Files["apps/dev/kustomization.yaml"])
+	if !strings.Contains(k, "# dev uses the base as it is\n") || !strings.Contains(k, "patches:\n  - path: podinfo-values.yaml\n") {
+		t.Errorf("kustomization:\n%s", k)
+	}
+	if res.After.Values["image"].(map[string]any)["repository"] != "ghcr.io/acme/podinfo" {
+		t.Errorf("after %v", res.After.Values)
+	}
+}
+
+func TestPlanHelmDirectRelease(t *testing.T) {
+	files, chart := helmFixture(t)
+	res := planHelm(t, files, "apps/base/podinfo", HelmChange{Change: Change{Replicas: new(int32(4))}}, chart)
+	got := string(res.Files["apps/base/podinfo/release.yaml"])
+	if !strings.Contains(got, "  # Default values\n") || !strings.Contains(got, "  values:\n    redis:\n      enabled: false\n    ingress:\n      enabled: false\n    replicaCount: 4\n") {
+		t.Errorf("release:\n%s", got)
+	}
+}
+
+func TestPlanHelmChartWithoutTheValue(t *testing.T) {
+	files, chart := helmFixture(t)
+	delete(chart.Defaults, "replicaCount")
+	chart.Schema = nil
+	_, err := PlanHelmFS(helmFS(files), "apps/production", HelmChange{Change: Change{Replicas: new(int32(2))}}, chart)
+	e := model.AsError(err)
+	if e == nil || e.Code != model.CodeBadRequest || !strings.Contains(e.Message, "podinfo/values.yaml") || !strings.Contains(e.Message, "replicas") {
+		t.Fatalf("want BAD_REQUEST naming replicas and the values file, got %v", err)
+	}
+	// The schema alone is enough to know the chart has the value.
+	_, chart2 := helmFixture(t)
+	delete(chart2.Defaults, "replicaCount")
+	if _, err := PlanHelmFS(helmFS(files), "apps/production", HelmChange{Change: Change{Replicas: new(int32(2))}}, chart2); err != nil {
+		t.Errorf("schema has replicaCount: %v", err)
+	}
+}
+
+func TestPlanHelmOverriddenByLaterPatch(t *testing.T) {
+	files, chart := helmFixture(t)
+	files["apps/production/kustomization.yaml"] = append(files["apps/production/kustomization.yaml"],
+		[]byte("  - patch: |-\n      - op: replace\n        path: /spec/values/replicaCount\n        value: 2\n    target:\n      kind: HelmRelease\n")...)
+	_, err := PlanHelmFS(helmFS(files), "apps/production", HelmChange{Change: Change{Replicas: new(int32(5))}}, chart)
+	if e := model.AsError(err); e == nil || e.Code != model.CodeBadRequest || !strings.Contains(e.Message, "values.replicaCount = 2, not 5") {
+		t.Fatalf("want the override named, got %v", err)
+	}
+}
