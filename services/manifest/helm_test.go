@@ -11,13 +11,17 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
+// helmFixtureDir holds the fixture shared with the Helm tests of other
+// packages (helmtest serves its chart from a loopback Helm repository).
+const helmFixtureDir = "../helmchart/helmtest/fixture"
+
 // helmFixture is the test repository laid out like Flux's official example
 // (apps/base/podinfo with the HelmRelease, staging and production overlays
 // with values patches) and the chart's values and schema.
 func helmFixture(t *testing.T) (map[string][]byte, HelmChart) {
 	t.Helper()
 	files := map[string][]byte{}
-	root := filepath.Join("testdata", "helm", "repo")
+	root := filepath.Join(helmFixtureDir, "repo")
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -30,7 +34,7 @@ func helmFixture(t *testing.T) (map[string][]byte, HelmChart) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chartDir := filepath.Join("testdata", "helm", "charts", "podinfo")
+	chartDir := filepath.Join(helmFixtureDir, "charts", "podinfo")
 	vb, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
