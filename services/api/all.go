@@ -10,7 +10,7 @@ func All() []Decl {
 		EnableGitOps, GetFluxStatus,
 		CreateGitOpsResource, ListGitOpsResources, GetGitOpsResource, UpdateGitOpsResource, DeleteGitOpsResource,
 		TriggerSync, SuspendGitOpsResource, ResumeGitOpsResource,
-		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML,
+		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML, DiffHelmRelease,
 		CreateDeployment, ListDeployments, GetDeployment, ListAudit,
 		RegisterCluster, ImportKubeconfig, ListClusters, GetCluster, RemoveCluster,
 		CreateProject, ListProjects, GetProject, DeleteProject,

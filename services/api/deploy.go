@@ -142,6 +142,8 @@ type PreviewResult struct {
 	Workload     string   `json:"workload"`
 	BaseRevision string   `json:"baseRevision"`
 	Branch       string   `json:"branch"`
+	// Helm is a gitopstui extension, set when the path holds a HelmRelease.
+	Helm *HelmPreview `json:"helm,omitempty"`
 }
 
 // DeployInput is gitops.deployWithGitOps's input: the change at the top level.

@@ -16,6 +16,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/helmchart"
 	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/validate"
 	"github.com/gitopstui/gitopstui/store"
@@ -29,15 +30,18 @@ type Deploy struct {
 	catalog *catalog.Catalog
 	gitops  *gitops.GitOps
 	git     *gitx.Cache
+	helm    *helmchart.Fetcher
 
 	valOnce sync.Once
 	val     *validate.Validator
 	valErr  error
 }
 
-// New returns the deploy services; their Git clones live in <dataDir>/git.
+// New returns the deploy services; their Git clones live in <dataDir>/git,
+// the Helm charts they fetch in <dataDir>/helm/charts.
 func New(db *store.DB, clock func() time.Time, dataDir string, c *catalog.Catalog, g *gitops.GitOps, p policy.Policy) *Deploy {
-	return &Deploy{policy: p, db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git"))}
+	return &Deploy{policy: p, db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git")),
+		helm: helmchart.NewFetcher(filepath.Join(dataDir, "helm", "charts"), nil)}
 }
 
 // Close releases the Git cache's clones.
@@ -52,4 +56,5 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.CommitConfigChanges, s.commitConfigChanges)
 	gate.Bind(r, api.ReadConfig, s.readConfig)
 	gate.Bind(r, api.ValidateYAML, s.validateYAML)
+	gate.Bind(r, api.DiffHelmRelease, s.diffHelmRelease)
 }
