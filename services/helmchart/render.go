@@ -2,11 +2,14 @@ package helmchart
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 	"strings"
 
-	"helm.sh/helm/v4/pkg/action"
-	release "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/chart/common"
+	commonutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/engine"
+	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 
 	"github.com/gitopstui/gitopstui/model"
 )
@@ -19,32 +22,57 @@ type Release struct {
 }
 
 // Render renders c with values as helm-controller's install does, without
-// a cluster: Helm's install action in client-only dry-run mode, values
-// checked against the chart's values.schema.json, CRDs and hooks left out.
-// It returns the manifest Helm stores with the release (objects in Helm's
-// install order, each led by its "# Source:" comment). A template error or
-// a schema violation is BAD_REQUEST. helm-controller's post-renderers (the
-// HelmRelease's postRenderers and its helm.toolkit.fluxcd.io origin
-// labels) are not applied.
+// a cluster: the steps of Helm's install action in client-only mode (the
+// chart's kubeVersion checked against Helm's default capabilities,
+// dependencies enabled by their conditions, values checked against the
+// chart's values.schema.json, the templates rendered by Helm's engine, NOTES
+// and hooks set aside, the rest sorted in Helm's install order). It returns
+// the manifest Helm stores with the release (each object led by its
+// "# Source:" comment). A template error or a schema violation is
+// BAD_REQUEST. helm-controller's post-renderers (the HelmRelease's
+// postRenderers and its helm.toolkit.fluxcd.io origin labels) are not
+// applied. The action package itself is not used: it links Helm's cluster
+// client (kubectl's libraries), which a render does not need.
 func Render(ctx context.Context, c *Chart, rel Release, values map[string]any) (string, error) {
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
-	in := action.NewInstall(cfg)
-	in.DryRunStrategy = action.DryRunClient
-	in.ReleaseName, in.Namespace = rel.Name, rel.Namespace
-	in.Replace = true
-	in.SkipCRDs = true
-	in.Devel = true
-	if values == nil {
-		values = map[string]any{}
+	if err := ctx.Err(); err != nil {
+		return "", err
 	}
-	r, err := in.RunWithContext(ctx, c.c, values)
-	if err != nil {
+	fail := func(err error) (string, error) {
 		return "", model.Errorf(model.CodeBadRequest, "render chart %s %s (%s): %s", c.Name(), c.Version(), c.Origin, strings.TrimSpace(err.Error())).
 			WithDetail("chart", c.Name()).WithDetail("version", c.Version())
 	}
-	rr, ok := r.(*release.Release)
-	if !ok {
-		return "", model.Errorf(model.CodeInternal, "render chart %s: unexpected release type %T", c.Name(), r)
+	if values == nil {
+		values = map[string]any{}
 	}
-	return rr.Manifest, nil
+	caps := common.DefaultCapabilities.Copy()
+	if kv := c.c.Metadata.KubeVersion; kv != "" && !chartutil.IsCompatibleRange(kv, caps.KubeVersion.String()) {
+		return fail(fmt.Errorf("chart requires kubeVersion %s, which is incompatible with Kubernetes %s", kv, caps.KubeVersion.Version))
+	}
+	if err := chartutil.ProcessDependencies(c.c, values); err != nil {
+		return fail(err)
+	}
+	opts := common.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: 1, IsInstall: true}
+	vals, err := commonutil.ToRenderValuesWithSchemaValidation(c.c, values, opts, caps, false)
+	if err != nil {
+		return fail(err)
+	}
+	var e engine.Engine
+	files, err := e.Render(c.c, vals)
+	if err != nil {
+		return fail(err)
+	}
+	for k := range files {
+		if strings.HasSuffix(k, "NOTES.txt") {
+			delete(files, k)
+		}
+	}
+	_, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return fail(err)
+	}
+	var b strings.Builder
+	for _, m := range manifests {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Name, m.Content)
+	}
+	return b.String(), nil
 }

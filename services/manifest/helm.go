@@ -85,11 +85,13 @@ func FindHelmRelease(fsys fs.FS, gitPath, name string) (*HelmRelease, error) {
 }
 
 // findHelmReleases builds gitPath (over files when given) and returns its
-// HelmReleases; nil when no file of the build mentions HelmRelease.
+// HelmReleases; nil when no file of the build mentions HelmRelease, or when
+// the path's files cannot be read for an offline build (a remote base): the
+// Deployment planner then reports on the path as it always has.
 func findHelmReleases(t tree, gitPath string, over map[string][]byte) ([]*HelmRelease, error) {
 	e, err := loadEnv(t, gitPath)
 	if err != nil {
-		return nil, err
+		return nil, nil
 	}
 	files := e.files
 	if over != nil {

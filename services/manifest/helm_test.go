@@ -90,6 +90,12 @@ func TestFindHelmReleaseThroughPatches(t *testing.T) {
 	if rel, err := FindHelmRelease(helmFS(files), "plain", ""); rel != nil || err != nil {
 		t.Errorf("plain path: %v %v", rel, err)
 	}
+	// A remote base cannot be built offline: no HelmRelease known, the
+	// Deployment planner reports on the path.
+	files["remote/kustomization.yaml"] = []byte("resources:\n  - https://github.com/acme/web//base?ref=v1\n")
+	if rel, err := FindHelmRelease(helmFS(files), "remote", ""); rel != nil || err != nil {
+		t.Errorf("remote base: %v %v", rel, err)
+	}
 }
 
 func TestPlanHelmImageAndChartVersionInProductionPatch(t *testing.T) {
