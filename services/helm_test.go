@@ -40,7 +40,7 @@ spec:
     replicaCount: 1 # one is enough here
 `
 
-func setupHelm(t *testing.T) helmEnv {
+func setupHelm(t testing.TB) helmEnv {
 	t.Helper()
 	hr := helmtest.Serve(t, "6.5.0", "6.6.0")
 	server := gittest.NewHTTPServer(t)

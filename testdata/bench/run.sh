@@ -78,6 +78,7 @@ status=0
 run ./cmd/gitopstui 1x 'BenchmarkColdDeploymentsList$' || status=1
 run ./store 1x 'BenchmarkStore(Update|Read)$' || status=1
 run ./services 3x 'Benchmark(InstallFlux|ListGitOpsResources1000|StatusPatchToSubscriber|ValidateYAML1000VsDryRun|DeployWithGitOps10k|DeployGitCLI10k)$' || status=1
+run ./services 20x 'Benchmark(PreviewHelmRelease|HelmTemplateDiff)$' || status=1
 run ./services/gitx 5x 'Benchmark(CommitAndPush10k|GitCLI10k)$' || status=1
 run ./services/manifest 1s 'BenchmarkPlan5000Lines$' || status=1
 run ./services/validate 1s 'BenchmarkValidate1000Resources$' || status=1

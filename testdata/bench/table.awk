@@ -96,6 +96,8 @@ END {
 		"BenchmarkDeployWithGitOps10k", "ns/op", "BenchmarkDeployGitCLI10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
 	row("gitx commit-and-push on 10,000 files vs git CLI",
 		"BenchmarkCommitAndPush10k", "ns/op", "BenchmarkGitCLI10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
+	row("previewChanges on a HelmRelease (values edit, render old + new chart with Helm's SDK, diff) vs `helm template` twice + `diff -u`",
+		"BenchmarkPreviewHelmRelease", "ns/op", "BenchmarkHelmTemplateDiff", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
 	row("previewChanges plan of a 5,000-line manifest",
 		"BenchmarkPlan5000Lines", "ns/op", "", "", "", "ours<=", 30, "≤ 30 ms")
 	row("validateYAML, 1,000 resources vs `kubectl apply --dry-run=server`",
