@@ -228,3 +228,124 @@ func TestPlanHelmOverriddenByLaterPatch(t *testing.T) {
 		t.Fatalf("want the override named, got %v", err)
 	}
 }
+
+func TestPlanHelmValuesReplaceListsAndKinds(t *testing.T) {
+	files, chart := helmFixture(t)
+	files["apps/production/podinfo-values.yaml"] = []byte(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  values:
+    ingress:
+      hosts: # one host per region
+        - host: podinfo.production
+        - host: podinfo.eu
+      tls: [a, b]
+    podAnnotations: none # set below
+    tolerations: []
+`)
+	res := planHelm(t, files, "apps/production", HelmChange{Values: map[string]any{
+		"ingress":        map[string]any{"hosts": []any{map[string]any{"host": "podinfo.example"}}, "tls": []any{}},
+		"podAnnotations": map[string]any{"team": "web"},
+		"tolerations":    []any{map[string]any{"key": "spot", "operator": "Exists"}},
+	}}, chart)
+	want := `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+spec:
+  values:
+    ingress:
+      hosts: # one host per region
+        - host: podinfo.example
+      tls: []
+    podAnnotations: # set below
+      team: web
+    tolerations:
+      - key: spot
+        operator: Exists
+`
+	if got := string(res.Files["apps/production/podinfo-values.yaml"]); got != want {
+		t.Errorf("values patch:\n%s\nwant:\n%s", got, want)
+	}
+	hosts, _ := valueAt(res.After.Values, "ingress.hosts")
+	if !sameValue(hosts, []any{map[string]any{"host": "podinfo.example"}}) {
+		t.Errorf("hosts after: %v", hosts)
+	}
+}
+
+func TestRenderedChangeObjects(t *testing.T) {
+	old := `---
+# Source: web/templates/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+data: {a: "1"}
+---
+# Source: web/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+`
+	new := `---
+# Source: web/templates/secret.yaml
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+---
+# Source: web/templates/deploy.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web2}
+  template:
+    metadata: {labels: {app: web2}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+`
+	r, err := RenderedChange("HelmRelease/web", old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(r.Impact.AffectedResources, ",") != "ConfigMap/cm,Deployment/web,Secret/s" ||
+		len(r.Impact.ImmutableChanges) != 1 || r.Impact.ImmutableChanges[0] != "Deployment/web spec.selector" {
+		t.Errorf("impact %+v", r.Impact)
+	}
+	if !r.Impact.WillRestartPods || r.Impact.EstimatedDowntime != "none" || !strings.Contains(r.Impact.DowntimeReason, "Deployment/web: RollingUpdate keeps at least 1 of 1") {
+		t.Errorf("the pod template changes, maxSurge keeps one pod up: %+v", r.Impact)
+	}
+	if !strings.Contains(r.Diff, "diff --git a/HelmRelease/web/Secret/s.yaml b/HelmRelease/web/Secret/s.yaml\nnew file mode") ||
+		!strings.Contains(r.Diff, "-data: {a: \"1\"}") || r.Summary.Files != 3 {
+		t.Errorf("diff (%+v):\n%s", r.Summary, r.Diff)
+	}
+	same, err := RenderedChange("HelmRelease/web", old, old)
+	if err != nil || same.Diff != "" || same.Impact.DowntimeReason != "the rendered manifest does not change" {
+		t.Errorf("no change: %+v %v", same, err)
+	}
+}
+
+func TestNormalizeRenderedDropsOriginLabels(t *testing.T) {
+	a := "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n    helm.toolkit.fluxcd.io/name: web\ndata:\n  b: \"2\"\n  a: \"1\"\n"
+	b := "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: \"1\", b: \"2\"}\n"
+	na, err1 := NormalizeRendered(a, "helm.toolkit.fluxcd.io/name")
+	nb, err2 := NormalizeRendered(b, "helm.toolkit.fluxcd.io/name")
+	if err1 != nil || err2 != nil || na != nb {
+		t.Errorf("normalized differ:\n%s\n%s\n%v %v", na, nb, err1, err2)
+	}
+}
