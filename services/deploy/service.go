@@ -3,6 +3,10 @@
 // it, commitConfigChanges commits edited YAML where it belongs, readConfig
 // reads it, and validateYAML checks YAML against the Kubernetes and Flux
 // schemas. Every commit is validated first and pushed from the branch head.
+// An environment whose path builds a HelmRelease is deployed the Helm way
+// (helm*.go): the change becomes a values edit, the chart is fetched and
+// rendered before and after (services/helmchart), and diffHelmRelease
+// compares Git's render with the deployed Helm release.
 // Its handlers are bound to the gate by Register and reachable only through it.
 package deploy
 
