@@ -59,6 +59,14 @@ func setupHelm(t testing.TB) helmEnv {
 	server.CreateRepo(t, name, files)
 	t.Setenv("SHOP_GIT_TOKEN", server.Password)
 	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
+	return helmServices(t, server, hr)
+}
+
+// helmServices is one gitopstui (its own data dir and Git cache) on the
+// fixture repository of server.
+func helmServices(t testing.TB, server *gittest.HTTPServer, hr *helmtest.Repo) helmEnv {
+	t.Helper()
+	name := "acme/podinfo-gitops.git"
 	dir := t.TempDir()
 	svc := newServices(t, dir)
 	mustCall(t, svc, "clusters.register", map[string]any{"id": "cluster-123", "name": "k3s", "kubeconfig": offlineKubeconfig(t)}, nil)
