@@ -3,6 +3,9 @@ package services_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -58,5 +61,40 @@ func TestHelmRacingDeploys(t *testing.T) {
 		if !strings.Contains(final, want) {
 			t.Errorf("final values patch lacks %q:\n%s", want, final)
 		}
+	}
+}
+
+// TestHelmDeployConflict: between the plan and the push someone pushes a
+// change to the same value (production's replicaCount); a pre-receive hook
+// moves main to it while the deploy's push is received, the deploy re-plans
+// on the new head and reports CONFLICT_DETECTED with base, ours and theirs.
+func TestHelmDeployConflict(t *testing.T) {
+	h := setupHelm(t)
+	work := filepath.Join(t.TempDir(), "w")
+	gittest.Git(t, "", "clone", "-q", h.server.RepoURLWithCreds("acme/podinfo-gitops.git"), work)
+	file := filepath.Join(work, "apps", "production", "podinfo-values.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "replicaCount: 2", "replicaCount: 4", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gittest.Git(t, work, "commit", "-q", "-am", "scale production by hand")
+	upstream := gittest.Git(t, work, "rev-parse", "HEAD")
+	gittest.Git(t, work, "push", "-q", "origin", "HEAD:refs/heads/upstream")
+	writeHook(t, h.repo, "pre-receive", fmt.Sprintf("#!/bin/sh\nrm -f \"$0\"\ncat >/dev/null\nunset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES\nexec '%s' update-ref refs/heads/main %s\n",
+		gittest.GitPath(t), upstream))
+	e := wantCode(t, callProc(t, h.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-pod", "environmentId": "env-production", "replicas": 3}, nil), model.CodeConflictDetected)
+	cs, _ := e.Details["conflicts"].([]any)
+	if len(cs) != 1 {
+		t.Fatalf("conflicts: %v", e.Details)
+	}
+	c, _ := cs[0].(map[string]any)
+	if c["path"] != "apps/production/podinfo-values.yaml" || c["field"] != "HelmRelease/podinfo spec.values.replicaCount" || c["base"] != "2" || c["ours"] != "3" || c["theirs"] != "4" {
+		t.Errorf("conflict %v", c)
+	}
+	if head := gittest.Git(t, h.repo, "rev-parse", "main"); head != upstream {
+		t.Errorf("server head %s, want the upstream commit %s", head, upstream)
 	}
 }
