@@ -25,9 +25,11 @@ run: build
 controlplane:
 	bash testdata/controlplane/build.sh
 
-# The real Flux source- and kustomize-controller for the end-to-end suite, built once per machine.
+# The real Flux source-, kustomize- and helm-controller (with the helm CLI, the anchor of the
+# HelmRelease preview benchmark) for the end-to-end suite, built once per machine.
 fluxcontrollers:
 	bash testdata/fluxcontrollers/build.sh
+	bash testdata/helmcontroller/build.sh
 
 # Everything: the import map and size limits, vet, then every test (the end-to-end suite
 # and the checker's own tests included) with the race detector against the real control

@@ -68,6 +68,7 @@ var procedureRoles = map[string]procRole{
 	"gitops.listFleet":             {viewer, false, `{}`},
 	"gitops.previewChanges":        {viewer, false, `{"projectId":"proj-none","environmentId":"env-none","changes":{"replicas":1}}`},
 	"gitops.readConfig":            {viewer, false, `{"environmentId":"env-none"}`},
+	"gitops.diffHelmRelease":       {viewer, false, `{"id":"gr-none"}`},
 	"gitops.resumeGitOpsResource":  {operator, true, `{"id":"res-none"}`},
 	"gitops.suspendGitOpsResource": {operator, true, `{"id":"res-none"}`},
 	"gitops.triggerSync":           {operator, true, `{"id":"res-none"}`},

@@ -11,7 +11,7 @@ func All() []Decl {
 		CreateGitOpsResource, ListGitOpsResources, GetGitOpsResource, UpdateGitOpsResource, DeleteGitOpsResource,
 		TriggerSync, SuspendGitOpsResource, ResumeGitOpsResource, ListFleet,
 		Triage, DependencyGraph, Bulk,
-		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML,
+		PreviewChanges, DeployWithGitOps, CommitConfigChanges, ReadConfig, ValidateYAML, DiffHelmRelease,
 		CreateDeployment, ListDeployments, GetDeployment, ListAudit,
 		PreviewRollback, Rollback,
 		RegisterCluster, ImportKubeconfig, ListClusters, GetCluster, RemoveCluster,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,12 +30,16 @@ type ChangeSet struct {
 	Replicas  *int32             `json:"replicas,omitempty" doc:"new replica count"`
 	Env       map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)" audit:"digest"`
 	Resources *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
+	// Values and ChartVersion are gitopstui extensions for environments whose
+	// path holds a HelmRelease (see HelmChange).
+	Values       json.RawMessage `json:"values,omitempty" doc:"HelmRelease environments: values to merge into the release's values (null removes a key)" audit:"digest"`
+	ChartVersion string          `json:"chartVersion,omitempty" doc:"HelmRelease environments: the chart version (or semver range) to deploy"`
 }
 
 // Empty reports whether the change changes nothing (resources without a
 // value change nothing either).
 func (c ChangeSet) Empty() bool {
-	return c.Image == "" && c.Replicas == nil && len(c.Env) == 0 && c.Resources.empty()
+	return c.Image == "" && c.Replicas == nil && len(c.Env) == 0 && c.Resources.empty() && len(c.Values) == 0 && c.ChartVersion == ""
 }
 
 func (r *Resources) empty() bool {
@@ -59,6 +64,7 @@ func (c ChangeSet) Check(fe model.FieldErrors, prefix string) {
 			fe.Add(prefix+"env", fmt.Sprintf("%q is not a valid variable name: printable ASCII without '=' or spaces", k))
 		}
 	}
+	c.checkHelm(fe, prefix)
 	if r := c.Resources; r != nil {
 		for part, v := range map[string]*ResourceValues{"requests": r.Requests, "limits": r.Limits} {
 			if v != nil {
@@ -136,6 +142,8 @@ type PreviewResult struct {
 	Workload     string   `json:"workload"`
 	BaseRevision string   `json:"baseRevision"`
 	Branch       string   `json:"branch"`
+	// Helm is a gitopstui extension, set when the path holds a HelmRelease.
+	Helm *HelmPreview `json:"helm,omitempty"`
 }
 
 // DeployInput is gitops.deployWithGitOps's input: the change at the top level.
@@ -146,9 +154,12 @@ type DeployInput struct {
 	Replicas      *int32             `json:"replicas,omitempty" doc:"new replica count"`
 	Env           map[string]*string `json:"env,omitempty" doc:"environment variables to set (null removes one)" audit:"digest"`
 	Resources     *Resources         `json:"resources,omitempty" doc:"requests/limits {cpu, memory}"`
-	CommitMessage string             `json:"commitMessage,omitempty" doc:"commit message (default a conventional one)"`
-	Workload      string             `json:"workload,omitempty" doc:"workload to change (default: the environment as a whole)"`
-	Container     string             `json:"container,omitempty" doc:"container to change when the workload has several"`
+	// Values and ChartVersion are gitopstui extensions (see ChangeSet).
+	Values        json.RawMessage `json:"values,omitempty" doc:"HelmRelease environments: values to merge into the release's values (null removes a key)" audit:"digest"`
+	ChartVersion  string          `json:"chartVersion,omitempty" doc:"HelmRelease environments: the chart version (or semver range) to deploy"`
+	CommitMessage string          `json:"commitMessage,omitempty" doc:"commit message (default a conventional one)"`
+	Workload      string          `json:"workload,omitempty" doc:"workload to change (default: the environment as a whole)"`
+	Container     string          `json:"container,omitempty" doc:"container to change when the workload has several"`
 	// AllowOutsidePath is a gitopstui extension: the change may write outside the environment's gitPath (admins only).
 	AllowOutsidePath bool `json:"allowOutsidePath,omitempty" doc:"gitopstui extension, admins only: also write files outside the environment's gitPath"`
 	// Review is a gitopstui extension: push to a new branch for review instead of the environment's branch.
@@ -157,13 +168,13 @@ type DeployInput struct {
 
 // Change returns the input's change.
 func (in DeployInput) Change() ChangeSet {
-	return ChangeSet{Image: in.Image, Replicas: in.Replicas, Env: in.Env, Resources: in.Resources}
+	return ChangeSet{Image: in.Image, Replicas: in.Replicas, Env: in.Env, Resources: in.Resources, Values: in.Values, ChartVersion: in.ChartVersion}
 }
 
 // Validate checks the input beyond types and required fields.
 func (in *DeployInput) Validate(fe model.FieldErrors) {
 	if in.Change().Empty() {
-		fe.Add("image", "name at least one of image, replicas, env, resources")
+		fe.Add("image", "name at least one of image, replicas, env, resources (values, chartVersion for a HelmRelease)")
 	}
 	in.Change().Check(fe, "")
 }

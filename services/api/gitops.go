@@ -84,6 +84,8 @@ type InstallRemediation struct {
 type InstallConfig struct {
 	Remediation     *InstallRemediation `json:"remediation,omitempty" doc:"install remediation"`
 	CreateNamespace *bool               `json:"createNamespace,omitempty" doc:"create the target namespace"`
+	// DisableWait is a gitopstui extension: spec.install.disableWait.
+	DisableWait *bool `json:"disableWait,omitempty" doc:"do not wait for the installed objects to be ready"`
 }
 
 // UpgradeRemediation is a HelmRelease's upgrade remediation.
@@ -96,6 +98,8 @@ type UpgradeRemediation struct {
 type UpgradeConfig struct {
 	Remediation   *UpgradeRemediation `json:"remediation,omitempty" doc:"upgrade remediation"`
 	CleanupOnFail *bool               `json:"cleanupOnFail,omitempty" doc:"delete new resources of a failed upgrade"`
+	// DisableWait is a gitopstui extension: spec.upgrade.disableWait.
+	DisableWait *bool `json:"disableWait,omitempty" doc:"do not wait for the upgraded objects to be ready"`
 }
 
 // ChartSource names a HelmRelease's chart source beyond sourceType (an

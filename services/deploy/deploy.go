@@ -26,6 +26,12 @@ func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.P
 	if err != nil {
 		return api.PreviewResult{}, err
 	}
+	if rel, err := helmRelease(snap, t.path, in.Changes, in.Workload); err != nil || rel != nil {
+		if err != nil {
+			return api.PreviewResult{}, err
+		}
+		return s.previewHelm(ctx, t, snap, rel, in)
+	}
 	plan, err := manifest.PlanFS(snap.FS(), t.path, manifestChange(in.Changes, in.Workload, in.Container))
 	if err != nil {
 		return api.PreviewResult{}, err
@@ -115,9 +121,9 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 	if err := checkWide(ctx, in.AllowOutsidePath); err != nil {
 		return api.DeployResult{}, err
 	}
-	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
-	if err != nil {
-		return api.DeployResult{}, err
+	t, helmRes, err := s.deployTarget(ctx, in)
+	if err != nil || helmRes != nil {
+		return orZero(helmRes), err
 	}
 	ch := manifestChange(in.Change(), in.Workload, in.Container)
 	p := &planned{s: s, ctx: ctx, sc: newScope(t.path, in.AllowOutsidePath),

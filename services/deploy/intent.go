@@ -18,10 +18,12 @@ type planner func(fsys fs.FS) (*manifest.Result, error)
 // through no link, valid YAML) before it is committed. last returns the
 // plan of the newest try.
 type planned struct {
-	s     *Deploy
-	ctx   context.Context
-	sc    scope
-	plan  planner
+	s    *Deploy
+	ctx  context.Context
+	sc   scope
+	plan planner
+	// check validates the files the plan writes (checkChangedYAML unless set).
+	check func(head gitx.Snapshot) error
 	first *manifest.Result
 	base  map[string][]byte
 	last  *manifest.Result
@@ -50,7 +52,11 @@ func (p *planned) intent(head gitx.Snapshot) (gitx.Changes, error) {
 	if err := checkNoLinks(head, plan.Files); err != nil {
 		return gitx.Changes{}, err
 	}
-	if err := p.s.checkChangedYAML(p.ctx, head, plan.Files); err != nil {
+	check := func(head gitx.Snapshot) error { return p.s.checkChangedYAML(p.ctx, head, plan.Files) }
+	if p.check != nil {
+		check = p.check
+	}
+	if err := check(head); err != nil {
 		return gitx.Changes{}, err
 	}
 	if p.first == nil {

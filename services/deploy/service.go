@@ -10,7 +10,11 @@
 // validated first and pushed from the branch head, or with review to a
 // branch of its own (review.go), then followed (the fast path and the start
 // of its timeline, fastpath.go). gitops.listFleet lists every cluster's Flux
-// objects with the revision skew, read against Git.
+// objects with the revision skew, read against Git. An environment whose
+// path builds a HelmRelease is deployed the Helm way (helm*.go): the change
+// becomes a values edit, the chart is fetched and rendered before and after
+// (services/helmchart), and diffHelmRelease compares Git's render with the
+// deployed Helm release.
 // Its handlers are bound to the gate by Register and reachable only through it.
 package deploy
 
@@ -24,6 +28,7 @@ import (
 	"github.com/gitopstui/gitopstui/services/gate"
 	"github.com/gitopstui/gitopstui/services/gitops"
 	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/helmchart"
 	"github.com/gitopstui/gitopstui/services/kube"
 	"github.com/gitopstui/gitopstui/services/policy"
 	"github.com/gitopstui/gitopstui/services/validate"
@@ -39,15 +44,18 @@ type Deploy struct {
 	gitops  *gitops.GitOps
 	git     *gitx.Cache
 	kube    *kube.Clients // for rollback previews' image automation check (SetKube)
+	helm    *helmchart.Fetcher
 
 	valOnce sync.Once
 	val     *validate.Validator
 	valErr  error
 }
 
-// New returns the deploy services; their Git clones live in <dataDir>/git.
+// New returns the deploy services; their Git clones live in <dataDir>/git,
+// the Helm charts they fetch in <dataDir>/helm/charts.
 func New(db *store.DB, clock func() time.Time, dataDir string, c *catalog.Catalog, g *gitops.GitOps, p policy.Policy) *Deploy {
-	return &Deploy{policy: p, db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git"))}
+	return &Deploy{policy: p, db: db, clock: clock, catalog: c, gitops: g, git: gitx.NewCache(filepath.Join(dataDir, "git")),
+		helm: helmchart.NewFetcher(filepath.Join(dataDir, "helm", "charts"), nil)}
 }
 
 // Close releases the Git cache's clones.
@@ -67,4 +75,5 @@ func (s *Deploy) Register(r *gate.Registry) {
 	gate.Bind(r, api.PreviewRollback, s.previewRollback)
 	gate.Bind(r, api.Rollback, s.rollback)
 	gate.Bind(r, api.ListFleet, s.listFleet)
+	gate.Bind(r, api.DiffHelmRelease, s.diffHelmRelease)
 }

@@ -109,7 +109,7 @@ func helmInstall(c *api.InstallConfig) *helmv2.Install {
 	if c == nil {
 		return nil
 	}
-	in := &helmv2.Install{CreateNamespace: boolOr(c.CreateNamespace, false)}
+	in := &helmv2.Install{CreateNamespace: boolOr(c.CreateNamespace, false), DisableWait: boolOr(c.DisableWait, false)}
 	if c.Remediation != nil && c.Remediation.Retries != nil {
 		in.Remediation = &helmv2.InstallRemediation{Retries: *c.Remediation.Retries}
 	}
@@ -120,7 +120,7 @@ func helmUpgrade(c *api.UpgradeConfig) *helmv2.Upgrade {
 	if c == nil {
 		return nil
 	}
-	up := &helmv2.Upgrade{CleanupOnFail: boolOr(c.CleanupOnFail, false)}
+	up := &helmv2.Upgrade{CleanupOnFail: boolOr(c.CleanupOnFail, false), DisableWait: boolOr(c.DisableWait, false)}
 	if rem := c.Remediation; rem != nil {
 		up.Remediation = &helmv2.UpgradeRemediation{RemediateLastFailure: rem.RemediateLastFailure}
 		if rem.Retries != nil {

@@ -16,6 +16,13 @@
 // for one of them in its own documents (or a patch kustomize applies after
 // `images:`), never in a shared `images:` entry (see planimage.go).
 //
+// A path that builds a Flux HelmRelease is planned by PlanHelmFS instead:
+// the change maps onto the chart's values by the common conventions and
+// lands in the overlay's values patch for the release (else the release
+// itself, else a new patch the overlay references); RenderedChange diffs
+// two rendered manifests and derives the impact from their workloads. The
+// package links no Helm: the chart's values come in as HelmChart.
+//
 // The package parses YAML with go.yaml.in/yaml/v3 (node positions) and
 // edits the original text by byte ranges, so comments, key order, quoting
 // and formatting of every untouched line stay as they were. The diff comes

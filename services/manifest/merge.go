@@ -106,9 +106,10 @@ func lastKey(field string) string {
 	return field
 }
 
-// clean returns a copy of n without delete markers.
+// clean returns a copy of n without delete and replace markers.
 func clean(n *yaml.Node) *yaml.Node {
 	c := *n
+	c.Tag = strings.TrimPrefix(c.Tag, tagReplace)
 	c.Content = nil
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -180,6 +181,10 @@ func (mg *merger) mergeMap(m, key, desired *yaml.Node, field string, tree bool) 
 			continue
 		}
 		switch {
+		case strings.HasPrefix(dv.Tag, tagReplace):
+			if err := mg.replaceValue(k, v, dv, sub, tree); err != nil {
+				return err
+			}
 		case dv.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode:
 			if err := mg.mergeScalar(k, v, dv, sub, tree); err != nil {
 				return err

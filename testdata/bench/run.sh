@@ -81,6 +81,7 @@ run ./store 1x 'BenchmarkStore(Update|Read)$' || status=1
 run ./services 3x 'Benchmark(InstallFlux|ListGitOpsResources1000|StatusPatchToSubscriber|ValidateYAML1000VsDryRun|DeployWithGitOps10k|DeployGitCLI10k|RollbackPreview10k|RollbackGitCLIPreview10k|Rollback10k|RollbackGitCLI10k)$' || status=1
 run ./services/e2e 1x 'BenchmarkBulkResumeChain$' || status=1
 run ./services/e2e 1x 'BenchmarkPushToApplied$' || status=1
+run ./services 20x 'Benchmark(PreviewHelmRelease|HelmTemplateDiff)$' || status=1
 run ./services/gitx 5x 'Benchmark(CommitAndPush10k|GitCLI10k)$' || status=1
 run ./services/manifest 1s 'BenchmarkPlan5000Lines$' || status=1
 run ./services/validate 1s 'BenchmarkValidate1000Resources$' || status=1

@@ -102,6 +102,8 @@ END {
 		"BenchmarkCommitAndPush10k", "ns/op", "BenchmarkGitCLI10k", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
 	row("Bulk resume of a suspended 6-level dependsOn chain until all Ready vs resuming all six and letting Flux's dependency requeue order them (real controllers)",
 		"BenchmarkBulkResumeChain", "ours-ms", "BenchmarkBulkResumeChain", "anchor-ms", "ratio", "ratio<=", 0.2, "≤ 0.2×")
+	row("previewChanges on a HelmRelease (values edit, render old + new chart with Helm's SDK, diff) vs `helm template` twice + `diff -u`",
+		"BenchmarkPreviewHelmRelease", "ns/op", "BenchmarkHelmTemplateDiff", "ns/op", "ratio", "ratio<=", 1.0, "≤ 1.0×")
 	row("previewChanges plan of a 5,000-line manifest",
 		"BenchmarkPlan5000Lines", "ns/op", "", "", "", "ours<=", 30, "≤ 30 ms")
 	row("validateYAML, 1,000 resources vs `kubectl apply --dry-run=server`",

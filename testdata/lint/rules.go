@@ -43,7 +43,7 @@ var rules = []rule{
 		name:   "api",
 		of:     []string{"services/api/..."},
 		only:   []string{"model/..."},
-		noLink: []string{"k8s.io/client-go", "k8s.io/api/", "k8s.io/apimachinery/pkg/apis", "github.com/go-git", "sigs.k8s.io/kustomize"},
+		noLink: []string{"k8s.io/client-go", "k8s.io/api/", "k8s.io/apimachinery/pkg/apis", "github.com/go-git", "sigs.k8s.io/kustomize", "helm.sh/"},
 		why:    "services/api is the contract ui imports: only model, and no cluster, git or kustomize library",
 	},
 	{
@@ -61,8 +61,22 @@ var rules = []rule{
 			"services", "store/...",
 			"services/testcluster/...", "services/gitx/gittest/...", "services/proctest/...",
 		},
-		noLink: []string{"k8s.io/client-go", "github.com/go-git"},
-		why:    "ui imports only model, the contract (services/api), services/procio and ui/..., and links neither client-go nor go-git",
+		noLink: []string{"k8s.io/client-go", "github.com/go-git", "helm.sh/"},
+		why:    "ui imports only model, the contract (services/api), services/procio and ui/..., and links neither client-go, go-git nor Helm",
+	},
+	{
+		// Helm's SDK is linked by helmchart alone: fetching and rendering
+		// charts. The planner (manifest) stays pure and Helm-free.
+		name: "helmchart",
+		of:   []string{"services/helmchart/..."},
+		only: []string{"model/...", "services/manifest/...", "services/helmchart/..."},
+		why:  "services/helmchart fetches and renders charts: it imports only model and the manifest planner",
+	},
+	{
+		name:   "manifest",
+		of:     []string{"services/manifest/..."},
+		noLink: []string{"helm.sh/"},
+		why:    "the manifest planner is pure and links no Helm (services/helmchart renders)",
 	},
 	{
 		name:      "seams",

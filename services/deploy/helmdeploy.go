@@ -1,0 +1,193 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/gitopstui/gitopstui/model"
+	"github.com/gitopstui/gitopstui/services/api"
+	"github.com/gitopstui/gitopstui/services/gitx"
+	"github.com/gitopstui/gitopstui/services/internal/ident"
+	"github.com/gitopstui/gitopstui/services/internal/shape"
+	"github.com/gitopstui/gitopstui/services/manifest"
+)
+
+// previewHelm is previewChanges on a HelmRelease environment.
+func (s *Deploy) previewHelm(ctx context.Context, t gitTarget, snap gitx.Snapshot, rel *manifest.HelmRelease, in api.PreviewInput) (api.PreviewResult, error) {
+	ch, err := helmChange(in.Changes, in.Workload)
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	ch.Workload = rel.Name
+	hp, err := s.planHelm(ctx, t, snap, rel, ch)
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	res := helmPreview(hp, snap.Head, t.branch)
+	for _, err := range []error{newScope(t.path, false).checkWrites(hp.res.Files), checkNoLinks(snap, hp.res.Files)} {
+		if err != nil {
+			res.Warnings = append(res.Warnings, "deployWithGitOps would refuse this change: "+model.AsError(err).Message)
+		}
+	}
+	w, err := s.applyWarning(t.env, t.path)
+	if err != nil {
+		return api.PreviewResult{}, err
+	}
+	if w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
+	return res, nil
+}
+
+// deployHelm is deployWithGitOps on a HelmRelease environment: the chart is
+// fetched and rendered with the new values before anything is committed (a
+// template error or a values.schema.json violation is BAD_REQUEST), then the
+// values edit is committed like any other (re-planned on a new head, three-way
+// conflicts checked).
+func (s *Deploy) deployHelm(ctx context.Context, t gitTarget, snap gitx.Snapshot, rel *manifest.HelmRelease, in api.DeployInput) (api.DeployResult, error) {
+	ch, err := helmChange(in.Change(), in.Workload)
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	ch.Workload = rel.Name
+	hp, err := s.planHelm(ctx, t, snap, rel, ch)
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	chart := hp.to.Info()
+	var last *manifest.HelmResult
+	p := &planned{s: s, ctx: ctx, sc: newScope(t.path, in.AllowOutsidePath),
+		plan: func(fsys fs.FS) (*manifest.Result, error) {
+			hr, err := manifest.PlanHelmFS(fsys, t.path, ch, chart)
+			if err != nil {
+				return nil, err
+			}
+			last = hr
+			return &hr.Result, nil
+		},
+		check: func(head gitx.Snapshot) error { return s.checkHelmYAML(ctx, head, last) }}
+	subject, body := in.CommitMessage, ""
+	if subject == "" {
+		subject = helmMessage(t.env.Name, rel, in.Change(), chart.Version)
+	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
+		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
+	}
+	id := ident.New("dep")
+	res, err := s.commitOrReview(ctx, t, in.Review, id, p.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	if res.NoOp {
+		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
+			WithDetail("commitSha", res.Commit)
+	}
+	pushedAt := s.now()
+	d, _, err := s.recordDeployment(ctx, t, in, id, res, subject, hideEnvDiff(last.Diff, last.Edits))
+	if err != nil {
+		return api.DeployResult{}, err
+	}
+	msg, warn := s.followCommit(ctx, t, d, res, pushedAt)
+	if res.ReviewBranch == "" {
+		msg += fmt.Sprintf("; helm-controller then upgrades release %s/%s", rel.TargetNamespace, rel.ReleaseName)
+	}
+	warnings := append(append([]string{}, last.Warnings...), hp.warnings...)
+	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
+		Attempts: res.Attempts, Warnings: appendNonEmpty(shape.NonNil(warnings), warn), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL}, nil
+}
+
+// deployTarget resolves the environment of a deploy and, when its path
+// builds a HelmRelease, deploys the Helm way (a non-nil result).
+func (s *Deploy) deployTarget(ctx context.Context, in api.DeployInput) (gitTarget, *api.DeployResult, error) {
+	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
+	if err != nil {
+		return t, nil, err
+	}
+	snap, err := t.git.Snapshot(ctx, t.branch)
+	if err != nil {
+		return t, nil, err
+	}
+	rel, err := helmRelease(snap, t.path, in.Change(), in.Workload)
+	if err != nil || rel == nil {
+		return t, nil, err
+	}
+	res, err := s.deployHelm(ctx, t, snap, rel, in)
+	if err != nil {
+		return t, nil, err
+	}
+	return t, &res, nil
+}
+
+// checkHelmYAML validates the files a HelmRelease change writes: the
+// release's own file fully, a values patch as the partial document it is
+// (a missing required field there is the base's to set).
+func (s *Deploy) checkHelmYAML(ctx context.Context, head gitx.Snapshot, plan *manifest.HelmResult) error {
+	full, patches := map[string][]byte{}, map[string][]byte{}
+	for p, b := range plan.Files {
+		base := path.Base(p)
+		if p == plan.Before.File || base == "kustomization.yaml" || base == "kustomization.yml" {
+			full[p] = b
+		} else {
+			patches[p] = b
+		}
+	}
+	if err := s.checkChangedYAML(ctx, head, full); err != nil {
+		return err
+	}
+	v, err := s.yamlValidator()
+	if err != nil {
+		return err
+	}
+	var errs []any
+	for _, p := range shape.SortedKeys(patches) {
+		for _, e := range v.ValidateFile(ctx, p, patches[p]).Errors {
+			if strings.HasSuffix(e.Message, "Required value") || manifest.PatchDirective(e.Field) {
+				continue
+			}
+			errs = append(errs, map[string]any{"file": p, "line": e.Line, "column": e.Column, "field": e.Field, "message": e.Message})
+		}
+	}
+	if len(errs) > 0 {
+		return model.Errorf(model.CodeYAMLInvalid, "the change would commit invalid YAML (%d error(s))", len(errs)).WithDetail("errors", errs)
+	}
+	return nil
+}
+
+// helmMessage is the default commit subject of a HelmRelease deploy.
+func helmMessage(env string, rel *manifest.HelmRelease, c api.ChangeSet, chartVersion string) string {
+	var parts []string
+	if c.Image != "" {
+		parts = append(parts, "image "+c.Image)
+	}
+	if c.ChartVersion != "" {
+		parts = append(parts, "chart "+rel.Chart+" "+chartVersion)
+	}
+	if c.Replicas != nil {
+		parts = append(parts, fmt.Sprintf("replicas %d", *c.Replicas))
+	}
+	if len(c.Env) > 0 {
+		keys := make([]string, 0, len(c.Env))
+		for k := range c.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts = append(parts, "env "+strings.Join(keys, ","))
+	}
+	if c.Resources != nil {
+		parts = append(parts, "resources")
+	}
+	if len(c.Values) > 0 {
+		parts = append(parts, "values")
+	}
+	return fmt.Sprintf("deploy(%s/%s): set %s", env, rel.Name, strings.Join(parts, ", "))
+}
+
+func orZero(r *api.DeployResult) api.DeployResult {
+	if r == nil {
+		return api.DeployResult{}
+	}
+	return *r
+}
