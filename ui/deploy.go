@@ -48,7 +48,7 @@ func newDeployForm(s *session, p model.Project, env model.Environment) screen {
 	fill := func(in *api.DeployInput) { in.ProjectID, in.EnvironmentID = p.ID, env.ID }
 	f := inputForm(api.DeployWithGitOps, formSpec{
 		only: []string{"image", "replicas", "env", "resources.requests.cpu", "resources.requests.memory",
-			"resources.limits.cpu", "resources.limits.memory", "workload", "commitMessage"},
+			"resources.limits.cpu", "resources.limits.memory", "chartVersion", "workload", "commitMessage"},
 		fields: map[string]fieldOpt{
 			"image":                     {hint: "ghcr.io/acme/web:1.4.2"},
 			"replicas":                  {hint: "unchanged"},
@@ -57,6 +57,7 @@ func newDeployForm(s *session, p model.Project, env model.Environment) screen {
 			"resources.requests.memory": {label: "memory request", hint: "256Mi"},
 			"resources.limits.cpu":      {label: "cpu limit"},
 			"resources.limits.memory":   {label: "memory limit", hint: "512Mi"},
+			"chartVersion":              {label: "chart version", hint: "HelmRelease environments: unchanged"},
 			"workload":                  {hint: "when the path holds several"},
 			"commitMessage":             {label: "message", hint: "a conventional one"},
 		},
@@ -100,7 +101,7 @@ func newPreview(s *session, p model.Project, env model.Environment, in api.Deplo
 	v.load = func() tea.Cmd {
 		pin := api.PreviewInput{ProjectID: in.ProjectID, EnvironmentID: in.EnvironmentID, Changes: in.Change(),
 			Workload: in.Workload, Container: in.Container}
-		return invokeAs(s, v.sid, api.PreviewChanges, pin, func(r api.PreviewResult) previewed { return previewed{res: r} })
+		return invokeAs(s, v.sid, api.PreviewChanges, pin, func(r api.PreviewResult) previewed { return helmPreviewed(s.styles, r) })
 	}
 	v.commit = func(review bool) screen {
 		in := in
@@ -108,6 +109,25 @@ func newPreview(s *session, p model.Project, env model.Environment, in api.Deplo
 		return newProgress(s, p, env, in, v.tg)
 	}
 	return v
+}
+
+// helmPreviewed shows a HelmRelease preview: the release and chart versions
+// above the impact, and the manifests the chart renders, old against new,
+// below the values diff.
+func helmPreviewed(st Styles, r api.PreviewResult) previewed {
+	h := r.Helm
+	if h == nil {
+		return previewed{res: r}
+	}
+	line := st.Label.Render("helm release ") + h.Namespace + "/" + h.Release + st.Label.Render("  chart ") + h.Chart + " " + h.FromVersion
+	if h.ToVersion != h.FromVersion {
+		line += " → " + h.ToVersion
+	}
+	line += st.Muted.Render(fmt.Sprintf("  rendered +%d -%d", h.RenderedSummary.Additions, h.RenderedSummary.Deletions))
+	if h.RenderedDiff != "" {
+		r.Diff += "\n# rendered by the chart, deployed values against new\n" + h.RenderedDiff
+	}
+	return previewed{res: r, extra: []string{line}}
 }
 
 func (v *previewScreen) title() string { return "Preview" }

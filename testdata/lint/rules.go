@@ -59,7 +59,7 @@ var rules = []rule{
 		// Tests drive the screens against the real procedures.
 		testAlso: []string{
 			"services", "store/...",
-			"services/testcluster/...", "services/gitx/gittest/...", "services/proctest/...",
+			"services/testcluster/...", "services/gitx/gittest/...", "services/proctest/...", "services/helmchart/helmtest",
 		},
 		noLink: []string{"k8s.io/client-go", "github.com/go-git", "helm.sh/"},
 		why:    "ui imports only model, the contract (services/api), services/procio and ui/..., and links neither client-go, go-git nor Helm",
