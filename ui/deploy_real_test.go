@@ -29,16 +29,13 @@ spec:
           image: ghcr.io/acme/web:1.0.0
 `
 
-// deployServices is a project whose prod environment deploys to a real
-// repository on a git HTTP server; its cluster does not answer and it has
-// no Flux Kustomization.
-func deployServices(t *testing.T) (*services.Services, *gittest.HTTPServer) {
+// gitServices is gitopstui on a fresh store whose cluster does not answer
+// (its kubeconfig is returned) and a real git HTTP server holding repository
+// name with files; $TOKEN_ENV (SHOP_GIT_TOKEN) holds the server's password.
+func gitServices(t *testing.T, name string, files map[string]string) (*services.Services, *gittest.HTTPServer, string) {
 	t.Helper()
 	server := gittest.NewHTTPServer(t)
-	server.CreateRepo(t, "acme/shop.git", map[string]string{
-		"k8s/overlays/prod/kustomization.yaml": "resources:\n  - deployment.yaml\n",
-		"k8s/overlays/prod/deployment.yaml":    webDeployment,
-	})
+	server.CreateRepo(t, name, files)
 	t.Setenv("SHOP_GIT_TOKEN", server.Password)
 	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
 	dir := t.TempDir()
@@ -51,19 +48,42 @@ func deployServices(t *testing.T) (*services.Services, *gittest.HTTPServer) {
 	if err := os.WriteFile(kc, []byte(kubeconfigUnreachable), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	svc := services.New(services.Config{DataDir: dir, DB: db})
-	for _, c := range []struct{ name, in string }{
-		{"projects.create", `{"name":"shop","id":"shop"}`},
-		{"clusters.register", `{"name":"lab","id":"lab","kubeconfig":"` + kc + `","context":"lab"}`},
-		{"environments.create", `{"projectId":"shop","name":"prod","id":"env-prod","clusterId":"lab","namespace":"shop"}`},
-		{"repositories.create", `{"id":"repo-1","projectId":"shop","fullName":"acme/shop","url":"` + server.RepoURL("acme/shop.git") +
-			`","auth":{"type":"basic-env","username":"` + server.User + `","tokenEnv":"SHOP_GIT_TOKEN"}}`},
-		{"environments.configureGitOps", `{"environmentId":"env-prod","config":{"enabled":true,"repositoryId":"repo-1","gitPath":"./k8s/overlays/prod"}}`},
-	} {
-		if _, err := svc.Registry().Call(adminCtx, c.name, []byte(c.in)); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+	return services.New(services.Config{DataDir: dir, DB: db}), server, kc
+}
+
+// mustCalls runs procedures (name, JSON input) as an admin.
+func mustCalls(t *testing.T, svc *services.Services, calls ...[2]string) {
+	t.Helper()
+	for _, c := range calls {
+		if _, err := svc.Registry().Call(adminCtx, c[0], []byte(c[1])); err != nil {
+			t.Fatalf("%s: %v", c[0], err)
 		}
 	}
+}
+
+// repoCreate is repositories.create of repository name on server, with the
+// server's credentials from SHOP_GIT_TOKEN.
+func repoCreate(server *gittest.HTTPServer, projectID, name string) [2]string {
+	full := strings.TrimSuffix(name, ".git")
+	return [2]string{"repositories.create", `{"id":"repo-1","projectId":"` + projectID + `","fullName":"` + full + `","url":"` + server.RepoURL(name) +
+		`","auth":{"type":"basic-env","username":"` + server.User + `","tokenEnv":"SHOP_GIT_TOKEN"}}`}
+}
+
+// deployServices is a project whose prod environment deploys to a real
+// repository on a git HTTP server; its cluster does not answer and it has
+// no Flux Kustomization.
+func deployServices(t *testing.T) (*services.Services, *gittest.HTTPServer) {
+	t.Helper()
+	svc, server, kc := gitServices(t, "acme/shop.git", map[string]string{
+		"k8s/overlays/prod/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+		"k8s/overlays/prod/deployment.yaml":    webDeployment,
+	})
+	mustCalls(t, svc,
+		[2]string{"projects.create", `{"name":"shop","id":"shop"}`},
+		[2]string{"clusters.register", `{"name":"lab","id":"lab","kubeconfig":"` + kc + `","context":"lab"}`},
+		[2]string{"environments.create", `{"projectId":"shop","name":"prod","id":"env-prod","clusterId":"lab","namespace":"shop"}`},
+		repoCreate(server, "shop", "acme/shop.git"),
+		[2]string{"environments.configureGitOps", `{"environmentId":"env-prod","config":{"enabled":true,"repositoryId":"repo-1","gitPath":"./k8s/overlays/prod"}}`})
 	return svc, server
 }
 

@@ -15,15 +15,11 @@ func TestRealPromote(t *testing.T) {
 	svc, server := deployServices(t)
 	repo := server.Dir("acme/shop.git")
 	gittest.Git(t, repo, "branch", "develop", "main")
-	for _, c := range []struct{ name, in string }{
-		{"environments.create", `{"projectId":"shop","name":"dev","id":"env-dev","clusterId":"lab","namespace":"shop-dev"}`},
-		{"environments.configureGitOps", `{"environmentId":"env-dev","config":{"enabled":true,"repositoryId":"repo-1","gitBranch":"develop","gitPath":"./k8s/overlays/prod"}}`},
-		{"gitops.deployWithGitOps", `{"projectId":"shop","environmentId":"env-dev","image":"ghcr.io/acme/web:1.5.0"}`},
-	} {
-		if _, err := svc.Registry().Call(adminCtx, c.name, []byte(c.in)); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-	}
+	mustCalls(t, svc,
+		[2]string{"environments.create", `{"projectId":"shop","name":"dev","id":"env-dev","clusterId":"lab","namespace":"shop-dev"}`},
+		[2]string{"environments.configureGitOps", `{"environmentId":"env-dev","config":{"enabled":true,"repositoryId":"repo-1","gitBranch":"develop","gitPath":"./k8s/overlays/prod"}}`},
+		[2]string{"gitops.deployWithGitOps", `{"projectId":"shop","environmentId":"env-dev","image":"ghcr.io/acme/web:1.5.0"}`},
+	)
 	before := gittest.Log(t, repo, "main")
 	h := newHarness(t, svc.Registry(), 120, 40, func(o *Options) { o.Ctx = adminCtx })
 	h.press("2", "enter")

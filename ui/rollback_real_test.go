@@ -15,13 +15,9 @@ import (
 func TestRealRollback(t *testing.T) {
 	svc, server := deployServices(t)
 	repo := server.Dir("acme/shop.git")
-	for _, c := range []struct{ name, in string }{
-		{"gitops.deployWithGitOps", `{"projectId":"shop","environmentId":"env-prod","image":"ghcr.io/acme/web:1.4.2"}`},
-	} {
-		if _, err := svc.Registry().Call(adminCtx, c.name, []byte(c.in)); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-	}
+	mustCalls(t, svc,
+		[2]string{"gitops.deployWithGitOps", `{"projectId":"shop","environmentId":"env-prod","image":"ghcr.io/acme/web:1.4.2"}`},
+	)
 	deployed := gittest.Log(t, repo, "main")
 	h := newHarness(t, svc.Registry(), 120, 40, func(o *Options) { o.Ctx = adminCtx })
 	h.press("4")

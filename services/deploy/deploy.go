@@ -128,11 +128,17 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 	ch := manifestChange(in.Change(), in.Workload, in.Container)
 	p := &planned{s: s, ctx: ctx, sc: newScope(t.path, in.AllowOutsidePath),
 		plan: func(fsys fs.FS) (*manifest.Result, error) { return manifest.PlanFS(fsys, t.path, ch) }}
-	subject, body := in.CommitMessage, ""
-	if subject == "" {
-		subject = conventionalMessage(t.env.Name, in.Workload, in.Change())
-	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
-		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
+	return s.commitDeploy(ctx, t, in, p, conventionalMessage(t.env.Name, in.Workload, in.Change()))
+}
+
+// commitDeploy commits the deploy p plans (to the environment's branch, or
+// with review to a branch of its own) under in's commit message (else
+// subject), records the pending deployment and follows its commit.
+func (s *Deploy) commitDeploy(ctx context.Context, t gitTarget, in api.DeployInput, p *planned, subject string) (api.DeployResult, error) {
+	body := ""
+	if in.CommitMessage != "" {
+		subject, body, _ = strings.Cut(in.CommitMessage, "\n")
+		body = strings.TrimSpace(body)
 	}
 	id := ident.New("dep")
 	res, err := s.commitOrReview(ctx, t, in.Review, id, p.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})

@@ -11,7 +11,6 @@ import (
 	"github.com/gitopstui/gitopstui/model"
 	"github.com/gitopstui/gitopstui/services/api"
 	"github.com/gitopstui/gitopstui/services/gitx"
-	"github.com/gitopstui/gitopstui/services/internal/ident"
 	"github.com/gitopstui/gitopstui/services/internal/shape"
 	"github.com/gitopstui/gitopstui/services/manifest"
 )
@@ -70,33 +69,15 @@ func (s *Deploy) deployHelm(ctx context.Context, t gitTarget, snap gitx.Snapshot
 			return &hr.Result, nil
 		},
 		check: func(head gitx.Snapshot) error { return s.checkHelmYAML(ctx, head, last) }}
-	subject, body := in.CommitMessage, ""
-	if subject == "" {
-		subject = helmMessage(t.env.Name, rel, in.Change(), chart.Version)
-	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
-		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
-	}
-	id := ident.New("dep")
-	res, err := s.commitOrReview(ctx, t, in.Review, id, p.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})
+	out, err := s.commitDeploy(ctx, t, in, p, helmMessage(t.env.Name, rel, in.Change(), chart.Version))
 	if err != nil {
 		return api.DeployResult{}, err
 	}
-	if res.NoOp {
-		return api.DeployResult{}, model.Errorf(model.CodeBadRequest, "nothing to deploy: %s already has these values at %s", t.path, shortSHA(res.Commit)).
-			WithDetail("commitSha", res.Commit)
+	if out.ReviewBranch == "" {
+		out.Message += fmt.Sprintf("; helm-controller then upgrades release %s/%s", rel.TargetNamespace, rel.ReleaseName)
 	}
-	pushedAt := s.now()
-	d, _, err := s.recordDeployment(ctx, t, in, id, res, subject, hideEnvDiff(last.Diff, last.Edits))
-	if err != nil {
-		return api.DeployResult{}, err
-	}
-	msg, warn := s.followCommit(ctx, t, d, res, pushedAt)
-	if res.ReviewBranch == "" {
-		msg += fmt.Sprintf("; helm-controller then upgrades release %s/%s", rel.TargetNamespace, rel.ReleaseName)
-	}
-	warnings := append(append([]string{}, last.Warnings...), hp.warnings...)
-	return api.DeployResult{DeploymentID: d.ID, CommitSha: res.Commit, GitURL: d.GitCommitURL, Message: msg, Branch: t.branch,
-		Attempts: res.Attempts, Warnings: appendNonEmpty(shape.NonNil(warnings), warn), ReviewBranch: res.ReviewBranch, CompareURL: res.CompareURL}, nil
+	out.Warnings = append(out.Warnings, hp.warnings...)
+	return out, nil
 }
 
 // deployTarget resolves the environment of a deploy and, when its path
