@@ -126,7 +126,7 @@ func TestHelmDeployProductionOnly(t *testing.T) {
 	var res api.DeployResult
 	mustCall(t, h.svc, "gitops.deployWithGitOps", map[string]any{"projectId": "proj-pod", "environmentId": "env-production",
 		"image": "ghcr.io/stefanprodan/podinfo:6.5.4", "chartVersion": "6.6.0"}, &res)
-	if len(res.CommitSha) != 40 || !strings.Contains(res.Message, "helm-controller upgrades release podinfo/podinfo") {
+	if len(res.CommitSha) != 40 || !strings.Contains(res.Message, "helm-controller then upgrades release podinfo/podinfo") {
 		t.Fatalf("deploy: %+v", res)
 	}
 	prod := gittest.Show(t, h.repo, "main", "apps/production/podinfo-values.yaml")
