@@ -9,7 +9,7 @@ const (
 	StageRequested = "requested" // gitopstui asked the GitRepository to fetch now (the fast path)
 	StageFetched   = "fetched"   // the GitRepository's artifact revision is the commit
 	StageApplied   = "applied"   // the Kustomization (or HelmRelease) applied it
-	StageHealthy   = "healthy"   // Ready after the health checks: the deployment succeeded
+	StageHealthy   = "healthy"   // Ready after the health checks (with HelmReleases: helm-controller released it): the deployment succeeded
 	StageFailed    = "failed"    // Flux gave up on it: the deployment failed
 )
 

@@ -111,6 +111,7 @@ func (l *loop) helmDeployProduction(t *testing.T, repoName string) {
 	}
 	var res api.DeployResult
 	mustCall(t, l.svc, "gitops.deployWithGitOps", deploy, &res)
+	l.helmDeploymentFollowsRelease(t, res.DeploymentID)
 	waitUntil(t, waitLimit, "helm-controller upgrades production", func() (bool, string) {
 		d := l.helmDiff(t, "production")
 		return d.DeployedRevision == 2, fmt.Sprintf("%+v image %s", d, l.deployedImage(t, "podinfo-production"))

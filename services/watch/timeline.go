@@ -20,7 +20,9 @@ import (
 // stages the commit reached (model.TimelineStages). The deploy records
 // committed, pushed and requested (Trace); the watcher adds fetched when a
 // GitRepository's artifact is the commit, and applied, healthy or failed from
-// the Kustomization, as it correlates revisions with deployments.
+// the Kustomization, as it correlates revisions with deployments; on an
+// environment whose Kustomization applies HelmReleases, healthy or failed
+// come from helm-controller instead (helmfollow.go).
 
 // maxSightings bounds the commits remembered per cluster as fetched by a
 // source: enough for every environment's recent heads.

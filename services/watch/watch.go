@@ -38,9 +38,10 @@ type Watcher struct {
 	running map[string]context.CancelFunc
 	synced  map[string]bool
 
-	reviews   reviews   // merged reviews (review.go)
-	sightings sightings // commits the clusters' sources fetched (timeline.go)
-	fleet     fleet     // the clusters' reachability and informer caches (fleet.go)
+	reviews   reviews    // merged reviews (review.go)
+	sightings sightings  // commits the clusters' sources fetched (timeline.go)
+	fleet     fleet      // the clusters' reachability and informer caches (fleet.go)
+	helm      helmFollow // HelmReleases a relist read (helmfollow.go)
 }
 
 // New returns the watcher of the clusters in db; it starts nothing.
@@ -58,6 +59,7 @@ func (w *Watcher) Record(id string, o fluxobj.Observed) (model.GitOpsResource, b
 	var r model.GitOpsResource
 	var changed bool
 	var deps []model.Deployment
+	w.prepareHelm(id)
 	err := w.db.Update(func(tx *store.Tx) error {
 		var err error
 		r, changed, deps, err = w.recordTx(tx, id, o)
@@ -65,6 +67,9 @@ func (w *Watcher) Record(id string, o fluxobj.Observed) (model.GitOpsResource, b
 	})
 	for i := range deps {
 		w.hub.Publish(api.StatusEvent{Resource: r, Deployment: &deps[i]})
+	}
+	if err == nil {
+		w.followHelm(r)
 	}
 	w.settleReviews()
 	return r, changed, err
@@ -118,6 +123,7 @@ func (w *Watcher) correlate(tx *store.Tx, r model.GitOpsResource) ([]model.Deplo
 	}
 	applied := fluxobj.RevisionSHA(r.LastAppliedRevision)
 	attempted := fluxobj.RevisionSHA(r.LastAttemptedRevision)
+	helm := w.helmGated(tx, r) // helm-controller completes the deployments (helmfollow.go)
 	if applied != "" && (r.Status == model.StatusReady || r.Status == model.StatusSuspended || attempted == applied) {
 		ds, err := byCommit(applied)
 		if err != nil {
@@ -142,7 +148,7 @@ func (w *Watcher) correlate(tx *store.Tx, r model.GitOpsResource) ([]model.Deplo
 			out = append(out, d)
 		}
 		for _, d := range ds {
-			if d.Status == model.DeployPending && r.Status == model.StatusReady {
+			if d.Status == model.DeployPending && r.Status == model.StatusReady && !helm {
 				d.Status, d.UpdatedAt, d.CompletedAt, d.ErrorMessage = model.DeploySuccess, now, &now, ""
 				if d.GitOpsResourceID == "" {
 					d.GitOpsResourceID = r.ID
@@ -262,6 +268,7 @@ func (w *Watcher) relist(ctx context.Context, clusterID string) error {
 		o  fluxobj.Observed
 	}
 	var all []seen
+	w.listReleases(ctx, clusterID, k)
 	for _, gvr := range []schema.GroupVersionResource{fluxobj.KustomizationGVR, fluxobj.HelmReleaseGVR} {
 		l, err := k.Dyn.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: fluxobj.ManagedSelector})
 		if err != nil {
@@ -279,8 +286,9 @@ func (w *Watcher) relist(ctx context.Context, clusterID string) error {
 		}
 	}
 	var events []api.StatusEvent
+	var recorded []model.GitOpsResource
 	err = w.db.Update(func(tx *store.Tx) error {
-		events = events[:0]
+		events, recorded = events[:0], recorded[:0]
 		for _, x := range all {
 			r, changed, deps, err := w.recordTx(tx, x.id, x.o)
 			if model.CodeOf(err) == model.CodeNotFound {
@@ -289,6 +297,7 @@ func (w *Watcher) relist(ctx context.Context, clusterID string) error {
 			if err != nil {
 				return err
 			}
+			recorded = append(recorded, r)
 			if changed {
 				events = append(events, api.StatusEvent{Resource: r})
 			}
@@ -300,6 +309,9 @@ func (w *Watcher) relist(ctx context.Context, clusterID string) error {
 	})
 	for _, e := range events {
 		w.hub.Publish(e)
+	}
+	for _, r := range recorded {
+		w.followHelm(r)
 	}
 	w.settleReviews()
 	return err
@@ -420,6 +432,11 @@ func (w *Watcher) watchOnce(ctx context.Context, clusterID string) error {
 		}
 		if _, err := inf.AddEventHandler(w.fleetHandler(clusterID)); err != nil {
 			return err
+		}
+		if gvr == fluxobj.HelmReleaseGVR {
+			if _, err := inf.AddEventHandler(w.helmHandler(clusterID)); err != nil {
+				return err
+			}
 		}
 		syncs, stores = append(syncs, inf.HasSynced), append(stores, inf.GetStore())
 	}
