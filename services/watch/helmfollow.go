@@ -173,8 +173,8 @@ func latestRelease(u *unstructured.Unstructured) map[string]any {
 }
 
 // waitingForHelm returns the pending deployments of the commit a Ready
-// Kustomization applied that reached the applied stage: those correlate left
-// to helm-controller.
+// Kustomization applied: those correlate left to helm-controller (it
+// completes every other one).
 func (w *Watcher) waitingForHelm(r model.GitOpsResource) (string, []model.Deployment, error) {
 	sha := fluxobj.RevisionSHA(r.LastAppliedRevision)
 	if r.Type != model.ResourceKustomization || r.Status != model.StatusReady || sha == "" {
@@ -190,7 +190,7 @@ func (w *Watcher) waitingForHelm(r model.GitOpsResource) (string, []model.Deploy
 		clusterID = e.ClusterID
 		ds, _, err = store.Deployments.List(tx, store.Query[model.Deployment]{Index: "commit", Value: sha,
 			Filter: func(d model.Deployment) bool {
-				return d.EnvironmentID == r.EnvironmentID && d.Status == model.DeployPending && d.Stage(model.StageApplied) != nil
+				return d.EnvironmentID == r.EnvironmentID && d.Status == model.DeployPending
 			}})
 		return err
 	})
