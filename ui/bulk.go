@@ -38,7 +38,7 @@ func newBulk(s *session, in api.BulkInput) *bulkScreen {
 	return &bulkScreen{base: newBase(s), in: in, items: map[string]api.BulkItem{}, total: len(in.Selector.Names)}
 }
 
-func (b *bulkScreen) title() string { return "Bulk " + b.in.Action }
+func (b *bulkScreen) title() string { return "Bulk " + string(b.in.Action) }
 func (b *bulkScreen) bindings() []key.Binding {
 	return []key.Binding{b.s.keys.Back}
 }
@@ -56,7 +56,7 @@ func (b *bulkScreen) init() tea.Cmd {
 		}
 	})
 	c := b.s.caller
-	b.working = in.Action + " " + fmt.Sprint(b.total) + " resources"
+	b.working = string(in.Action) + " " + fmt.Sprint(b.total) + " resources"
 	run := func() tea.Msg {
 		defer close(ch)
 		if c == nil {
@@ -155,27 +155,27 @@ func progressBar(st Styles, done, total, width int) string {
 		fmt.Sprintf("] %d/%d", done, total)
 }
 
-// bulkConfirm asks before a bulk action on the marked resources: resume
-// when every marked one is suspended, else suspend; sync with R.
-func bulkConfirm(s *session, action string, marked []api.ResourceView) *confirmDialog {
+// bulkConfirm asks before resuming or syncing the marked resources
+// (suspending asks for a reason instead: newBulkSuspendForm).
+func bulkConfirm(s *session, action api.BulkAction, marked []api.ResourceView) *confirmDialog {
+	return &confirmDialog{
+		text: fmt.Sprintf("%s %d marked resources, in dependency order?", strings.ToUpper(string(action[:1]))+string(action[1:]), len(marked)),
+		busy: "",
+		run:  push(newBulk(s, bulkInput(action, marked))),
+	}
+}
+
+// bulkInput is gitops.bulk's input for action on the marked resources.
+func bulkInput(action api.BulkAction, marked []api.ResourceView) api.BulkInput {
 	in := api.BulkInput{Action: action}
 	for _, v := range marked {
 		in.Selector.Names = append(in.Selector.Names, v.ID)
 	}
-	order := "in dependency order"
-	if action == api.BulkSuspend {
-		order = "dependents first"
-		in.Reason = "suspended from the TUI"
-	}
-	return &confirmDialog{
-		text: fmt.Sprintf("%s %d marked resources, %s?", strings.ToUpper(action[:1])+action[1:], len(marked), order),
-		busy: "",
-		run:  push(newBulk(s, in)),
-	}
+	return in
 }
 
 // bulkAction is the action T applies to marked rows.
-func bulkAction(marked []api.ResourceView) string {
+func bulkAction(marked []api.ResourceView) api.BulkAction {
 	for _, v := range marked {
 		if !v.Suspended {
 			return api.BulkSuspend
@@ -220,7 +220,10 @@ func (r *resourcesScreen) bulkKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	case key.Matches(msg, k.Suspend):
 		marked := r.marked()
-		r.confirm = bulkConfirm(r.s, bulkAction(marked), marked)
+		if action := bulkAction(marked); action == api.BulkSuspend {
+			return push(newBulkSuspendForm(r.s, bulkInput(action, marked))), true
+		}
+		r.confirm = bulkConfirm(r.s, api.BulkResume, marked)
 		return nil, true
 	case key.Matches(msg, k.Sync):
 		r.confirm = bulkConfirm(r.s, api.BulkSync, r.marked())

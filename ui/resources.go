@@ -267,8 +267,10 @@ func (r *resourcesScreen) rowKey(msg tea.KeyPressMsg, cur api.ResourceView) tea.
 	case key.Matches(msg, k.Sync):
 		r.working = "syncing " + cur.Name
 		return invoke(r.s, r.sid, cur.Name, api.TriggerSync, api.TriggerSyncInput{ID: cur.ID})
+	case key.Matches(msg, k.Suspend) && (cur.Suspended || cur.Status == model.StatusSuspended):
+		r.confirm = r.resumeDialog(cur)
 	case key.Matches(msg, k.Suspend):
-		r.confirm = r.suspendDialog(cur)
+		return push(newSuspendForm(r.s, r.sid, cur))
 	case key.Matches(msg, k.Delete):
 		return push(newDelete(r.s, deleteSpec{
 			what: cur.Type + " " + cur.Name, name: cur.Name,
@@ -289,18 +291,12 @@ func (r *resourcesScreen) rowKey(msg tea.KeyPressMsg, cur api.ResourceView) tea.
 	return nil
 }
 
-// suspendDialog asks before suspending (or resuming) a resource.
-func (r *resourcesScreen) suspendDialog(cur api.ResourceView) *confirmDialog {
-	verb := "suspend"
-	run := invoke(r.s, r.sid, verb, api.SuspendGitOpsResource, api.SuspendInput{ID: cur.ID})
-	if cur.Suspended || cur.Status == model.StatusSuspended {
-		verb = "resume"
-		run = invoke(r.s, r.sid, verb, api.ResumeGitOpsResource, api.IDInput{ID: cur.ID})
-	}
+// resumeDialog asks before resuming a resource.
+func (r *resourcesScreen) resumeDialog(cur api.ResourceView) *confirmDialog {
 	return &confirmDialog{
-		text: fmt.Sprintf("%s %s %s/%s?", strings.ToUpper(verb[:1])+verb[1:], cur.Type, cur.Namespace, cur.Name),
-		busy: verb + " " + cur.Name,
-		run:  run,
+		text: fmt.Sprintf("Resume %s %s/%s?", cur.Type, cur.Namespace, cur.Name),
+		busy: "resume " + cur.Name,
+		run:  invoke(r.s, r.sid, "resume", api.ResumeGitOpsResource, api.IDInput{ID: cur.ID}),
 	}
 }
 

@@ -154,13 +154,18 @@ func TestResourcesScreen(t *testing.T) {
 		h.contains("sync app-00000: reconciled (main@sha1:abcdef0123456)")
 		h.golden("resources_synced")
 		h.press("T")
-		h.contains("Suspend kustomization flux-system/app-00000?")
-		h.golden("resources_suspend_confirm")
-		h.press("n")
+		h.contains("Suspend kustomization flux-system/app-00000", "reason", "until")
+		h.golden("resources_suspend_form")
+		h.press("esc")
 		if fc.called("gitops.suspendGitOpsResource") {
-			t.Fatal("suspended without confirmation")
+			t.Fatal("suspended without the form's submit")
 		}
-		h.press("T", "y")
+		h.press("T")
+		h.typ("database migration")
+		h.press("ctrl+s")
+		if in := fc.last("gitops.suspendGitOpsResource"); in["id"] != "res-00000" || in["reason"] != "database migration" {
+			t.Fatalf("suspend input %v", in)
+		}
 		h.contains("suspend app-00000: suspended")
 		h.press("down", "down", "down", "down", "T")
 		h.contains("Resume kustomization flux-system/app-00004?")

@@ -9,7 +9,7 @@ import (
 )
 
 // TestBulkOnMarkedRows marks two rows with space, suspends them with T
-// (dependents first) and reads the bulk screen's bar and per-object lines.
+// and a reason (dependents first) and reads the bulk screen's bar and per-object lines.
 func TestBulkOnMarkedRows(t *testing.T) {
 	fc := catalogFake().ret("gitops.bulk", api.BulkResult{Action: api.BulkSuspend,
 		Ran:     []api.BulkItem{{ResourceID: "res-00001", Node: "Kustomization/flux-system/app-00001", Wave: 1, State: api.BulkRan, Status: "suspended", Message: "suspended"}},
@@ -19,11 +19,12 @@ func TestBulkOnMarkedRows(t *testing.T) {
 	h.press("2", "enter", "enter", "g", "space", "space")
 	h.contains("● app-00000", "● app-00001")
 	h.press("T")
-	h.contains("Suspend 2 marked resources, dependents first?")
-	h.press("y")
+	h.contains("Suspend 2 marked resources, dependents first", "reason")
+	h.typ("maintenance window")
+	h.press("ctrl+s")
 	in := fc.last("gitops.bulk")
 	names, _ := in["selector"].(map[string]any)["names"].([]any)
-	if in["action"] != api.BulkSuspend || len(names) != 2 || names[0] != "res-00000" || names[1] != "res-00001" {
+	if in["action"] != api.BulkSuspend || in["reason"] != "maintenance window" || len(names) != 2 || names[0] != "res-00000" || names[1] != "res-00001" {
 		t.Fatalf("bulk input %v", in)
 	}
 	h.contains("suspend 2 resources", "] 2/2", "failed   Kustomization/flux-system/app-00000 forbidden",

@@ -154,12 +154,20 @@ type Graph struct {
 	Text   string      `json:"text,omitempty" doc:"the graph in dot or mermaid"`
 }
 
+// BulkAction is what gitops.bulk does: 'resume' | 'suspend' | 'sync'.
+type BulkAction string
+
 // Bulk actions.
 const (
-	BulkResume  = "resume"
-	BulkSuspend = "suspend"
-	BulkSync    = "sync"
+	BulkResume  BulkAction = "resume"
+	BulkSuspend BulkAction = "suspend"
+	BulkSync    BulkAction = "sync"
 )
+
+// Values implements Enum.
+func (BulkAction) Values() []string {
+	return []string{string(BulkResume), string(BulkSuspend), string(BulkSync)}
+}
 
 // BulkSelector chooses the resources of gitops.bulk.
 type BulkSelector struct {
@@ -173,7 +181,7 @@ type BulkSelector struct {
 
 // BulkInput is gitops.bulk's input.
 type BulkInput struct {
-	Action      string       `json:"action" required:"true" doc:"resume | suspend | sync"`
+	Action      BulkAction   `json:"action" required:"true" doc:"resume | suspend | sync"`
 	Selector    BulkSelector `json:"selector" doc:"which resources"`
 	Reason      string       `json:"reason,omitempty" doc:"suspend: why (stored on each object)"`
 	Until       string       `json:"until,omitempty" doc:"suspend: RFC 3339 time or duration (2h) after which the suspension expires"`
@@ -182,11 +190,6 @@ type BulkInput struct {
 
 // Validate checks the input beyond types and required fields.
 func (in *BulkInput) Validate(fe model.FieldErrors) {
-	switch in.Action {
-	case BulkResume, BulkSync, BulkSuspend:
-	default:
-		fe.Add("action", "must be resume, suspend or sync")
-	}
 	if in.Action != BulkSuspend && (in.Reason != "" || in.Until != "") {
 		fe.Add("reason", "reason and until go with action suspend")
 	}
@@ -218,7 +221,7 @@ const (
 
 // BulkResult is gitops.bulk's result.
 type BulkResult struct {
-	Action    string     `json:"action"`
+	Action    BulkAction `json:"action"`
 	Ran       []BulkItem `json:"ran"`
 	Failed    []BulkItem `json:"failed"`
 	Skipped   []BulkItem `json:"skipped"`

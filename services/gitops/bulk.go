@@ -301,7 +301,7 @@ func (s *GitOps) startNode(b *bulkRun, k kube.Kube, n *bulkNode) {
 	p := requestPatch(b.in.Action == api.BulkResume, n.requestedAt)
 	_, err := k.Dyn.Resource(fluxobj.ResourceGVR(n.r.Type)).Namespace(n.r.Namespace).Patch(b.ctx, n.r.Name, types.MergePatchType, p, metav1.PatchOptions{})
 	if err != nil {
-		b.report(n, api.BulkFailed, "", kube.Error(err, b.in.Action+" "+n.name).Error())
+		b.report(n, api.BulkFailed, "", kube.Error(err, string(b.in.Action)+" "+n.name).Error())
 		return
 	}
 	if n.state != api.BulkStarted {
