@@ -24,7 +24,7 @@ func TestBulkOnMarkedRows(t *testing.T) {
 	h.press("ctrl+s")
 	in := fc.last("gitops.bulk")
 	names, _ := in["selector"].(map[string]any)["names"].([]any)
-	if in["action"] != api.BulkSuspend || in["reason"] != "maintenance window" || len(names) != 2 || names[0] != "res-00000" || names[1] != "res-00001" {
+	if in["action"] != string(api.BulkSuspend) || in["reason"] != "maintenance window" || len(names) != 2 || names[0] != "res-00000" || names[1] != "res-00001" {
 		t.Fatalf("bulk input %v", in)
 	}
 	h.contains("suspend 2 resources", "] 2/2", "failed   Kustomization/flux-system/app-00000 forbidden",
