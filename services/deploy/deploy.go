@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -26,7 +27,7 @@ func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.P
 	if err != nil {
 		return api.PreviewResult{}, err
 	}
-	if rel, err := helmRelease(snap, t.path, in.Changes, in.Workload); err != nil || rel != nil {
+	if rel, err := helmRelease(snap.FS(), t.path, in.Changes, in.Workload); err != nil || rel != nil {
 		if err != nil {
 			return api.PreviewResult{}, err
 		}
@@ -121,14 +122,29 @@ func (s *Deploy) deployWithGitOps(ctx context.Context, in api.DeployInput) (api.
 	if err := checkWide(ctx, in.AllowOutsidePath); err != nil {
 		return api.DeployResult{}, err
 	}
-	t, helmRes, err := s.deployTarget(ctx, in)
-	if err != nil || helmRes != nil {
-		return orZero(helmRes), err
+	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
+	if err != nil {
+		return api.DeployResult{}, err
 	}
 	ch := manifestChange(in.Change(), in.Workload, in.Container)
+	// The intent finds out on the head whether the path builds a
+	// HelmRelease, so that a Deployment deploy reads the branch once.
 	p := &planned{s: s, ctx: ctx, sc: newScope(t.path, in.AllowOutsidePath),
-		plan: func(fsys fs.FS) (*manifest.Result, error) { return manifest.PlanFS(fsys, t.path, ch) }}
-	return s.commitDeploy(ctx, t, in, p, conventionalMessage(t.env.Name, in.Workload, in.Change()))
+		plan: func(fsys fs.FS) (*manifest.Result, error) {
+			rel, err := helmRelease(fsys, t.path, in.Change(), in.Workload)
+			if err == nil && rel != nil {
+				err = errHelmPath
+			}
+			if err != nil {
+				return nil, err
+			}
+			return manifest.PlanFS(fsys, t.path, ch)
+		}}
+	out, err := s.commitDeploy(ctx, t, in, p, conventionalMessage(t.env.Name, in.Workload, in.Change()))
+	if errors.Is(err, errHelmPath) {
+		return s.deployHelmTarget(ctx, t, in)
+	}
+	return out, err
 }
 
 // commitDeploy commits the deploy p plans (to the environment's branch, or

@@ -34,11 +34,11 @@ type helmPlan struct {
 // helmRelease returns the HelmRelease the change is for, nil when the path
 // builds none or the change names a workload that is not one (the
 // Deployment way then applies). values and chartVersion need a release.
-func helmRelease(snap gitx.Snapshot, gitPath string, c api.ChangeSet, workload string) (*manifest.HelmRelease, error) {
+func helmRelease(fsys fs.FS, gitPath string, c api.ChangeSet, workload string) (*manifest.HelmRelease, error) {
 	if i := strings.IndexByte(workload, '/'); i >= 0 && workload[:i] != "HelmRelease" {
 		return nil, helmOnly(c, gitPath)
 	}
-	rel, err := manifest.FindHelmRelease(snap.FS(), gitPath, workload)
+	rel, err := manifest.FindHelmRelease(fsys, gitPath, workload)
 	if err != nil && (workload == "" || strings.HasPrefix(workload, "HelmRelease/")) {
 		return nil, err
 	}

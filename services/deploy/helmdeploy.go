@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -80,26 +81,24 @@ func (s *Deploy) deployHelm(ctx context.Context, t gitTarget, snap gitx.Snapshot
 	return out, nil
 }
 
-// deployTarget resolves the environment of a deploy and, when its path
-// builds a HelmRelease, deploys the Helm way (a non-nil result).
-func (s *Deploy) deployTarget(ctx context.Context, in api.DeployInput) (gitTarget, *api.DeployResult, error) {
-	t, err := s.gitTarget(ctx, in.ProjectID, in.EnvironmentID)
-	if err != nil {
-		return t, nil, err
-	}
+// errHelmPath stops a Deployment deploy's intent on a path that builds a
+// HelmRelease: deployWithGitOps then deploys the Helm way.
+var errHelmPath = errors.New("the path builds a HelmRelease")
+
+// deployHelmTarget deploys to the HelmRelease that t's path builds.
+func (s *Deploy) deployHelmTarget(ctx context.Context, t gitTarget, in api.DeployInput) (api.DeployResult, error) {
 	snap, err := t.git.Snapshot(ctx, t.branch)
 	if err != nil {
-		return t, nil, err
+		return api.DeployResult{}, err
 	}
-	rel, err := helmRelease(snap, t.path, in.Change(), in.Workload)
-	if err != nil || rel == nil {
-		return t, nil, err
-	}
-	res, err := s.deployHelm(ctx, t, snap, rel, in)
+	rel, err := helmRelease(snap.FS(), t.path, in.Change(), in.Workload)
 	if err != nil {
-		return t, nil, err
+		return api.DeployResult{}, err
 	}
-	return t, &res, nil
+	if rel == nil { // the branch moved and no longer builds one
+		return api.DeployResult{}, model.Errorf(model.CodeConflictDetected, "%s stopped building a HelmRelease while deploying: try again", t.path)
+	}
+	return s.deployHelm(ctx, t, snap, rel, in)
 }
 
 // checkHelmYAML validates the files a HelmRelease change writes: the
@@ -164,11 +163,4 @@ func helmMessage(env string, rel *manifest.HelmRelease, c api.ChangeSet, chartVe
 		parts = append(parts, "values")
 	}
 	return fmt.Sprintf("deploy(%s/%s): set %s", env, rel.Name, strings.Join(parts, ", "))
-}
-
-func orZero(r *api.DeployResult) api.DeployResult {
-	if r == nil {
-		return api.DeployResult{}
-	}
-	return *r
 }

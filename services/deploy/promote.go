@@ -301,21 +301,23 @@ func (s *Deploy) promote(ctx context.Context, in api.PromoteInput) (api.PromoteR
 		}
 		return plan, err
 	}}
-	subject, body := in.CommitMessage, ""
+	// The default message names what was copied, known once the intent
+	// has planned on the head the commit is made on.
+	subject, body, _ := strings.Cut(in.CommitMessage, "\n")
+	body = strings.TrimSpace(body)
 	if subject == "" {
-		head, err := t.git.Snapshot(ctx, t.branch)
-		if err != nil {
-			return api.PromoteResult{}, err
+		subject = fmt.Sprintf("promote(%s → %s)", p.from.env.Name, p.to.env.Name)
+	}
+	intent := func(head gitx.Snapshot) (gitx.Changes, error) {
+		ch, err := pl.intent(head)
+		if err == nil && in.CommitMessage == "" {
+			ch.Subject, ch.Body = promotionMessage(p), promotionBody(p)
+			subject = ch.Subject
 		}
-		if err := firstPlan(p, head.FS()); err != nil {
-			return api.PromoteResult{}, err
-		}
-		subject, body = promotionMessage(p), promotionBody(p)
-	} else if i := strings.IndexByte(subject, '\n'); i >= 0 {
-		subject, body = subject[:i], strings.TrimSpace(subject[i+1:])
+		return ch, err
 	}
 	id := ident.New("dep")
-	res, err := s.commitOrReview(ctx, t, in.Review, id, pl.intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})
+	res, err := s.commitOrReview(ctx, t, in.Review, id, intent, gitx.CommitMeta{Subject: subject, Body: body, Author: commitAuthor(ctx)})
 	if err != nil {
 		return api.PromoteResult{}, err
 	}
@@ -323,15 +325,6 @@ func (s *Deploy) promote(ctx context.Context, in api.PromoteInput) (api.PromoteR
 		return api.PromoteResult{}, nothingToPromote(p)
 	}
 	return s.promoted(ctx, p, pl.last, id, res, subject)
-}
-
-// firstPlan plans the promotion once, for its commit message.
-func firstPlan(p *promotion, fsys fs.FS) error {
-	plan, err := p.plan(fsys)
-	if err == nil && plan == nil {
-		return nothingToPromote(p)
-	}
-	return err
 }
 
 // promoted records the promotion's deployment and answers.

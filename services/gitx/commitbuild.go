@@ -14,8 +14,12 @@ import (
 
 // buildCommit writes the commit for ch on parent (nil: root commit) and
 // returns it with the objects it wrote (the push pack). changed is false when
-// the tree would stay the same; no commit is written then.
+// the tree would stay the same; no commit is written then. ch's Subject,
+// when set, is the message instead of meta's.
 func (r *Repo) buildCommit(ctx context.Context, parent *object.Commit, ch Changes, meta CommitMeta) (plumbing.Hash, []plumbing.Hash, bool, error) {
+	if ch.Subject != "" {
+		meta.Subject, meta.Body = ch.Subject, ch.Body
+	}
 	subject, body, err := message(meta)
 	if err != nil {
 		return plumbing.ZeroHash, nil, false, err

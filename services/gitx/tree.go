@@ -46,6 +46,10 @@ type CommitMeta struct {
 type Changes struct {
 	Write  map[string][]byte
 	Delete []string
+	// Subject and Body, when Subject is set, replace the commit meta's
+	// message: an intent whose message depends on what it found on the
+	// head (a promotion names what it copied) writes it here.
+	Subject, Body string
 }
 
 // Empty reports whether c changes nothing.
