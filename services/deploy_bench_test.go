@@ -49,11 +49,26 @@ func BenchmarkDeployWithGitOps10k(b *testing.B) {
 
 // BenchmarkDeployGitCLI10k is the anchor: edit the overlay, git commit -am, git push.
 func BenchmarkDeployGitCLI10k(b *testing.B) {
+	run, overlay, orig := bigRepoClone(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		content := string(orig) + fmt.Sprintf("replicas:\n  - name: web\n    count: %d\n", i+1)
+		if err := os.WriteFile(overlay, []byte(content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		run("commit", "--quiet", "-am", fmt.Sprintf("deploy(prod): set replicas %d", i+1))
+		run("push", "--quiet", "origin", "main")
+	}
+}
+
+// bigRepoClone is a git CLI clone of the 10,000-file repository on a real
+// git server: a runner of git in it, the prod overlay's path and content.
+func bigRepoClone(b *testing.B) (run func(args ...string), overlay string, orig []byte) {
 	server := gittest.NewHTTPServer(b)
 	server.CreateRepo(b, "acme/shop.git", bigRepo())
 	dir := filepath.Join(b.TempDir(), "clone")
 	env := append(gittest.Env(), "GIT_TERMINAL_PROMPT=0")
-	run := func(args ...string) {
+	run = func(args ...string) {
 		cmd := exec.Command("git", args...)
 		cmd.Dir, cmd.Env = dir, env
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -64,18 +79,10 @@ func BenchmarkDeployGitCLI10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	run("clone", "--quiet", server.RepoURLWithCreds("acme/shop.git"), ".")
-	overlay := filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml")
+	overlay = filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml")
 	orig, err := os.ReadFile(overlay)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		content := string(orig) + fmt.Sprintf("replicas:\n  - name: web\n    count: %d\n", i+1)
-		if err := os.WriteFile(overlay, []byte(content), 0o644); err != nil {
-			b.Fatal(err)
-		}
-		run("commit", "--quiet", "-am", fmt.Sprintf("deploy(prod): set replicas %d", i+1))
-		run("push", "--quiet", "origin", "main")
-	}
+	return run, overlay, orig
 }

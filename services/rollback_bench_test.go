@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -67,26 +65,7 @@ func BenchmarkRollback10k(b *testing.B) {
 // gitCLIRevertClone is a clone of the 10,000-file repository whose head
 // is an image deploy, and a runner of git in it.
 func gitCLIRevertClone(b *testing.B) func(args ...string) {
-	server := gittest.NewHTTPServer(b)
-	server.CreateRepo(b, "acme/shop.git", bigRepo())
-	dir := filepath.Join(b.TempDir(), "clone")
-	env := append(gittest.Env(), "GIT_TERMINAL_PROMPT=0")
-	run := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	run("clone", "--quiet", server.RepoURLWithCreds("acme/shop.git"), ".")
-	overlay := filepath.Join(dir, "k8s/overlays/prod/kustomization.yaml")
-	orig, err := os.ReadFile(overlay)
-	if err != nil {
-		b.Fatal(err)
-	}
+	run, overlay, orig := bigRepoClone(b)
 	for _, tag := range []string{"1.2.3", "1.2.4"} {
 		content := string(orig) + "images:\n  - name: ghcr.io/acme/web\n    newTag: " + tag + "\n"
 		if err := os.WriteFile(overlay, []byte(content), 0o644); err != nil {
