@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -38,19 +37,23 @@ func (s *Deploy) previewChanges(ctx context.Context, in api.PreviewInput) (api.P
 		return api.PreviewResult{}, err
 	}
 	res := previewOf(plan, snap.Head, t.branch)
-	for _, err := range []error{newScope(t.path, false).checkWrites(plan.Files), checkNoLinks(snap, plan.Files)} {
+	return res, s.previewWarnings(&res, t, snap, plan.Files, "deployWithGitOps")
+}
+
+// previewWarnings adds to a preview what would keep proc from committing
+// files (writes outside gitPath, through links) and what would keep Flux
+// from applying the commit.
+func (s *Deploy) previewWarnings(res *api.PreviewResult, t gitTarget, snap gitx.Snapshot, files map[string][]byte, proc string) error {
+	for _, err := range []error{newScope(t.path, false).checkWrites(files), checkNoLinks(snap, files)} {
 		if err != nil {
-			res.Warnings = append(res.Warnings, "deployWithGitOps would refuse this change: "+model.AsError(err).Message)
+			res.Warnings = append(res.Warnings, proc+" would refuse this change: "+model.AsError(err).Message)
 		}
 	}
 	w, err := s.applyWarning(t.env, t.path)
-	if err != nil {
-		return api.PreviewResult{}, err
-	}
 	if w != "" {
 		res.Warnings = append(res.Warnings, w)
 	}
-	return res, nil
+	return err
 }
 
 // applyWarning says when nothing will apply a commit to the environment's
@@ -192,29 +195,37 @@ func shortSHA(sha string) string {
 
 // conventionalMessage is the default commit subject of a deploy.
 func conventionalMessage(env, workload string, c api.ChangeSet) string {
+	scope := env
+	if workload != "" {
+		scope = env + "/" + workload
+	}
+	return fmt.Sprintf("deploy(%s): set %s", scope, strings.Join(changeParts(c, ""), ", "))
+}
+
+// changeParts names what a change sets, for a commit subject ("image
+// ghcr.io/acme/web:1.4.2", "chart podinfo 6.6.0" when chart is given,
+// "replicas 3", "env A,B", "resources", "values").
+func changeParts(c api.ChangeSet, chart string) []string {
 	var parts []string
 	if c.Image != "" {
 		parts = append(parts, "image "+c.Image)
+	}
+	if chart != "" {
+		parts = append(parts, "chart "+chart)
 	}
 	if c.Replicas != nil {
 		parts = append(parts, fmt.Sprintf("replicas %d", *c.Replicas))
 	}
 	if len(c.Env) > 0 {
-		keys := make([]string, 0, len(c.Env))
-		for k := range c.Env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts = append(parts, "env "+strings.Join(keys, ","))
+		parts = append(parts, "env "+strings.Join(shape.SortedKeys(c.Env), ","))
 	}
 	if c.Resources != nil {
 		parts = append(parts, "resources")
 	}
-	scope := env
-	if workload != "" {
-		scope = env + "/" + workload
+	if len(c.Values) > 0 {
+		parts = append(parts, "values")
 	}
-	return fmt.Sprintf("deploy(%s): set %s", scope, strings.Join(parts, ", "))
+	return parts
 }
 
 func strPtr(s string) *string { return &s }

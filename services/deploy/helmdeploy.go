@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -28,19 +27,7 @@ func (s *Deploy) previewHelm(ctx context.Context, t gitTarget, snap gitx.Snapsho
 		return api.PreviewResult{}, err
 	}
 	res := helmPreview(hp, snap.Head, t.branch)
-	for _, err := range []error{newScope(t.path, false).checkWrites(hp.res.Files), checkNoLinks(snap, hp.res.Files)} {
-		if err != nil {
-			res.Warnings = append(res.Warnings, "deployWithGitOps would refuse this change: "+model.AsError(err).Message)
-		}
-	}
-	w, err := s.applyWarning(t.env, t.path)
-	if err != nil {
-		return api.PreviewResult{}, err
-	}
-	if w != "" {
-		res.Warnings = append(res.Warnings, w)
-	}
-	return res, nil
+	return res, s.previewWarnings(&res, t, snap, hp.res.Files, "deployWithGitOps")
 }
 
 // deployHelm is deployWithGitOps on a HelmRelease environment: the chart is
@@ -138,29 +125,9 @@ func (s *Deploy) checkHelmYAML(ctx context.Context, head gitx.Snapshot, plan *ma
 
 // helmMessage is the default commit subject of a HelmRelease deploy.
 func helmMessage(env string, rel *manifest.HelmRelease, c api.ChangeSet, chartVersion string) string {
-	var parts []string
-	if c.Image != "" {
-		parts = append(parts, "image "+c.Image)
-	}
+	chart := ""
 	if c.ChartVersion != "" {
-		parts = append(parts, "chart "+rel.Chart+" "+chartVersion)
+		chart = rel.Chart + " " + chartVersion
 	}
-	if c.Replicas != nil {
-		parts = append(parts, fmt.Sprintf("replicas %d", *c.Replicas))
-	}
-	if len(c.Env) > 0 {
-		keys := make([]string, 0, len(c.Env))
-		for k := range c.Env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts = append(parts, "env "+strings.Join(keys, ","))
-	}
-	if c.Resources != nil {
-		parts = append(parts, "resources")
-	}
-	if len(c.Values) > 0 {
-		parts = append(parts, "values")
-	}
-	return fmt.Sprintf("deploy(%s/%s): set %s", env, rel.Name, strings.Join(parts, ", "))
+	return fmt.Sprintf("deploy(%s/%s): set %s", env, rel.Name, strings.Join(changeParts(c, chart), ", "))
 }

@@ -267,15 +267,8 @@ func (s *Deploy) previewPromotion(ctx context.Context, in api.PromotionInput) (a
 		return out, nil
 	}
 	out.PreviewResult = previewOf(plan, head.Head, p.to.branch)
-	for _, err := range []error{newScope(p.to.path, false).checkWrites(plan.Files), checkNoLinks(head, plan.Files)} {
-		if err != nil {
-			out.Warnings = append(out.Warnings, "environments.promote would refuse this change: "+model.AsError(err).Message)
-		}
-	}
-	if w, err := s.applyWarning(p.to.env, p.to.path); err != nil {
+	if err := s.previewWarnings(&out.PreviewResult, p.to, head, plan.Files, "environments.promote"); err != nil {
 		return api.PromotionPreview{}, err
-	} else if w != "" {
-		out.Warnings = append(out.Warnings, w)
 	}
 	return out, nil
 }
