@@ -86,10 +86,17 @@ func (s *Deploy) skew(ctx context.Context, items []api.FleetItem, sources []watc
 			g.Head = fluxobj.RevisionSHA(x.Revision) // Flux's head until Git says
 		}
 	}
+	// One fetch and one history walk per repository branch, for all its paths.
+	type branchKey struct{ url, branch string }
+	byBranch := map[branchKey][]*api.Skew{}
+	for k, g := range groups {
+		bk := branchKey{k.url, k.branch}
+		byBranch[bk] = append(byBranch[bk], g)
+	}
 	repos := s.catalogRepos()
 	var wg sync.WaitGroup
-	for k, g := range groups {
-		wg.Go(func() { s.behind(ctx, repos[k.url], g) })
+	for bk, gs := range byBranch {
+		wg.Go(func() { s.behind(ctx, repos[bk.url], bk.branch, gs) })
 	}
 	wg.Wait()
 	out := make([]api.Skew, 0, len(groups))
@@ -121,39 +128,57 @@ func (s *Deploy) catalogRepos() map[string]model.Repository {
 	return out
 }
 
-// behind sets the head of g's branch and each run's distance from it: from
-// Git for a catalog repository (within skewGitWait), else only whether a
-// run is at Flux's head.
-func (s *Deploy) behind(ctx context.Context, repo model.Repository, g *api.Skew) {
-	dist := func(rev string) int {
-		if rev != "" && rev == g.Head {
-			return 0
-		}
-		return -1
-	}
-	if repo.ID != "" && g.Branch != "" {
-		ctx, cancel := context.WithTimeout(ctx, skewGitWait)
-		defer cancel()
-		if auth, err := s.gitAuth(ctx, repo); err == nil {
-			if gr, err := s.git.Repo(repo.ID, repo.URL, auth); err == nil {
-				known := map[string]int{}
-				dist = func(rev string) int {
-					if n, ok := known[rev]; ok {
-						return n
-					}
-					n, head, err := gr.Behind(ctx, g.Branch, rev, skewWalkLimit)
-					if err != nil {
-						n = -1
-					} else if head != "" {
-						g.Head = head
-					}
-					known[rev] = n
-					return n
-				}
+// behind sets the head of branch in each of gs (the paths of one
+// repository branch) and each run's distance from it: from Git for a
+// catalog repository (within skewGitWait), else only whether a run is at
+// Flux's head.
+func (s *Deploy) behind(ctx context.Context, repo model.Repository, branch string, gs []*api.Skew) {
+	dists := s.gitBehind(ctx, repo, branch, gs)
+	for _, g := range gs {
+		for i, r := range g.Runs {
+			n, ok := dists[r.Revision]
+			switch {
+			case ok:
+				g.Runs[i].Behind = n
+			case r.Revision != "" && r.Revision == g.Head:
+				g.Runs[i].Behind = 0
+			default:
+				g.Runs[i].Behind = -1
 			}
 		}
 	}
-	for i := range g.Runs {
-		g.Runs[i].Behind = dist(g.Runs[i].Revision)
+}
+
+// gitBehind reads every run's distance from branch's head in Git, setting
+// the head in gs; nil when Git cannot answer.
+func (s *Deploy) gitBehind(ctx context.Context, repo model.Repository, branch string, gs []*api.Skew) map[string]int {
+	if repo.ID == "" || branch == "" {
+		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, skewGitWait)
+	defer cancel()
+	auth, err := s.gitAuth(ctx, repo)
+	if err != nil {
+		return nil
+	}
+	gr, err := s.git.Repo(repo.ID, repo.URL, auth)
+	if err != nil {
+		return nil
+	}
+	var revs []string
+	for _, g := range gs {
+		for _, r := range g.Runs {
+			revs = append(revs, r.Revision)
+		}
+	}
+	dists, head, err := gr.Behind(ctx, branch, revs, skewWalkLimit)
+	if err != nil {
+		return nil
+	}
+	if head != "" {
+		for _, g := range gs {
+			g.Head = head
+		}
+	}
+	return dists
 }

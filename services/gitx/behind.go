@@ -2,53 +2,56 @@ package gitx
 
 import (
 	"context"
-	"errors"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// errFound stops a history walk.
-var errFound = errors.New("found")
-
-// Behind fetches branch and counts the commits on it after rev: 0 when rev
-// is the head, -1 when rev is not among the head's newest limit ancestors
-// (another branch, or too far behind). It also returns the head.
-func (r *Repo) Behind(ctx context.Context, branch, rev string, limit int) (int, string, error) {
+// Behind fetches branch once and counts, for each of revs, the commits on
+// it after that revision: 0 for the head, -1 for a revision that is not
+// among the head's newest limit ancestors (another branch, too far behind,
+// or not a commit id). One walk of the history answers every revision. It
+// also returns the head.
+func (r *Repo) Behind(ctx context.Context, branch string, revs []string, limit int) (map[string]int, string, error) {
+	out := make(map[string]int, len(revs))
+	for _, rev := range revs {
+		out[rev] = -1
+	}
 	if err := checkBranch(branch); err != nil {
-		return -1, "", err
+		return out, "", err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	head, err := r.fetch(ctx, branch)
 	if err != nil || head.IsZero() {
-		return -1, "", err
+		return out, "", err
 	}
-	target := plumbing.NewHash(rev)
-	if !hexSHA.MatchString(rev) {
-		return -1, head.String(), nil
+	want := map[plumbing.Hash]string{}
+	for _, rev := range revs {
+		if hexSHA.MatchString(rev) {
+			want[plumbing.NewHash(rev)] = rev
+		}
+	}
+	if len(want) == 0 {
+		return out, head.String(), nil
 	}
 	c, err := object.GetCommit(r.fsys, head)
 	if err != nil {
-		return -1, head.String(), err
+		return out, head.String(), err
 	}
-	n, found := 0, false
+	n, left := 0, len(want)
 	err = object.NewCommitPreorderIter(c, nil, nil).ForEach(func(c *object.Commit) error {
-		if c.Hash == target {
-			found = true
-			return errFound
+		if rev, ok := want[c.Hash]; ok {
+			out[rev] = n
+			if left--; left == 0 {
+				return storer.ErrStop
+			}
 		}
 		if n++; n >= limit {
 			return storer.ErrStop
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errFound) {
-		return -1, head.String(), err
-	}
-	if !found {
-		return -1, head.String(), nil
-	}
-	return n, head.String(), nil
+	return out, head.String(), err
 }
