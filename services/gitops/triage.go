@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gitopstui/gitopstui/model"
@@ -82,30 +83,44 @@ func (s *GitOps) readSnapshot(ctx context.Context, clusterID string) (snapshot, 
 	if err != nil {
 		return snapshot{}, err
 	}
+	// list reads the watcher's informer cache when it holds the kind, else
+	// the API server.
+	list := func(gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, error) {
+		if objs, ok := s.watch.Cached(clusterID, gvr); ok {
+			return objs, nil
+		}
+		l, err := k.Dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*unstructured.Unstructured, len(l.Items))
+		for i := range l.Items {
+			out[i] = &l.Items[i]
+		}
+		return out, nil
+	}
 	now := s.now()
 	var objs []graphObject
 	for _, gvr := range []schema.GroupVersionResource{fluxobj.KustomizationGVR, fluxobj.HelmReleaseGVR} {
-		l, err := k.Dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+		l, err := list(gvr)
 		if err != nil {
 			if e := kube.Error(err, "list "+gvr.Resource+" on cluster "+clusterID); model.CodeOf(e) != model.CodeNotFound {
 				return snapshot{}, e
 			}
 			continue
 		}
-		for i := range l.Items {
-			u := &l.Items[i]
+		for _, u := range l {
 			objs = append(objs, graphObject{kind: u.GetKind(), namespace: u.GetNamespace(), name: u.GetName(),
 				resourceID: u.GetLabels()[fluxobj.LabelResourceID], o: fluxobj.Observe(u, now)})
 		}
 	}
 	sn := snapshot{g: newDepGraph(clusterID, objs), sources: map[string]api.SourceState{}}
 	for _, gvr := range []schema.GroupVersionResource{fluxobj.GitRepositoryGVR, fluxobj.HelmRepositoryGVR} {
-		l, err := k.Dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+		l, err := list(gvr)
 		if err != nil {
 			continue // a source kind not installed: its objects read as not found
 		}
-		for i := range l.Items {
-			u := &l.Items[i]
+		for _, u := range l {
 			st := api.SourceState{Node: fluxobj.NodeName(u.GetKind(), u.GetNamespace(), u.GetName()), Found: true}
 			st.Ready, st.Reason, st.Message = fluxobj.SourceStatus(u)
 			sn.sources[st.Node] = st

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -381,4 +382,30 @@ func (w *Watcher) fleetRead(ctx context.Context, c model.Cluster, part *FleetSna
 		w.collect(c.ID, objs, part, false)
 	}
 	fc.Reachable, fc.Resources = true, len(part.Items)
+}
+
+// Cached returns the watched cluster's objects of gvr (one of fleetGVRs) as
+// the informers hold them (slimmed: what the watcher and a diagnosis read),
+// so that a caller does not list the API server again. It is false when
+// the cluster is not watched here, its informers have not synced, it is
+// unreachable (the caller reads the API server and reports its error), or
+// gvr is not cached.
+func (w *Watcher) Cached(clusterID string, gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, bool) {
+	i := slices.Index(fleetGVRs, gvr)
+	w.fleet.mu.Lock()
+	fc := w.fleet.clusters[clusterID]
+	if i < 0 || fc == nil || !fc.synced || !fc.reachable || i >= len(fc.stores) {
+		w.fleet.mu.Unlock()
+		return nil, false
+	}
+	store := fc.stores[i]
+	w.fleet.mu.Unlock()
+	objs := store.List()
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		if u, ok := o.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out, true
 }
