@@ -76,7 +76,6 @@ type previewScreen struct {
 	base
 	p      model.Project
 	env    model.Environment
-	in     api.DeployInput
 	res    *api.PreviewResult
 	extra  []string // lines above the impact (a promotion's differences)
 	diff   []string // the diff, highlighted
@@ -97,7 +96,7 @@ type previewed struct {
 }
 
 func newPreview(s *session, p model.Project, env model.Environment, in api.DeployInput) *previewScreen {
-	v := &previewScreen{base: newBase(s), p: p, env: env, in: in, tg: newTarget(env), what: "deploy"}
+	v := &previewScreen{base: newBase(s), p: p, env: env, tg: newTarget(env), what: "deploy"}
 	v.load = func() tea.Cmd {
 		pin := api.PreviewInput{ProjectID: in.ProjectID, EnvironmentID: in.EnvironmentID, Changes: in.Change(),
 			Workload: in.Workload, Container: in.Container}
@@ -106,7 +105,7 @@ func newPreview(s *session, p model.Project, env model.Environment, in api.Deplo
 	v.commit = func(review bool) screen {
 		in := in
 		in.Review = review
-		return newProgress(s, p, env, in, v.tg)
+		return newProgress(s, p, env, "Deploy", func(to int) tea.Cmd { return invoke(s, to, "", api.DeployWithGitOps, in) }, v.tg)
 	}
 	return v
 }

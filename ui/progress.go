@@ -53,10 +53,9 @@ type progressScreen struct {
 	base
 	p   model.Project
 	env model.Environment
-	in  api.DeployInput
-	// run commits (deployWithGitOps of in unless set: a promotion or a
-	// rollback), answering a doneMsg[api.DeployResult]; what names it.
-	run     tea.Cmd
+	// run commits (a deploy, promotion or rollback) for the screen it is
+	// given, answering a doneMsg[api.DeployResult]; what names it.
+	run     func(to int) tea.Cmd
 	what    string
 	tg      *target
 	result  *api.DeployResult
@@ -71,11 +70,11 @@ type progressScreen struct {
 	blocked []problem // nothing applies the commit
 }
 
-func newProgress(s *session, p model.Project, env model.Environment, in api.DeployInput, tg *target) *progressScreen {
+func newProgress(s *session, p model.Project, env model.Environment, what string, run func(to int) tea.Cmd, tg *target) *progressScreen {
 	if tg == nil {
 		tg = newTarget(env)
 	}
-	return &progressScreen{base: newBase(s), p: p, env: env, in: in, tg: tg, what: "Deploy"}
+	return &progressScreen{base: newBase(s), p: p, env: env, tg: tg, what: what, run: run}
 }
 
 func (g *progressScreen) title() string { return g.what }
@@ -93,11 +92,7 @@ func (g *progressScreen) bindings() []key.Binding {
 func (g *progressScreen) init() tea.Cmd {
 	g.working = "committing"
 	g.started = g.s.now()
-	run := g.run
-	if run == nil {
-		run = invoke(g.s, g.sid, "", api.DeployWithGitOps, g.in)
-	}
-	cmds := []tea.Cmd{run}
+	cmds := []tea.Cmd{g.run(g.sid)}
 	if !g.tg.ksLoaded {
 		cmds = append(cmds, g.tg.load(g.s, g.sid))
 	}

@@ -44,12 +44,11 @@ func newPromotionPreview(s *session, p model.Project, env model.Environment, in 
 		})
 	}
 	v.commit = func(review bool) screen {
-		g := newProgress(s, p, env, api.DeployInput{}, v.tg)
-		g.what = "Promote"
 		in := in
 		in.Review = review
-		g.run = invokeAs(s, g.sid, api.Promote, in, func(r api.PromoteResult) api.DeployResult { return r.DeployResult })
-		return g
+		return newProgress(s, p, env, "Promote", func(to int) tea.Cmd {
+			return invokeAs(s, to, api.Promote, in, func(r api.PromoteResult) api.DeployResult { return r.DeployResult })
+		}, v.tg)
 	}
 	return v
 }

@@ -45,11 +45,10 @@ func newRollbackPreview(s *session, p model.Project, env model.Environment, d mo
 		})
 	}
 	v.commit = func(review bool) screen {
-		g := newProgress(s, p, env, api.DeployInput{}, v.tg)
-		g.what = "Roll back"
-		g.run = invokeAs(s, g.sid, api.Rollback, api.RollbackInput{ID: d.ID, Review: review},
-			func(r api.RollbackResult) api.DeployResult { return r.DeployResult })
-		return g
+		return newProgress(s, p, env, "Roll back", func(to int) tea.Cmd {
+			return invokeAs(s, to, api.Rollback, api.RollbackInput{ID: d.ID, Review: review},
+				func(r api.RollbackResult) api.DeployResult { return r.DeployResult })
+		}, v.tg)
 	}
 	return v
 }
