@@ -33,8 +33,6 @@ type BuiltContainer struct {
 // the kustomization Flux generates for a plain directory) and returns its
 // Deployments, StatefulSets and DaemonSets, sorted by kind and name.
 func Effective(fsys fs.FS, gitPath string) ([]Built, error) {
-	buildMu.Lock()
-	defer buildMu.Unlock()
 	e, err := loadEnv(fsTree{fsys}, cleanPath(gitPath))
 	if err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gitopstui/gitopstui/model"
 	yaml "go.yaml.in/yaml/v3"
@@ -84,15 +83,8 @@ type Placed struct {
 // "$patch: delete". Files is empty when the environment already builds
 // every document (every action is ActionUnchanged).
 func PlaceDocuments(fsys fs.FS, gitPath string, yamlText []byte) (*Placement, error) {
-	buildMu.Lock()
-	defer buildMu.Unlock()
 	return place(fsTree{fsys}, gitPath, yamlText)
 }
-
-// buildMu serialises placements: kustomize keeps its OpenAPI schema in
-// package state that concurrent builds race on (Flux serialises its
-// builds for the same reason).
-var buildMu sync.Mutex
 
 // inDoc is one document of the input.
 type inDoc struct {

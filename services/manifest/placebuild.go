@@ -5,6 +5,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gitopstui/gitopstui/model"
 	yaml "go.yaml.in/yaml/v3"
@@ -340,11 +341,19 @@ func apiGroup(apiVersion string) string {
 	return ""
 }
 
+// buildMu serialises kustomize builds: kustomize keeps its OpenAPI schema
+// in package state that concurrent builds race on (Flux serialises its
+// builds for the same reason). Every build of the package goes through
+// env.build, which holds it.
+var buildMu sync.Mutex
+
 // build runs kustomize on files (the repository files the build needs,
 // changed ones included) at gitPath; a plain directory gets the
 // kustomization Flux would generate. strip leaves out the overlay's
 // transforms.
 func (e *env) build(files map[string][]byte, strip bool) ([]*builtObj, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	fsys := filesys.MakeFsInMemory()
 	top := kustIn(files, e.gitPath)
 	if top == "" {
